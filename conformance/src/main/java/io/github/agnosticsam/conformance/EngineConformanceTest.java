@@ -1,0 +1,388 @@
+package io.github.agnosticsam.conformance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.github.agnosticsam.Activation;
+import io.github.agnosticsam.Adam;
+import io.github.agnosticsam.AgnosticSam;
+import io.github.agnosticsam.BadValuePolicy;
+import io.github.agnosticsam.Batch;
+import io.github.agnosticsam.Engine;
+import io.github.agnosticsam.HostTensor;
+import io.github.agnosticsam.ModelSpec;
+import io.github.agnosticsam.Network;
+import io.github.agnosticsam.NonFiniteStepException;
+import io.github.agnosticsam.Optimizer;
+import io.github.agnosticsam.Sam;
+import io.github.agnosticsam.Sgd;
+import io.github.agnosticsam.StepResult;
+import io.github.agnosticsam.Training;
+import io.github.agnosticsam.internal.Ascent;
+import io.github.agnosticsam.spi.UnsupportedFeatureException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The engine TCK. An engine module proves itself by extending this class in its tests:
+ *
+ * <pre>{@code
+ * class MyEngineConformanceTest extends EngineConformanceTest {
+ *     protected Engine createEngine() { return Engines.load("mine", EngineOptions.DEFAULT); }
+ * }
+ * }</pre>
+ *
+ * It runs every golden case and checks the properties of spec/algorithm.md, the bad-value rule
+ * and the input checks. A feature the engine does not support ({@link UnsupportedFeatureException})
+ * is reported as aborted, never as passed.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public abstract class EngineConformanceTest {
+
+    private static final ModelSpec.Mlp MODEL = new ModelSpec.Mlp(new int[] {6, 12, 9, 4}, Activation.TANH, 0);
+
+    private Engine engine;
+
+    /** The engine under test; created once for the class and closed after it. */
+    protected abstract Engine createEngine();
+
+    /**
+     * Relative rounding allowance of the engine's arithmetic: 1e-6 for float32 (the default),
+     * 1e-12 for float64.
+     */
+    protected double relativeRounding() {
+        return 1e-6;
+    }
+
+    @BeforeAll
+    void createTheEngine() {
+        engine = createEngine();
+    }
+
+    @AfterAll
+    void closeTheEngine() {
+        if (engine != null) {
+            engine.close();
+        }
+    }
+
+    /** The engine under test. */
+    protected final Engine engine() {
+        return engine;
+    }
+
+    @TestFactory
+    Stream<DynamicTest> goldenCases() {
+        return GoldenCases.names().stream().map(name -> DynamicTest.dynamicTest(name, () -> {
+            CaseResult r = CaseRunner.run(engine, GoldenCases.load(name));
+            if (r.outcome() == CaseResult.Outcome.SKIP) {
+                Assumptions.abort(r.line());
+            }
+            assertThat(r.outcome()).as(r.line()).isEqualTo(CaseResult.Outcome.PASS);
+        }));
+    }
+
+    // Property 1: ρ₂ = 0 gives exactly SAM with ρ = ρ₁, and leaves the validation passes out.
+    @Test
+    void constantZeroRho2IsExactlySamWithoutValidationPasses() {
+        AgnosticSam agnostic = AgnosticSam.builder().base(sgd(0.2)).rho1(0.4).rho2(0).build();
+        Sam sam = Sam.builder().base(sgd(0.2)).rho(0.4).build();
+        Data data = new Data(11);
+        List<HostTensor> a = train(agnostic, data, 3, r -> assertThat(r.gradientEvaluations()).isEqualTo(2));
+        List<HostTensor> b = train(sam, data, 3, r -> { });
+        assertThat(a).isEqualTo(b);
+    }
+
+    @Test
+    void scheduledRho2RunsTheValidationPassesEvenAtZero() {
+        AgnosticSam scheduled = AgnosticSam.builder().base(sgd(0.2)).rho1(0.4).rho2(step -> 0.0).build();
+        Sam sam = Sam.builder().base(sgd(0.2)).rho(0.4).build();
+        Data data = new Data(12);
+        List<HostTensor> a = train(scheduled, data, 3, r -> assertThat(r.gradientEvaluations()).isEqualTo(4));
+        List<HostTensor> b = train(sam, data, 3, r -> { });
+        assertClose(a, b, 1e3 * relativeRounding());
+    }
+
+    // Property 2: ρ₁ = ρ₂ = 0 gives the base optimizer's update.
+    @Test
+    void zeroRadiiGiveTheBaseOptimizer() {
+        Adam adam = Adam.builder().lr(0.02).build();
+        Data data = new Data(13);
+        for (AgnosticSam.Variant variant : AgnosticSam.Variant.values()) {
+            AgnosticSam zero = AgnosticSam.builder().base(adam).rho1(0).rho2(step -> 0.0).variant(variant).build();
+            assertClose(train(zero, data, 3, r -> { }), train(adam, data, 3, r -> { }), 1e3 * relativeRounding());
+        }
+    }
+
+    // Property 3: the perturbation leaves no trace; θ becomes base.update(θ, g(θ + e)).
+    @Test
+    void perturbationLeavesNoTraceWhenTheLearningRateIsZero() {
+        Data data = new Data(14);
+        for (boolean adaptive : new boolean[] {false, true}) {
+            Sgd frozen = Sgd.builder().lr(0).momentum(0.9).weightDecay(0.01).build();
+            AgnosticSam opt = AgnosticSam.builder().base(frozen).rho1(0.7).rho2(0.3).adaptive(adaptive).build();
+            List<HostTensor> before = data.init();
+            assertThat(train(opt, data, 3, r -> { })).as("adaptive " + adaptive).isEqualTo(before);
+        }
+    }
+
+    @Test
+    void updateUsesTheGradientAtThePerturbedPoint() {
+        Data data = new Data(15);
+        double lr = 0.1;
+        double rho1 = 0.3;
+        double rho2 = 0.1;
+        AgnosticSam opt = AgnosticSam.builder().base(sgd(lr)).rho1(rho1).rho2(rho2)
+                .variant(AgnosticSam.Variant.FAST).build();
+        try (Network net = build(data.init())) {
+            List<HostTensor> theta = net.parameters();
+            Probes.Gradients gt = Probes.gradients(net, data.train(0));
+            Probes.Gradients gv = Probes.gradients(net, data.validation(0));
+            // e = ρ₁·gₜ/‖gₜ‖ − ρ₂·gᵥ/‖gᵥ‖, in float64 from the engine's own gradients.
+            List<HostTensor> perturbed = new ArrayList<>();
+            for (int p = 0; p < theta.size(); p++) {
+                double[] v = theta.get(p).values().clone();
+                for (int i = 0; i < v.length; i++) {
+                    v[i] += rho1 * gt.grads().get(p)[i] / gt.norm() - rho2 * gv.grads().get(p)[i] / gv.norm();
+                }
+                perturbed.add(new HostTensor(theta.get(p).shape(), v));
+            }
+            net.setParameters(perturbed);
+            Probes.Gradients g = Probes.gradients(net, data.train(0));
+            net.setParameters(theta);
+            try (Training t = Training.start(net, opt)) {
+                t.step(data.train(0), data.validation(0));
+            }
+            List<HostTensor> after = net.parameters();
+            for (int p = 0; p < theta.size(); p++) {
+                for (int i = 0; i < theta.get(p).size(); i++) {
+                    double expectedDelta = -lr * g.grads().get(p)[i];
+                    double actualDelta = after.get(p).values()[i] - theta.get(p).values()[i];
+                    assertThat(actualDelta).as("update of parameter %d element %d", p, i)
+                            .isCloseTo(expectedDelta, within(10 * relativeRounding() + 1e-3 * Math.abs(expectedDelta)));
+                }
+            }
+        }
+    }
+
+    // Property 4: ‖D‖ = 1 for a non-zero gradient, D(0) = 0, |ρ₁ − ρ₂| ≤ ‖e‖ ≤ ρ₁ + ρ₂.
+    @Test
+    void plainDirectionHasUnitNormAndZeroForAZeroGradient() {
+        Data data = new Data(16);
+        double rho1 = 0.3;
+        double rho2 = 0.2;
+        try (Network net = build(data.init())) {
+            for (int s = 0; s < 3; s++) {
+                double[] norms = Probes.ascentNorms(net, data.train(s), data.validation(s), false, 0, rho1, rho2);
+                // ‖D‖ = ‖g‖/(‖g‖ + ε): 1 up to rounding and the ε guard.
+                double smallest = Math.min(Probes.gradients(net, data.train(s)).norm(),
+                        Probes.gradients(net, data.validation(s)).norm());
+                double allowance = relativeRounding() + Ascent.EPSILON / smallest;
+                assertThat(norms[0]).isCloseTo(1.0, within(allowance));
+                assertThat(norms[1]).isEqualTo(0.0);
+                assertThat(norms[2]).isBetween(Math.abs(rho1 - rho2) * (1 - allowance),
+                        (rho1 + rho2) * (1 + allowance));
+            }
+            double[] adaptive = Probes.ascentNorms(net, data.train(0), data.validation(0), true, 0.01, rho1, rho2);
+            assertThat(adaptive[1]).as("adaptive D of a zero gradient").isEqualTo(0.0);
+        }
+    }
+
+    // Property 5: L(θ + e) − L(θ) = ‖gₜ‖·(ρ₁ − ρ₂·cos∠(gₜ, gᵥ)) to first order.
+    @Test
+    void firstOrderChangeOfTheTrainLoss() {
+        Data data = new Data(17);
+        double rho1 = 2e-3;
+        double rho2 = 1e-3;
+        AgnosticSam opt = AgnosticSam.builder().base(sgd(0)).rho1(rho1).rho2(rho2)
+                .variant(AgnosticSam.Variant.FAST).build();
+        try (Network net = build(data.init())) {
+            for (int s = 0; s < 3; s++) {
+                Probes.Gradients gt = Probes.gradients(net, data.train(s));
+                Probes.Gradients gv = Probes.gradients(net, data.validation(s));
+                double cos = Probes.Gradients.dot(gt, gv) / (gt.norm() * gv.norm());
+                double predicted = gt.norm() * (rho1 - rho2 * cos);
+                double[] losses;
+                try (Training t = Training.start(net, opt)) {
+                    losses = t.step(data.train(s), data.validation(s)).passLosses();
+                }
+                double measured = losses[2] - losses[0];
+                assertThat(Math.abs(measured - predicted) / Math.abs(predicted)).as("batch %d: measured %s, predicted %s",
+                        s, measured, predicted).isLessThanOrEqualTo(5e-3);
+            }
+        }
+    }
+
+    // The bad-value rule.
+    @Test
+    void nanInTheTrainBatchThrowsAndChangesNothing() {
+        Data data = new Data(18);
+        AgnosticSam opt = AgnosticSam.builder().base(Adam.builder().lr(0.01).build()).rho1(0.2).rho2(0.1).build();
+        try (Network net = build(data.init()); Training t = Training.start(net, opt)) {
+            t.step(data.train(0), data.validation(0));
+            List<HostTensor> params = net.parameters();
+            List<HostTensor> state = t.optimizerState();
+            Batch poisoned = poison(data.train(1), Double.NaN);
+            assertThatThrownBy(() -> t.step(poisoned, data.validation(1)))
+                    .isInstanceOf(NonFiniteStepException.class)
+                    .hasMessageContaining("pass 1 (train)").hasMessageContaining("unchanged");
+            assertThat(net.parameters()).isEqualTo(params);
+            assertThat(t.optimizerState()).isEqualTo(state);
+            assertThat(t.skippedSteps()).isEqualTo(1);
+            t.step(data.train(2), data.validation(2));
+            assertThat(net.parameters()).isNotEqualTo(params);
+        }
+    }
+
+    @Test
+    void infinityInTheValidationBatchIsSkippedAndCounted() {
+        Data data = new Data(19);
+        Sgd base = Sgd.builder().lr(0.1).momentum(0.9).build();
+        AgnosticSam opt = AgnosticSam.builder().base(base).rho1(0.2).rho2(0.1).build();
+        try (Network net = build(data.init()); Training t = Training.start(net, opt, BadValuePolicy.SKIP)) {
+            t.step(data.train(0), data.validation(0));
+            List<HostTensor> params = net.parameters();
+            List<HostTensor> state = t.optimizerState();
+            StepResult r = t.step(data.train(1), poison(data.validation(1), Double.POSITIVE_INFINITY));
+            assertThat(r.applied()).isFalse();
+            assertThat(r.skipReason()).get().asString().contains("pass 2 (validation)");
+            assertThat(r.gradientEvaluations()).isEqualTo(4);
+            assertThat(Double.isFinite(r.loss())).as("the train loss is reported as computed").isTrue();
+            assertThat(net.parameters()).isEqualTo(params);
+            assertThat(t.optimizerState()).isEqualTo(state);
+            assertThat(t.skippedSteps()).isEqualTo(1);
+            assertThat(t.step(data.train(2), data.validation(2)).applied()).isTrue();
+            assertThat(t.skippedSteps()).isEqualTo(1);
+        }
+    }
+
+    // Input and hyperparameter checks: a clear error, and nothing changed.
+    @Test
+    void aBadBatchOrScheduleValueIsRejectedBeforeAnythingChanges() {
+        Data data = new Data(20);
+        Sgd base = Sgd.builder().lr(step -> step == 0 ? 0.1 : -1.0).momentum(0.9).build();
+        AgnosticSam opt = AgnosticSam.builder().base(base).rho1(0.2).rho2(0.1).build();
+        try (Network net = build(data.init()); Training t = Training.start(net, opt)) {
+            assertThatThrownBy(() -> t.step(data.train(0)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("validation batch");
+            Batch wrongWidth = new Batch(HostTensor.of(new double[10], 2, 5), new int[] {0, 1});
+            assertThatThrownBy(() -> t.step(wrongWidth, data.validation(0)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[2, 5]");
+            Batch badLabel = new Batch(data.train(0).features(), data.train(0).labels().clone());
+            badLabel.labels()[3] = 4;
+            assertThatThrownBy(() -> t.step(badLabel, data.validation(0)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("label 3 is 4");
+            t.step(data.train(0), data.validation(0));
+            List<HostTensor> params = net.parameters();
+            List<HostTensor> state = t.optimizerState();
+            assertThatThrownBy(() -> t.step(data.train(1), data.validation(1)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("lr at step 1")
+                    .hasMessageContaining("-1.0");
+            assertThat(net.parameters()).isEqualTo(params);
+            assertThat(t.optimizerState()).isEqualTo(state);
+        }
+    }
+
+    @Test
+    void unsupportedModelsAreReportedAsUnsupported() {
+        try (Network net = engine.build(new ModelSpec.Cnn(), new ModelSpec.Cnn().initialParameters(0))) {
+            assertThat(net.model()).isEqualTo(new ModelSpec.Cnn());
+        } catch (UnsupportedFeatureException e) {
+            assertThat(e.getMessage()).isNotBlank();
+        }
+    }
+
+    // Helpers.
+
+    private static Sgd sgd(double lr) {
+        return Sgd.builder().lr(lr).build();
+    }
+
+    private Network build(List<HostTensor> init) {
+        try {
+            return engine.build(MODEL, init);
+        } catch (UnsupportedFeatureException e) {
+            Assumptions.abort("engine does not build " + MODEL + ": " + e.getMessage());
+            throw e;
+        }
+    }
+
+    /** Trains from the data's initial parameters and returns the parameters after {@code steps}. */
+    private List<HostTensor> train(Optimizer opt, Data data, int steps, java.util.function.Consumer<StepResult> check) {
+        try (Network net = build(data.init()); Training t = Training.start(net, opt)) {
+            for (int s = 0; s < steps; s++) {
+                StepResult r = t.program().usesValidationBatch() ? t.step(data.train(s), data.validation(s))
+                        : t.step(data.train(s));
+                check.accept(r);
+            }
+            return net.parameters();
+        }
+    }
+
+    private static void assertClose(List<HostTensor> actual, List<HostTensor> expected, double tolerance) {
+        for (int p = 0; p < expected.size(); p++) {
+            double[] a = actual.get(p).values();
+            double[] e = expected.get(p).values();
+            for (int i = 0; i < e.length; i++) {
+                assertThat(a[i]).as("parameter %d element %d", p, i)
+                        .isCloseTo(e[i], within(tolerance * Math.max(1, Math.abs(e[i]))));
+            }
+        }
+    }
+
+    private static Batch poison(Batch batch, double value) {
+        double[] x = batch.features().values().clone();
+        x[x.length / 2] = value;
+        return new Batch(new HostTensor(batch.features().shape(), x), batch.labels());
+    }
+
+    /** Seeded initial parameters and batches (16 train, 4 validation examples a step). */
+    private static final class Data {
+        private final long seed;
+        private final List<Batch> train = new ArrayList<>();
+        private final List<Batch> validation = new ArrayList<>();
+
+        Data(long seed) {
+            this.seed = seed;
+            SplittableRandom random = new SplittableRandom(seed);
+            for (int s = 0; s < 4; s++) {
+                train.add(batch(random, 16));
+                validation.add(batch(random, 4));
+            }
+        }
+
+        private static Batch batch(SplittableRandom random, int n) {
+            double[] x = new double[n * 6];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = random.nextDouble(-2, 2);
+            }
+            int[] y = new int[n];
+            for (int i = 0; i < n; i++) {
+                y[i] = random.nextInt(4);
+            }
+            return new Batch(HostTensor.of(x, n, 6), y);
+        }
+
+        List<HostTensor> init() {
+            return MODEL.initialParameters(seed);
+        }
+
+        Batch train(int step) {
+            return train.get(step);
+        }
+
+        Batch validation(int step) {
+            return validation.get(step);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package io.github.agnosticsam;
+
+import io.github.agnosticsam.spi.CompiledStep;
+import io.github.agnosticsam.spi.StepProgram;
+import java.util.List;
+
+/** A model built by an engine, holding its parameters on the engine's device. */
+public interface Network extends AutoCloseable {
+
+    ModelSpec model();
+
+    /** Copies the current parameters to Java memory (a host synchronisation). */
+    List<HostTensor> parameters();
+
+    /** Overwrites the parameters with the given values (shapes as the model's). */
+    void setParameters(List<HostTensor> values);
+
+    /** Mean loss and correct predictions on a batch, without touching parameters or statistics. */
+    Evaluation evaluate(Batch batch);
+
+    /**
+     * Prepares a step program to run on this network: an eager engine runs it op by op at each
+     * step, a graph engine traces it once here. Most users call {@link Training#start} instead.
+     */
+    CompiledStep compile(StepProgram program);
+
+    @Override
+    void close();
+}

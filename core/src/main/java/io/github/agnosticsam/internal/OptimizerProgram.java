@@ -1,0 +1,156 @@
+package io.github.agnosticsam.internal;
+
+import io.github.agnosticsam.Adam;
+import io.github.agnosticsam.AgnosticSam;
+import io.github.agnosticsam.BaseOptimizer;
+import io.github.agnosticsam.Optimizer;
+import io.github.agnosticsam.Sam;
+import io.github.agnosticsam.Schedule;
+import io.github.agnosticsam.Sgd;
+import io.github.agnosticsam.spi.GradientOracle;
+import io.github.agnosticsam.spi.LossAndGradients;
+import io.github.agnosticsam.spi.Pass;
+import io.github.agnosticsam.spi.StateSlot;
+import io.github.agnosticsam.spi.StepOutput;
+import io.github.agnosticsam.spi.StepProgram;
+import io.github.agnosticsam.spi.Tensors;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Every optimizer of the library as one step program: the base update alone, SAM/ASAM, or
+ * Agnostic-SAM EXACT/FAST. The parameters are never changed in place: perturbed points are new
+ * tensors, so θ is "restored" exactly by construction. Scalar inputs: [lr, ρ (SAM) | ρ₁, ρ₂].
+ */
+public final class OptimizerProgram implements StepProgram {
+
+    private enum Kind { BASE, SAM, AGNOSTIC_EXACT, AGNOSTIC_FAST }
+
+    private final Kind kind;
+    private final BaseRule base;
+    private final List<Schedule> radii;
+    private final boolean adaptive;
+    private final double eta;
+
+    private OptimizerProgram(Kind kind, BaseOptimizer base, List<Schedule> radii, boolean adaptive, double eta) {
+        this.kind = kind;
+        this.base = base instanceof Sgd s ? new SgdRule(s) : new AdamRule((Adam) base);
+        this.radii = radii;
+        this.adaptive = adaptive;
+        this.eta = eta;
+    }
+
+    public static OptimizerProgram of(Optimizer optimizer) {
+        if (optimizer instanceof BaseOptimizer b) {
+            return new OptimizerProgram(Kind.BASE, b, List.of(), false, 0);
+        }
+        if (optimizer instanceof Sam s) {
+            return new OptimizerProgram(Kind.SAM, s.base(), List.of(s.rho()), s.adaptive(), s.eta());
+        }
+        AgnosticSam a = (AgnosticSam) optimizer;
+        if (a.isPlainSam()) {
+            return new OptimizerProgram(Kind.SAM, a.base(), List.of(a.rho1()), a.adaptive(), a.eta());
+        }
+        Kind kind = a.variant() == AgnosticSam.Variant.EXACT ? Kind.AGNOSTIC_EXACT : Kind.AGNOSTIC_FAST;
+        return new OptimizerProgram(kind, a.base(), List.of(a.rho1(), a.rho2()), a.adaptive(), a.eta());
+    }
+
+    @Override
+    public List<Pass> passes() {
+        return switch (kind) {
+            case BASE -> List.of(Pass.TRAIN);
+            case SAM -> List.of(Pass.TRAIN, Pass.TRAIN_PERTURBED);
+            case AGNOSTIC_EXACT -> List.of(Pass.TRAIN, Pass.VALIDATION, Pass.VALIDATION_PERTURBED,
+                    Pass.TRAIN_PERTURBED);
+            case AGNOSTIC_FAST -> List.of(Pass.TRAIN, Pass.VALIDATION, Pass.TRAIN_PERTURBED);
+        };
+    }
+
+    @Override
+    public List<StateSlot> state(List<int[]> parameterShapes) {
+        return base.state(parameterShapes);
+    }
+
+    @Override
+    public double[] scalars(long step) {
+        double[] values = new double[1 + radii.size()];
+        values[0] = base.lr(step);
+        String[] names = radii.size() == 1 ? new String[] {"rho"} : new String[] {"rho1", "rho2"};
+        for (int i = 0; i < radii.size(); i++) {
+            values[1 + i] = Require.nonNegativeAt(names[i], radii.get(i), step);
+        }
+        return values;
+    }
+
+    @Override
+    public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> params, List<T> state,
+            List<T> scalars) {
+        Guard<T> guard = new Guard<>(ops, oracle);
+        List<T> trainGrads = guard.evaluate(params, Pass.TRAIN);
+        List<T> grads = switch (kind) {
+            case BASE -> trainGrads;
+            case SAM -> guard.evaluate(ListOps.plus(ops, params,
+                    Ascent.scaledDirection(ops, params, trainGrads, scalars.get(1), adaptive, eta)),
+                    Pass.TRAIN_PERTURBED);
+            case AGNOSTIC_EXACT, AGNOSTIC_FAST -> {
+                T rho1 = scalars.get(1);
+                T rho2 = scalars.get(2);
+                // Ascend on the train batch by ρ₁; keep only this, not gₜ, through the validation passes.
+                List<T> ascent = Ascent.scaledDirection(ops, params, trainGrads, rho1, adaptive, eta);
+                List<T> validationGrads = guard.evaluate(params, Pass.VALIDATION);
+                if (kind == Kind.AGNOSTIC_EXACT) {
+                    validationGrads = guard.evaluate(ListOps.plus(ops, params,
+                            Ascent.scaledDirection(ops, params, validationGrads, rho2, adaptive, eta)),
+                            Pass.VALIDATION_PERTURBED);
+                }
+                List<T> e = ListOps.minus(ops, ascent,
+                        Ascent.scaledDirection(ops, params, validationGrads, rho2, adaptive, eta));
+                yield guard.evaluate(ListOps.plus(ops, params, e), Pass.TRAIN_PERTURBED);
+            }
+        };
+        BaseRule.Update<T> update = base.apply(ops, params, grads, state, scalars.get(0));
+        return guard.output(params, state, update);
+    }
+
+    /**
+     * Records each pass's loss and per-parameter finiteness, and keeps the new values only when
+     * all were finite (the bad-value rule), with tensor ops rather than a Java branch on data.
+     */
+    private static final class Guard<T> {
+        private final Tensors<T> ops;
+        private final GradientOracle<T> oracle;
+        private final List<T> losses = new ArrayList<>();
+        private final List<T> finiteFlags = new ArrayList<>();
+
+        Guard(Tensors<T> ops, GradientOracle<T> oracle) {
+            this.ops = ops;
+            this.oracle = oracle;
+        }
+
+        List<T> evaluate(List<T> params, Pass pass) {
+            LossAndGradients<T> result = oracle.evaluate(params, pass);
+            losses.add(result.loss());
+            for (T g : result.gradients()) {
+                finiteFlags.add(ops.allFinite(g));
+            }
+            return result.gradients();
+        }
+
+        StepOutput<T> output(List<T> params, List<T> state, BaseRule.Update<T> update) {
+            T lossVector = ops.concat(losses);
+            T flagVector = ops.concat(finiteFlags);
+            // 1/flag is +Inf exactly where a gradient had a non-finite value.
+            T ok = ops.mul(ops.allFinite(lossVector), ops.allFinite(ops.div(ops.scalar(1), flagVector)));
+            return new StepOutput<>(select(ok, update.params(), params), select(ok, update.state(), state),
+                    ops.concat(List.of(lossVector, flagVector)));
+        }
+
+        private List<T> select(T ok, List<T> candidates, List<T> current) {
+            List<T> out = new ArrayList<>(current.size());
+            for (int i = 0; i < current.size(); i++) {
+                out.add(ops.where(ok, candidates.get(i), current.get(i)));
+            }
+            return out;
+        }
+    }
+}

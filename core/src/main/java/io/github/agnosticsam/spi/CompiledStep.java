@@ -1,0 +1,25 @@
+package io.github.agnosticsam.spi;
+
+import io.github.agnosticsam.Batch;
+import io.github.agnosticsam.HostTensor;
+import java.util.List;
+
+/**
+ * A {@link StepProgram} prepared on one network, with its own optimizer state (initialised from
+ * {@link StepProgram#state}). Not thread-safe.
+ */
+public interface CompiledStep extends AutoCloseable {
+
+    /**
+     * Runs one step: evaluates the program on the batches (validation is null when the program has
+     * no validation pass) with the given scalar inputs and stores the parameters and state it
+     * returns. Returns before the summary is read.
+     */
+    StepSummary run(Batch train, Batch validation, double[] scalars);
+
+    /** Copies the optimizer state to Java memory. */
+    List<HostTensor> state();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,30 @@
+package io.github.agnosticsam.spi;
+
+import io.github.agnosticsam.Engine;
+import io.github.agnosticsam.EngineOptions;
+
+/**
+ * The entry point of an engine, found by {@link java.util.ServiceLoader}: declare it with
+ * {@code provides io.github.agnosticsam.spi.EngineProvider with ...} in module-info and in
+ * {@code META-INF/services/io.github.agnosticsam.spi.EngineProvider} for class-path users.
+ */
+public interface EngineProvider {
+
+    /** Short lowercase name users select the engine by, e.g. {@code djl}. */
+    String name();
+
+    /**
+     * Rank when no engine is named: the available provider with the highest priority wins (ties
+     * by name). A negative priority means the engine is chosen only by name.
+     */
+    int priority();
+
+    /**
+     * Whether the engine can be created here. Must be cheap and free of side effects: check that
+     * classes are present; load no native library and touch no network.
+     */
+    boolean isAvailable();
+
+    /** Creates the engine; this is where native libraries may load. */
+    Engine create(EngineOptions options);
+}

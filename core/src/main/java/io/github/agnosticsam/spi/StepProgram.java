@@ -1,0 +1,40 @@
+package io.github.agnosticsam.spi;
+
+import java.util.List;
+
+/**
+ * One training step written over the abstract algebra: the core's optimizers are step programs,
+ * and an engine runs any of them without knowing which. An eager engine calls {@link #define} at
+ * every step with real tensors; a graph engine calls it once with symbolic ones and then runs
+ * the graph once per step.
+ *
+ * <p>Per-step values (the learning rate of a schedule, a scheduled ρ) are the program's scalar
+ * inputs: the engine feeds {@code scalars(step)} as tensors, so a graph is traced only once.
+ *
+ * <p>The summary of the core's programs is the vector
+ * {@code [loss of each pass in passes() order, then for each pass a 1/0 flag per parameter: its
+ * gradient was finite]}. The engine stores the returned parameters and state as they are.
+ */
+public interface StepProgram {
+
+    /** The gradient evaluations of one step, in order. Its size is the step's cost. */
+    List<Pass> passes();
+
+    /** The optimizer-state tensors, given the network's parameter shapes. */
+    List<StateSlot> state(List<int[]> parameterShapes);
+
+    /** The scalar inputs of step {@code step} (0 for the first step). */
+    double[] scalars(long step);
+
+    /**
+     * The step: reads {@code parameters}, {@code state} and {@code scalars} (each scalar a rank-0
+     * tensor) and returns the new parameters and state plus the summary.
+     */
+    <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> parameters, List<T> state,
+            List<T> scalars);
+
+    /** Whether any pass reads the validation batch. */
+    default boolean usesValidationBatch() {
+        return passes().stream().anyMatch(Pass::usesValidationBatch);
+    }
+}

@@ -1,0 +1,41 @@
+package io.github.agnosticsam.spi;
+
+import java.util.List;
+
+/**
+ * The tensor algebra the SAM family needs, over an engine's opaque handle type {@code T}: an
+ * NDArray for an eager engine, a graph operand for a graph engine. Nothing here reads a value
+ * back into Java, so a whole step can be traced into a graph.
+ *
+ * <p>Binary operations take two tensors of the same shape, or a tensor and a scalar (rank 0) on
+ * either side. Results are new tensors; inputs are never changed. "Scalar" below means rank 0.
+ */
+public interface Tensors<T> {
+
+    /** A scalar constant in the engine's floating-point type. */
+    T scalar(double value);
+
+    T add(T a, T b);
+
+    T sub(T a, T b);
+
+    T mul(T a, T b);
+
+    T div(T a, T b);
+
+    T sqrt(T a);
+
+    T abs(T a);
+
+    /** Σ aᵢ² over all elements, as a scalar. */
+    T sumOfSquares(T a);
+
+    /** Scalar 1 when every element is finite (no NaN, no ±Inf), else scalar 0. */
+    T allFinite(T a);
+
+    /** Elementwise {@code condition ? a : b} for a scalar condition that is exactly 1 or 0. */
+    T where(T condition, T a, T b);
+
+    /** The elements of every tensor, each flattened row-major, one after another in a vector. */
+    T concat(List<T> tensors);
+}

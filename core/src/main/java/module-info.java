@@ -1,0 +1,14 @@
+/**
+ * Sharpness-aware training written once over an abstract tensor algebra.
+ *
+ * <p>{@code io.github.agnosticsam} is what a user types; {@code io.github.agnosticsam.spi} is what an
+ * engine author implements. The algorithms live in a package that is exported only to the
+ * conformance kit, which probes them on each engine.
+ */
+module io.github.agnosticsam.core {
+    exports io.github.agnosticsam;
+    exports io.github.agnosticsam.spi;
+    exports io.github.agnosticsam.internal to io.github.agnosticsam.conformance;
+
+    uses io.github.agnosticsam.spi.EngineProvider;
+}
