@@ -5,7 +5,7 @@
 module io.github.agnosticsam.conformance {
     requires transitive io.github.agnosticsam.core;
     requires com.fasterxml.jackson.databind;
-    requires transitive org.junit.jupiter.api;
+    requires org.junit.jupiter.api;
     requires org.assertj.core;
 
     exports io.github.agnosticsam.conformance;

@@ -1,0 +1,8 @@
+/** The agnostic-sam command line. It reaches engines only through the core API and ServiceLoader. */
+module io.github.agnosticsam.examples {
+    requires io.github.agnosticsam.core;
+    requires io.github.agnosticsam.conformance;
+    requires info.picocli;
+
+    opens io.github.agnosticsam.examples to info.picocli;
+}
