@@ -138,13 +138,23 @@ def make_case(name, layers, activation, smoothing, opt, seed):
     base = make_base(opt["base"], params)
     grad = lambda values, b: loss_and_grads(values, b, activation, smoothing)
     expected = []
+    smallest = math.inf
     for train, validation in steps:
         theta = [p.detach().clone() for p in params]
         loss, g = step_gradient(opt, theta, train, validation, grad)
+        nonzero = torch.cat([gi.abs().flatten() for gi in g])
+        nonzero = nonzero[nonzero > 0]
+        smallest = min(smallest, nonzero.min().item() if nonzero.numel() else math.inf)
         for p, gi in zip(params, g):
             p.grad = gi.clone()
         base.step()
         expected.append({"loss": loss, "params": [p.detach().tolist() for p in params]})
+
+    # Adam divides by sqrt(v) + 1e-8: an element whose gradient is within a few orders of that
+    # (a sum that nearly cancels) is decided by float32 rounding, not by the algorithm. Such a
+    # case could not tell a right float32 engine from a wrong one, so it is not written.
+    if opt["base"]["name"] in ("adam", "adamw") and smallest < 1e-5:
+        return None
 
     def batch_json(b):
         return {"x": b[0].tolist(), "y": b[1].tolist()}
@@ -187,7 +197,12 @@ def main():
     for i, (feature, (layers, smoothing, opt)) in enumerate(FEATURES.items()):
         for j, activation in enumerate(["relu", "tanh"]):
             name = f"{feature}-{activation}"
-            case = make_case(name, layers, activation, smoothing, opt, seed=1000 + 10 * i + j)
+            seed = 1000 + 10 * i + j
+            case = make_case(name, layers, activation, smoothing, opt, seed)
+            while case is None:
+                print(f"{name}: seed {seed} has a near-zero gradient under Adam, trying {seed + 1000}", file=sys.stderr)
+                seed += 1000
+                case = make_case(name, layers, activation, smoothing, opt, seed)
             with open(os.path.join(OUT, name + ".json"), "w") as f:
                 f.write(dump(case) + "\n")
             names.append(name)

@@ -1,0 +1,117 @@
+package io.github.agnosticsam.engine.djl;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import io.github.agnosticsam.spi.GradientOracle;
+import io.github.agnosticsam.spi.LossAndGradients;
+import io.github.agnosticsam.spi.Pass;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Loss and gradients of any DJL {@link Block} at any parameter values. The block reads its
+ * parameters through a {@link ParameterStore}; this oracle hands it fresh leaves (detached views
+ * of the given values) instead of the parameters, so a perturbed pass never writes to θ and
+ * gradients never accumulate across passes. Running statistics (parameters that take no
+ * gradient, e.g. BatchNorm's) are the real arrays only in the clean train pass; every other pass
+ * updates a throwaway copy.
+ */
+final class BlockOracle implements GradientOracle<NDArray> {
+    private final Block block;
+    private final List<Parameter> trainable;
+    private final LossFunction loss;
+    private final NDManager scope;
+    private final NDList[] train;
+    private final NDList[] validation;
+    private NDList trainPredictions;
+
+    /** {@code train} and {@code validation} are {data, labels}; validation may be null. */
+    BlockOracle(Block block, List<Parameter> trainable, LossFunction loss, NDManager scope, NDList[] train,
+            NDList[] validation) {
+        this.block = block;
+        this.trainable = trainable;
+        this.loss = loss;
+        this.scope = scope;
+        this.train = train;
+        this.validation = validation;
+    }
+
+    @Override
+    public LossAndGradients<NDArray> evaluate(List<NDArray> values, Pass pass) {
+        NDList[] batch = pass.usesValidationBatch() ? validation : train;
+        if (batch == null) {
+            throw new IllegalStateException(pass + " pass needs a validation batch, and none was given");
+        }
+        Map<String, NDArray> leaves = new HashMap<>();
+        List<NDArray> leafList = new ArrayList<>(values.size());
+        for (int i = 0; i < values.size(); i++) {
+            NDArray leaf = values.get(i).stopGradient();
+            leaf.attach(scope);
+            leaf.setRequiresGradient(true);
+            leaves.put(trainable.get(i).getId(), leaf);
+            leafList.add(leaf);
+        }
+        ValueStore store = new ValueStore(scope, leaves, pass.updatesRunningStatistics());
+        NDArray lossValue;
+        try (GradientCollector collector = scope.getEngine().newGradientCollector()) {
+            NDList predictions = block.forward(store, batch[0], true);
+            lossValue = loss.evaluate(batch[1], predictions);
+            collector.backward(lossValue);
+            if (pass == Pass.TRAIN) {
+                trainPredictions = predictions;
+            }
+        }
+        lossValue.attach(scope);
+        List<NDArray> grads = new ArrayList<>(leafList.size());
+        for (NDArray leaf : leafList) {
+            NDArray g = leaf.getGradient();
+            g.attach(scope);
+            grads.add(g);
+        }
+        return new LossAndGradients<>(lossValue, grads);
+    }
+
+    /** The predictions of the clean train pass of this step, for DJL's metrics and listeners. */
+    NDList trainPredictions() {
+        return trainPredictions;
+    }
+
+    /** Hands the block the values of this pass instead of its parameters. */
+    private static final class ValueStore extends ParameterStore {
+        private final NDManager scope;
+        private final Map<String, NDArray> values;
+        private final boolean realStatistics;
+
+        ValueStore(NDManager scope, Map<String, NDArray> values, boolean realStatistics) {
+            super(scope, false);
+            this.scope = scope;
+            this.values = values;
+            this.realStatistics = realStatistics;
+        }
+
+        @Override
+        public NDArray getValue(Parameter parameter, Device device, boolean training) {
+            NDArray v = values.get(parameter.getId());
+            if (v != null) {
+                return v;
+            }
+            Parameter.Type type = parameter.getType();
+            boolean statistic = type == Parameter.Type.RUNNING_MEAN || type == Parameter.Type.RUNNING_VAR;
+            if (realStatistics || !statistic) {
+                return parameter.getArray();
+            }
+            NDArray throwaway = parameter.getArray().duplicate();
+            throwaway.attach(scope);
+            values.put(parameter.getId(), throwaway);
+            return throwaway;
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package io.github.agnosticsam.engine.djl;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.pytorch.jni.JniUtils;
+import io.github.agnosticsam.Engine;
+import io.github.agnosticsam.EngineOptions;
+import io.github.agnosticsam.HostTensor;
+import io.github.agnosticsam.ModelSpec;
+import io.github.agnosticsam.Network;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * DJL with PyTorch, offline and quiet unless told otherwise. Settings (engine options properties,
+ * or system properties of the same name):
+ * <ul>
+ *   <li>{@code djl.online=true} — let DJL download native libraries and send its usage telemetry
+ *       (off by default: {@code ai.djl.offline=true}, {@code OPT_OUT_TRACKING=true});</li>
+ *   <li>{@code djl.cacheDir=DIR} — where DJL extracts the PyTorch native library
+ *       ({@code DJL_CACHE_DIR}; DJL's default is {@code ~/.djl.ai}).</li>
+ * </ul>
+ * The device is the GPU when DJL sees one ({@code auto}), or forced ({@code cpu}, {@code gpu});
+ * {@code threads} sets PyTorch's intra-op threads.
+ */
+public final class DjlEngine implements Engine {
+    static final String ONLINE = "djl.online";
+    static final String CACHE_DIR = "djl.cacheDir";
+
+    private final ai.djl.engine.Engine pytorch;
+    private final Device device;
+    private final NDManager manager;
+
+    private DjlEngine(ai.djl.engine.Engine pytorch, Device device) {
+        this.pytorch = pytorch;
+        this.device = device;
+        this.manager = pytorch.newBaseManager(device);
+    }
+
+    /** Creates the engine; this is where PyTorch's native library is loaded. */
+    public static DjlEngine create(EngineOptions options) {
+        configure(options.properties());
+        ai.djl.engine.Engine pytorch = loadPyTorch();
+        if (options.threads() > 0) {
+            JniUtils.setNumThreads(options.threads());
+        }
+        return new DjlEngine(pytorch, chooseDevice(pytorch, options.device()));
+    }
+
+    /** Sets DJL's system properties before DJL's engine class is first touched. */
+    static void configure(Map<String, String> properties) {
+        boolean online = Boolean.parseBoolean(properties.getOrDefault(ONLINE, System.getProperty(ONLINE, "false")));
+        if (!online) {
+            setIfAbsent("ai.djl.offline", "true");
+            setIfAbsent("OPT_OUT_TRACKING", "true");
+        }
+        String cache = properties.getOrDefault(CACHE_DIR, System.getProperty(CACHE_DIR));
+        if (cache != null) {
+            System.setProperty("DJL_CACHE_DIR", cache);
+        }
+    }
+
+    private static void setIfAbsent(String key, String value) {
+        if (System.getProperty(key) == null && System.getenv(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
+
+    private static ai.djl.engine.Engine loadPyTorch() {
+        try {
+            return ai.djl.engine.Engine.getEngine("PyTorch");
+        } catch (RuntimeException | LinkageError e) {
+            throw new IllegalStateException("the DJL engine could not load PyTorch's native library. Add "
+                    + "ai.djl.pytorch:pytorch-jni:2.7.1-0.36.0 and ai.djl.pytorch:pytorch-native-cpu:2.7.1 (classifier "
+                    + "linux-x86_64; for CUDA, the matching pytorch-native-cu* artifact) to the class path, with "
+                    + "ai.djl.pytorch:pytorch-engine:0.36.0. DJL said: " + rootMessage(e), e);
+        }
+    }
+
+    private static Device chooseDevice(ai.djl.engine.Engine pytorch, io.github.agnosticsam.Device wanted) {
+        return switch (wanted) {
+            case CPU -> Device.cpu();
+            case AUTO -> pytorch.getGpuCount() > 0 ? Device.gpu() : Device.cpu();
+            case GPU -> {
+                if (pytorch.getGpuCount() == 0) {
+                    throw new IllegalStateException("device gpu was asked for, but DJL's PyTorch sees no GPU. A CUDA run "
+                            + "needs an NVIDIA driver and the CUDA build of the native library "
+                            + "(ai.djl.pytorch:pytorch-native-cu128:2.7.1, classifier linux-x86_64) instead of "
+                            + "pytorch-native-cpu; or use device cpu or auto");
+                }
+                yield Device.gpu();
+            }
+        };
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName() + ": " + t.getMessage();
+    }
+
+    @Override
+    public String name() {
+        return DjlEngineProvider.NAME;
+    }
+
+    @Override
+    public String device() {
+        return device.toString() + " (PyTorch " + pytorch.getVersion() + ", " + JniUtils.getNumThreads() + " threads)";
+    }
+
+    /** The DJL device every array of this engine lives on. */
+    public Device djlDevice() {
+        return device;
+    }
+
+    @Override
+    public Network build(ModelSpec model, List<HostTensor> initialParameters) {
+        Block block = StandardModels.block(model);
+        NDManager networkManager = manager.newSubManager();
+        try {
+            int[] input = model.inputShape();
+            long[] shape = new long[input.length + 1];
+            shape[0] = 1;
+            for (int i = 0; i < input.length; i++) {
+                shape[i + 1] = input[i];
+            }
+            block.initialize(networkManager, DataType.FLOAT32, new Shape(shape));
+            return new DjlNetwork(model, block, networkManager, initialParameters);
+        } catch (RuntimeException e) {
+            networkManager.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

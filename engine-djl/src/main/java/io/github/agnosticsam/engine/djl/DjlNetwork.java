@@ -1,0 +1,168 @@
+package io.github.agnosticsam.engine.djl;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import io.github.agnosticsam.Batch;
+import io.github.agnosticsam.Evaluation;
+import io.github.agnosticsam.HostTensor;
+import io.github.agnosticsam.ModelSpec;
+import io.github.agnosticsam.Network;
+import io.github.agnosticsam.spi.CompiledStep;
+import io.github.agnosticsam.spi.StepProgram;
+import io.github.agnosticsam.spi.StepSummary;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/** A standard model built as a DJL block, trained through host batches. */
+final class DjlNetwork implements Network {
+    private static final int EVALUATION_CHUNK = 1000;
+
+    private final ModelSpec spec;
+    private final Block block;
+    private final NDManager manager;
+    private final LossFunction loss;
+    private final List<Parameter> trainable;
+
+    DjlNetwork(ModelSpec spec, Block block, NDManager manager, List<HostTensor> initial) {
+        this.spec = spec;
+        this.block = block;
+        this.manager = manager;
+        this.loss = LossFunction.softmaxCrossEntropy(spec.labelSmoothing());
+        this.trainable = block.getParameters().values().stream().filter(Parameter::requiresGradient).toList();
+        List<int[]> shapes = spec.parameterShapes();
+        for (int i = 0; i < shapes.size(); i++) {
+            int[] actual = StepRunner.toInts(trainable.get(i).getArray().getShape());
+            if (!Arrays.equals(actual, shapes.get(i))) {
+                throw new IllegalStateException("block parameter " + i + " has shape " + Arrays.toString(actual)
+                        + ", the model description says " + Arrays.toString(shapes.get(i)));
+            }
+        }
+        setParameters(initial);
+    }
+
+    @Override
+    public ModelSpec model() {
+        return spec;
+    }
+
+    @Override
+    public List<HostTensor> parameters() {
+        List<HostTensor> out = new ArrayList<>(trainable.size());
+        for (Parameter p : trainable) {
+            out.add(toHost(p.getArray()));
+        }
+        return out;
+    }
+
+    @Override
+    public void setParameters(List<HostTensor> values) {
+        List<int[]> shapes = spec.parameterShapes();
+        if (values == null || values.size() != shapes.size()) {
+            throw new IllegalArgumentException(spec + " has " + shapes.size() + " parameter tensors, got "
+                    + (values == null ? "null" : values.size()));
+        }
+        for (int i = 0; i < shapes.size(); i++) {
+            if (!Arrays.equals(shapes.get(i), values.get(i).shape())) {
+                throw new IllegalArgumentException("parameter " + spec.parameterNames().get(i) + " must have shape "
+                        + Arrays.toString(shapes.get(i)) + ", got " + Arrays.toString(values.get(i).shape()));
+            }
+        }
+        for (int i = 0; i < shapes.size(); i++) {
+            trainable.get(i).getArray().set(toFloats(values.get(i).values()));
+        }
+    }
+
+    @Override
+    public Evaluation evaluate(Batch batch) {
+        batch.checkFits(spec, "evaluation");
+        double lossSum = 0;
+        int correct = 0;
+        int n = batch.size();
+        int width = batch.features().size() / n;
+        for (int start = 0; start < n; start += EVALUATION_CHUNK) {
+            int end = Math.min(n, start + EVALUATION_CHUNK);
+            try (NDManager scope = manager.newSubManager()) {
+                NDList[] inputs = inputs(scope, slice(batch, start, end, width));
+                NDList predictions = block.forward(new ParameterStore(scope, false), inputs[0], false);
+                lossSum += loss.evaluate(inputs[1], predictions).getFloat() * (end - start);
+                NDArray hits = predictions.singletonOrThrow().argMax(1).eq(inputs[1].singletonOrThrow());
+                correct += (int) hits.sum().toType(DataType.INT64, false).getLong();
+            }
+        }
+        return new Evaluation(lossSum / n, correct, n);
+    }
+
+    @Override
+    public CompiledStep compile(StepProgram program) {
+        StepRunner runner = new StepRunner(manager, block, trainable, loss, program);
+        return new CompiledStep() {
+            @Override
+            public StepSummary run(Batch train, Batch validation, double[] scalars) {
+                try (NDManager inputs = manager.newSubManager()) {
+                    return runner.run(inputs(inputs, train), validation == null ? null : inputs(inputs, validation),
+                            scalars, null);
+                }
+            }
+
+            @Override
+            public List<HostTensor> state() {
+                return runner.state();
+            }
+
+            @Override
+            public void close() {
+                runner.close();
+            }
+        };
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+
+    /** {data, labels} of a host batch as arrays on the device. */
+    private static NDList[] inputs(NDManager scope, Batch batch) {
+        int[] shape = batch.features().shape();
+        NDArray x = scope.create(toFloats(batch.features().values()), new Shape(StepRunner.toLongs(shape)));
+        long[] labels = new long[batch.size()];
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = batch.labels()[i];
+        }
+        return new NDList[] {new NDList(x), new NDList(scope.create(labels))};
+    }
+
+    private static Batch slice(Batch batch, int start, int end, int width) {
+        if (start == 0 && end == batch.size()) {
+            return batch;
+        }
+        int[] shape = batch.features().shape().clone();
+        shape[0] = end - start;
+        double[] x = Arrays.copyOfRange(batch.features().values(), start * width, end * width);
+        return new Batch(new HostTensor(shape, x), Arrays.copyOfRange(batch.labels(), start, end));
+    }
+
+    static float[] toFloats(double[] values) {
+        float[] out = new float[values.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) values[i];
+        }
+        return out;
+    }
+
+    static HostTensor toHost(NDArray array) {
+        float[] f = array.toType(DataType.FLOAT32, false).toFloatArray();
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return new HostTensor(StepRunner.toInts(array.getShape()), d);
+    }
+}

@@ -1,0 +1,40 @@
+package io.github.agnosticsam.engine.djl;
+
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.Blocks;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.pooling.Pool;
+import io.github.agnosticsam.ModelSpec;
+
+/** The neutral model descriptions as DJL blocks, with parameters in the description's order and shapes. */
+final class StandardModels {
+    private StandardModels() {
+    }
+
+    static Block block(ModelSpec spec) {
+        SequentialBlock net = new SequentialBlock();
+        if (spec instanceof ModelSpec.Mlp mlp) {
+            int[] layers = mlp.layers();
+            for (int i = 1; i < layers.length; i++) {
+                net.add(Linear.builder().setUnits(layers[i]).build());
+                if (i + 1 < layers.length) {
+                    net.add(mlp.activation() == io.github.agnosticsam.Activation.RELU ? Activation.reluBlock()
+                            : Activation.tanhBlock());
+                }
+            }
+            return net;
+        }
+        return net.add(conv(32)).add(Activation.reluBlock()).add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)))
+                .add(conv(64)).add(Activation.reluBlock()).add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)))
+                .add(Blocks.batchFlattenBlock())
+                .add(Linear.builder().setUnits(10).build());
+    }
+
+    private static Block conv(int filters) {
+        return Conv2d.builder().setKernelShape(new Shape(5, 5)).optPadding(new Shape(2, 2)).setFilters(filters).build();
+    }
+}
