@@ -3,8 +3,6 @@ package io.github.agnosticsam;
 import io.github.agnosticsam.internal.OptimizerProgram;
 import io.github.agnosticsam.spi.CompiledStep;
 import io.github.agnosticsam.spi.StepProgram;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.List;
 
 /**
@@ -18,24 +16,16 @@ import java.util.List;
  * }</pre>
  */
 public final class Training implements AutoCloseable {
-    /** Results not read yet; resolved now and then so the skip counter stays current. */
-    private static final int MAX_PENDING = 32;
-
     private final Network network;
-    private final StepProgram program;
-    private final BadValuePolicy policy;
+    private final StepLedger ledger;
     private final CompiledStep compiled;
-    private final Deque<StepResult> pending = new ArrayDeque<>();
-    private long steps;
-    private long skipped;
 
     private Training(Network network, StepProgram program, BadValuePolicy policy) {
         if (network == null || program == null || policy == null) {
             throw new IllegalArgumentException("network, optimizer and policy must not be null");
         }
         this.network = network;
-        this.program = program;
-        this.policy = policy;
+        this.ledger = new StepLedger(program, network.model().parameterNames(), policy);
         this.compiled = network.compile(program);
     }
 
@@ -75,6 +65,7 @@ public final class Training implements AutoCloseable {
             throw new IllegalArgumentException("train batch must not be null");
         }
         train.checkFits(network.model(), "train");
+        StepProgram program = ledger.program();
         if (program.usesValidationBatch()) {
             if (validation == null) {
                 throw new IllegalArgumentException("this optimizer needs a validation batch at every step");
@@ -84,35 +75,18 @@ public final class Training implements AutoCloseable {
             throw new IllegalArgumentException("this optimizer takes no validation batch (only Agnostic-SAM with "
                     + "rho2 not the constant 0 does); call step(train)");
         }
-        double[] scalars = program.scalars(steps);
-        StepResult result = new StepResult(steps, program.passes(), network.model().parameterNames(),
-                compiled.run(train, program.usesValidationBatch() ? validation : null, scalars));
-        steps++;
-        if (policy == BadValuePolicy.THROW) {
-            countIfSkipped(result);
-            if (!result.applied()) {
-                throw new NonFiniteStepException(result);
-            }
-        } else {
-            pending.addLast(result);
-            if (pending.size() > MAX_PENDING) {
-                countIfSkipped(pending.removeFirst());
-            }
-        }
-        return result;
+        double[] scalars = ledger.nextScalars();
+        return ledger.record(compiled.run(train, validation, scalars));
     }
 
     /** Steps run so far (applied or not); the next step's schedule index. */
     public long steps() {
-        return steps;
+        return ledger.steps();
     }
 
     /** Steps that were not applied because of a non-finite value. Reads every pending result. */
     public long skippedSteps() {
-        while (!pending.isEmpty()) {
-            countIfSkipped(pending.removeFirst());
-        }
-        return skipped;
+        return ledger.skippedSteps();
     }
 
     /** The optimizer state, copied to Java memory (a host synchronisation). */
@@ -125,13 +99,7 @@ public final class Training implements AutoCloseable {
     }
 
     public StepProgram program() {
-        return program;
-    }
-
-    private void countIfSkipped(StepResult result) {
-        if (!result.applied()) {
-            skipped++;
-        }
+        return ledger.program();
     }
 
     @Override

@@ -20,6 +20,8 @@ final class NdTensors implements Tensors<NDArray> {
     private final NDManager constants;
     private final Map<Double, NDArray> cache = new HashMap<>();
     private NDManager scope;
+    private NDArray lastCondition;
+    private NDArray lastMask;
 
     NdTensors(NDManager constants) {
         this.constants = constants;
@@ -28,6 +30,8 @@ final class NdTensors implements Tensors<NDArray> {
     /** Where the results of the next operations live. */
     void enter(NDManager stepScope) {
         this.scope = stepScope;
+        this.lastCondition = null;
+        this.lastMask = null;
     }
 
     NDArray keep(NDArray result) {
@@ -78,16 +82,21 @@ final class NdTensors implements Tensors<NDArray> {
 
     @Override
     public NDArray allFinite(NDArray a) {
-        // |x| < +Inf is false for ±Inf and for NaN (every comparison with NaN is false).
-        NDArray finite = keep(keep(a.abs()).lt(Float.POSITIVE_INFINITY));
-        return keep(keep(finite.all()).toType(DataType.FLOAT32, false));
+        // Two reductions and no full-size temporary: the max is NaN or +Inf, or the min is NaN or
+        // -Inf, exactly when an element is not finite (torch's max and min propagate NaN).
+        NDArray belowInfinity = keep(keep(a.max()).lt(Float.POSITIVE_INFINITY));
+        NDArray aboveMinusInfinity = keep(keep(a.min()).gt(Float.NEGATIVE_INFINITY));
+        return keep(keep(belowInfinity.logicalAnd(aboveMinusInfinity)).toType(DataType.FLOAT32, false));
     }
 
     @Override
     public NDArray where(NDArray condition, NDArray a, NDArray b) {
+        if (condition != lastCondition) {
+            lastCondition = condition;
+            lastMask = keep(condition.toType(DataType.BOOLEAN, false));
+        }
         // DJL's where does not broadcast: expand the scalar mask (a view, no copy).
-        NDArray mask = keep(keep(condition.toType(DataType.BOOLEAN, false)).broadcast(a.getShape()));
-        return keep(NDArrays.where(mask, a, b));
+        return keep(NDArrays.where(keep(lastMask.broadcast(a.getShape())), a, b));
     }
 
     @Override

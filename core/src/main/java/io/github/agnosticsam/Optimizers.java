@@ -1,0 +1,102 @@
+package io.github.agnosticsam;
+
+import java.util.List;
+
+/**
+ * The optimizer vocabulary every command and config file shares: {@code sgd}, {@code sam},
+ * {@code asam}, {@code agnostic-sam} (EXACT), {@code agnostic-sam-fast}, {@code agnostic-asam}
+ * (EXACT) and {@code agnostic-asam-fast}. Default radii: ρ 0.05 (sam), 0.5 (asam); ρ₁/ρ₂ 0.1/0.05
+ * (agnostic-sam*), 1.0/0.5 (agnostic-asam*); η 0.01.
+ */
+public final class Optimizers {
+    private static final List<String> NAMES = List.of("sgd", "sam", "asam", "agnostic-sam", "agnostic-sam-fast",
+            "agnostic-asam", "agnostic-asam-fast");
+
+    private Optimizers() {
+    }
+
+    public static List<String> names() {
+        return NAMES;
+    }
+
+    /** A builder for the named optimizer; the base optimizer is required. */
+    public static Builder named(String name) {
+        if (!NAMES.contains(name)) {
+            throw new IllegalArgumentException("optimizer must be one of " + String.join(", ", NAMES) + ", got '"
+                    + name + "'");
+        }
+        return new Builder(name);
+    }
+
+    public static final class Builder {
+        private final String name;
+        private BaseOptimizer base;
+        private Double rho;
+        private Double rho1;
+        private Double rho2;
+        private Double eta;
+
+        private Builder(String name) {
+            this.name = name;
+        }
+
+        public Builder base(BaseOptimizer base) {
+            this.base = base;
+            return this;
+        }
+
+        /** ρ of sam and asam. */
+        public Builder rho(double rho) {
+            this.rho = rho;
+            return this;
+        }
+
+        /** ρ₁ of the agnostic-* optimizers. */
+        public Builder rho1(double rho1) {
+            this.rho1 = rho1;
+            return this;
+        }
+
+        /** ρ₂ of the agnostic-* optimizers. */
+        public Builder rho2(double rho2) {
+            this.rho2 = rho2;
+            return this;
+        }
+
+        /** η of the adaptive (asam) optimizers. */
+        public Builder eta(double eta) {
+            this.eta = eta;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException for a radius the named optimizer does not have */
+        public Optimizer build() {
+            if (base == null) {
+                throw new IllegalArgumentException("base optimizer is required");
+            }
+            boolean agnostic = name.startsWith("agnostic-");
+            boolean adaptive = name.contains("asam");
+            boolean sharpness = !name.equals("sgd");
+            refuse(rho != null && (agnostic || !sharpness), "rho", "sam and asam (agnostic-* take rho1 and rho2)");
+            refuse((rho1 != null || rho2 != null) && !agnostic, "rho1/rho2", "the agnostic-* optimizers");
+            refuse(eta != null && !adaptive, "eta", "the adaptive optimizers (asam, agnostic-asam*)");
+            double e = eta != null ? eta : 0.01;
+            if (!sharpness) {
+                return base;
+            }
+            if (!agnostic) {
+                return new Sam(base, Schedule.constant(rho != null ? rho : adaptive ? 0.5 : 0.05), adaptive, e);
+            }
+            double r1 = rho1 != null ? rho1 : adaptive ? 1.0 : 0.1;
+            double r2 = rho2 != null ? rho2 : adaptive ? 0.5 : 0.05;
+            AgnosticSam.Variant variant = name.endsWith("-fast") ? AgnosticSam.Variant.FAST : AgnosticSam.Variant.EXACT;
+            return new AgnosticSam(base, Schedule.constant(r1), Schedule.constant(r2), variant, adaptive, e);
+        }
+
+        private void refuse(boolean bad, String what, String forWhom) {
+            if (bad) {
+                throw new IllegalArgumentException(what + " applies to " + forWhom + ", not to " + name);
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package io.github.agnosticsam;
+
+import io.github.agnosticsam.spi.StepProgram;
+import io.github.agnosticsam.spi.StepSummary;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+
+/**
+ * The bookkeeping of a run of steps that every driver shares ({@link Training}, and engine
+ * integrations that bring their own batches, such as DJL's Trainer): the schedule values of the
+ * next step, the lazy {@link StepResult}s, the bad-value policy and the count of skipped steps.
+ */
+public final class StepLedger {
+    /** Results not read yet; resolved now and then so the skip counter stays current. */
+    private static final int MAX_PENDING = 32;
+
+    private final StepProgram program;
+    private final List<String> parameterNames;
+    private final BadValuePolicy policy;
+    private final Deque<StepResult> pending = new ArrayDeque<>();
+    private long steps;
+    private long skipped;
+
+    public StepLedger(StepProgram program, List<String> parameterNames, BadValuePolicy policy) {
+        if (program == null || parameterNames == null || policy == null) {
+            throw new IllegalArgumentException("program, parameter names and policy must not be null");
+        }
+        this.program = program;
+        this.parameterNames = List.copyOf(parameterNames);
+        this.policy = policy;
+    }
+
+    /** The scalar inputs of the next step, checked (IllegalArgumentException before anything runs). */
+    public double[] nextScalars() {
+        return program.scalars(steps);
+    }
+
+    /**
+     * Records a step that has been run.
+     *
+     * @throws NonFiniteStepException with policy THROW, when the step met a non-finite value
+     */
+    public StepResult record(StepSummary summary) {
+        StepResult result = new StepResult(steps, program.passes(), parameterNames, summary);
+        steps++;
+        if (policy == BadValuePolicy.THROW) {
+            countIfSkipped(result);
+            if (!result.applied()) {
+                throw new NonFiniteStepException(result);
+            }
+        } else {
+            pending.addLast(result);
+            if (pending.size() > MAX_PENDING) {
+                countIfSkipped(pending.removeFirst());
+            }
+        }
+        return result;
+    }
+
+    /** Steps recorded so far (applied or not): the next step's schedule index. */
+    public long steps() {
+        return steps;
+    }
+
+    /** Steps not applied because of a non-finite value. Reads every pending result. */
+    public long skippedSteps() {
+        while (!pending.isEmpty()) {
+            countIfSkipped(pending.removeFirst());
+        }
+        return skipped;
+    }
+
+    public StepProgram program() {
+        return program;
+    }
+
+    private void countIfSkipped(StepResult result) {
+        if (!result.applied()) {
+            skipped++;
+        }
+    }
+}
