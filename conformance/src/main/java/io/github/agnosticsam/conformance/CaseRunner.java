@@ -6,7 +6,6 @@ import io.github.agnosticsam.HostTensor;
 import io.github.agnosticsam.Network;
 import io.github.agnosticsam.StepResult;
 import io.github.agnosticsam.Training;
-import io.github.agnosticsam.internal.OptimizerProgram;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.UnsupportedFeatureException;
 import java.nio.file.Path;
@@ -35,7 +34,7 @@ public final class CaseRunner {
     }
 
     public static CaseResult run(Engine engine, ConformanceCase c) {
-        return run(engine, c, OptimizerProgram.of(c.optimizer()));
+        return run(engine, c, StepProgram.of(c.optimizer()));
     }
 
     /**

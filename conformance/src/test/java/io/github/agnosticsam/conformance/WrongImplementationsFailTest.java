@@ -6,7 +6,6 @@ import io.github.agnosticsam.AgnosticSam;
 import io.github.agnosticsam.Engine;
 import io.github.agnosticsam.EngineOptions;
 import io.github.agnosticsam.conformance.reference.ReferenceEngine;
-import io.github.agnosticsam.internal.OptimizerProgram;
 import io.github.agnosticsam.spi.GradientOracle;
 import io.github.agnosticsam.spi.LossAndGradients;
 import io.github.agnosticsam.spi.Pass;
@@ -48,7 +47,7 @@ class WrongImplementationsFailTest {
             AgnosticSam exact = (AgnosticSam) c.optimizer();
             AgnosticSam fast = new AgnosticSam(exact.base(), exact.rho1(), exact.rho2(), AgnosticSam.Variant.FAST,
                     exact.adaptive(), exact.eta());
-            CaseResult r = CaseRunner.run(engine, c, OptimizerProgram.of(fast));
+            CaseResult r = CaseRunner.run(engine, c, StepProgram.of(fast));
             assertThat(r.outcome()).as(r.line()).isEqualTo(CaseResult.Outcome.FAIL);
             assertThat(r.worstRatio()).as(r.line()).isGreaterThan(100);
         }
@@ -58,7 +57,7 @@ class WrongImplementationsFailTest {
     void weightDecayInsideThePerturbationFails() {
         for (String name : List.of("sam-relu", "agnostic-sam-exact-tanh", "agnostic-sam-fast-relu")) {
             ConformanceCase c = GoldenCases.load(name);
-            StepProgram wrong = new WeightDecayInPerturbation(OptimizerProgram.of(c.optimizer()), 0.005);
+            StepProgram wrong = new WeightDecayInPerturbation(StepProgram.of(c.optimizer()), 0.005);
             CaseResult r = CaseRunner.run(engine, c, wrong);
             assertThat(r.outcome()).as(r.line()).isEqualTo(CaseResult.Outcome.FAIL);
             assertThat(r.worstRatio()).as(r.line()).isGreaterThan(100);

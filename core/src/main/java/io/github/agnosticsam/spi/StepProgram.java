@@ -17,6 +17,14 @@ import java.util.List;
  */
 public interface StepProgram {
 
+    /** The step of an optimizer: what {@link io.github.agnosticsam.Training} runs, for engine integrations. */
+    static StepProgram of(io.github.agnosticsam.Optimizer optimizer) {
+        if (optimizer == null) {
+            throw new IllegalArgumentException("optimizer must not be null");
+        }
+        return io.github.agnosticsam.internal.OptimizerProgram.of(optimizer);
+    }
+
     /** The gradient evaluations of one step, in order. Its size is the step's cost. */
     List<Pass> passes();
 

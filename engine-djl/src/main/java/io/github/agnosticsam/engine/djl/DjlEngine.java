@@ -119,6 +119,11 @@ public final class DjlEngine implements Engine {
         return device;
     }
 
+    /** The manager every array of this engine descends from (for tests of native memory). */
+    NDManager rootManager() {
+        return manager;
+    }
+
     @Override
     public Network build(ModelSpec model, List<HostTensor> initialParameters) {
         Block block = StandardModels.block(model);

@@ -1,0 +1,184 @@
+package io.github.agnosticsam.engine.djl;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDList;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.EasyTrain;
+import ai.djl.training.Trainer;
+import ai.djl.training.dataset.Batch;
+import ai.djl.training.dataset.Dataset;
+import ai.djl.training.dataset.RandomAccessDataset;
+import ai.djl.training.listener.TrainingListener;
+import ai.djl.translate.TranslateException;
+import io.github.agnosticsam.BadValuePolicy;
+import io.github.agnosticsam.Optimizer;
+import io.github.agnosticsam.StepLedger;
+import io.github.agnosticsam.StepResult;
+import io.github.agnosticsam.spi.StepProgram;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Sharpness-aware training inside a DJL training loop. You keep your {@code Model}, {@code Block},
+ * {@code Trainer} (its loss, devices, evaluators, metrics and {@code TrainingListener}s) and
+ * datasets; each {@link #trainBatch} replaces DJL's forward/backward and {@code trainer.step()}
+ * with one SAM, ASAM or Agnostic-SAM step, then tells the trainer's listeners about the batch as
+ * {@code EasyTrain} does. The Trainer's own DJL optimizer is not used: the base optimizer is the one
+ * inside the given {@link Optimizer}. Running statistics (BatchNorm) move only in the clean pass on
+ * the train batch.
+ *
+ * <pre>{@code
+ * try (Trainer trainer = model.newTrainer(config);
+ *      SharpnessAwareTrainer sam = SharpnessAwareTrainer.of(trainer, optimizer)) {
+ *     trainer.initialize(inputShape);
+ *     sam.fit(10, trainSet, testSet, ValidationSampler.uniform(trainSet, 42));
+ * }
+ * }</pre>
+ *
+ * <p><b>Devices.</b> A step runs on the Trainer's device. For a Trainer on several devices the design
+ * is SAM's original one: each device perturbs its parameters with its own shard's gradient (the
+ * perturbation is per device), and only the gradients at the perturbed points are averaged before
+ * the base update. That needs an all-reduce between the passes of a step, which this version does
+ * not have: it refuses a Trainer with more than one device rather than silently changing the
+ * algorithm.
+ */
+public final class SharpnessAwareTrainer implements AutoCloseable {
+    private final Trainer trainer;
+    private final Device device;
+    private final StepLedger ledger;
+    private final StepRunner runner;
+
+    private SharpnessAwareTrainer(Trainer trainer, Optimizer optimizer, BadValuePolicy policy) {
+        Device[] devices = trainer.getDevices();
+        if (devices.length != 1) {
+            throw new UnsupportedOperationException("a Trainer on " + devices.length + " devices: sharpness-aware "
+                    + "steps with per-device perturbations need an all-reduce between passes, which this version does "
+                    + "not have; give the Trainer one device (optDevices)");
+        }
+        this.trainer = trainer;
+        this.device = devices[0];
+        Block block = trainer.getModel().getBlock();
+        List<Parameter> trainable = block.getParameters().values().stream().filter(Parameter::requiresGradient)
+                .toList();
+        if (trainable.isEmpty() || trainable.stream().anyMatch(p -> !p.isInitialized())) {
+            throw new IllegalStateException("initialise the trainer (trainer.initialize(inputShape)) before "
+                    + "creating its SharpnessAwareTrainer");
+        }
+        StepProgram program = StepProgram.of(optimizer);
+        this.ledger = new StepLedger(program, trainable.stream().map(Parameter::getName).toList(), policy);
+        this.runner = new StepRunner(trainer.getManager(), block, trainable, trainer.getLoss()::evaluate, program);
+    }
+
+    /** With the bad-value policy THROW. The trainer must be initialised. */
+    public static SharpnessAwareTrainer of(Trainer trainer, Optimizer optimizer) {
+        return of(trainer, optimizer, BadValuePolicy.THROW);
+    }
+
+    public static SharpnessAwareTrainer of(Trainer trainer, Optimizer optimizer, BadValuePolicy policy) {
+        if (trainer == null || optimizer == null || policy == null) {
+            throw new IllegalArgumentException("trainer, optimizer and policy must not be null");
+        }
+        return new SharpnessAwareTrainer(trainer, optimizer, policy);
+    }
+
+    /** A step of an optimizer that takes no validation batch (base, SAM, Agnostic-SAM with ρ₂ = 0). */
+    public StepResult trainBatch(Batch batch) {
+        return trainBatch(batch, null);
+    }
+
+    /**
+     * One step on a train batch and (Agnostic-SAM) a validation batch; the trainer's listeners then
+     * see the batch with the predictions of the clean train pass.
+     */
+    public StepResult trainBatch(Batch batch, Batch validation) {
+        boolean needsValidation = ledger.program().usesValidationBatch();
+        if (needsValidation && validation == null) {
+            throw new IllegalArgumentException("this optimizer needs a validation batch at every step");
+        }
+        if (!needsValidation && validation != null) {
+            throw new IllegalArgumentException("this optimizer takes no validation batch; call trainBatch(batch)");
+        }
+        double[] scalars = ledger.nextScalars();
+        Batch train = onDevice(batch);
+        NDList[] trainArrays = {train.getData(), train.getLabels()};
+        NDList[] validationArrays = null;
+        if (needsValidation) {
+            Batch v = onDevice(validation);
+            validationArrays = new NDList[] {v.getData(), v.getLabels()};
+        }
+        var summary = runner.run(trainArrays, validationArrays, scalars, predictions -> {
+            TrainingListener.BatchData data = new TrainingListener.BatchData(batch, Map.of(device, train.getLabels()),
+                    Map.of(device, predictions));
+            trainer.notifyListeners(listener -> listener.onTrainingBatch(trainer, data));
+        });
+        return ledger.record(summary);
+    }
+
+    /**
+     * {@code EasyTrain.fit} with sharpness-aware steps: each epoch trains on every batch of
+     * {@code trainingSet} (Agnostic-SAM validation batches from {@code sampler}), then evaluates on
+     * {@code validationSet} when it is not null, then tells the listeners the epoch ended.
+     */
+    public void fit(int epochs, Dataset trainingSet, Dataset validationSet, ValidationSampler sampler)
+            throws IOException, TranslateException {
+        if (epochs < 1) {
+            throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+        }
+        if (ledger.program().usesValidationBatch() && sampler == null) {
+            throw new IllegalArgumentException("Agnostic-SAM needs a ValidationSampler, e.g. "
+                    + "ValidationSampler.uniform(trainingSet, seed)");
+        }
+        for (int epoch = 0; epoch < epochs; epoch++) {
+            for (Batch batch : trainer.iterateDataset(trainingSet)) {
+                try (batch) {
+                    if (ledger.program().usesValidationBatch()) {
+                        try (Batch validation = sampler.sample(batch.getManager(), batch.getSize())) {
+                            trainBatch(batch, validation);
+                        }
+                    } else {
+                        trainBatch(batch);
+                    }
+                }
+            }
+            if (validationSet != null) {
+                EasyTrain.evaluateDataset(trainer, validationSet);
+            }
+            trainer.notifyListeners(listener -> listener.onEpoch(trainer));
+        }
+    }
+
+    /**
+     * As {@link #fit(int, Dataset, Dataset, ValidationSampler)}, drawing Agnostic-SAM's validation
+     * batches uniformly with replacement from the training set, a quarter of the train batch each.
+     */
+    public void fit(int epochs, RandomAccessDataset trainingSet, Dataset validationSet, long seed)
+            throws IOException, TranslateException {
+        fit(epochs, trainingSet, validationSet, ValidationSampler.uniform(trainingSet, seed));
+    }
+
+    private Batch onDevice(Batch batch) {
+        return batch.split(new Device[] {device}, false)[0];
+    }
+
+    /** Steps run so far (applied or not). */
+    public long steps() {
+        return ledger.steps();
+    }
+
+    /** Steps not applied because of a non-finite value (policy SKIP). */
+    public long skippedSteps() {
+        return ledger.skippedSteps();
+    }
+
+    public Trainer trainer() {
+        return trainer;
+    }
+
+    /** Frees the optimizer state; the trainer stays open. */
+    @Override
+    public void close() {
+        runner.close();
+    }
+}

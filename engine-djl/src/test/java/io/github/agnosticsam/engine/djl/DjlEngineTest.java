@@ -1,0 +1,137 @@
+package io.github.agnosticsam.engine.djl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.ndarray.NDManager;
+import io.github.agnosticsam.AgnosticSam;
+import io.github.agnosticsam.Batch;
+import io.github.agnosticsam.Device;
+import io.github.agnosticsam.Engine;
+import io.github.agnosticsam.EngineOptions;
+import io.github.agnosticsam.Engines;
+import io.github.agnosticsam.Evaluation;
+import io.github.agnosticsam.HostTensor;
+import io.github.agnosticsam.ModelSpec;
+import io.github.agnosticsam.Network;
+import io.github.agnosticsam.Sgd;
+import io.github.agnosticsam.Training;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class DjlEngineTest {
+
+    @Test
+    void isTheDefaultEngineByPriority() {
+        assertThat(Engines.provider(null).name()).isEqualTo("djl");
+        assertThat(new DjlEngineProvider().isAvailable()).isTrue();
+    }
+
+    @Test
+    void runsOnTheCpuAndSaysSo() {
+        try (Engine e = Engines.load("djl", new EngineOptions(Device.CPU, 1, Map.of()))) {
+            assertThat(e.device()).startsWith("cpu()").contains("1 threads");
+        }
+        try (Engine e = Engines.load("djl", EngineOptions.DEFAULT)) {
+            assertThat(e.device()).as("auto picks the CPU on a machine without a GPU").startsWith("cpu()");
+        }
+    }
+
+    @Test
+    void forcingAGpuWhereThereIsNoneIsAClearError() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(ai.djl.engine.Engine.getEngine("PyTorch").getGpuCount() == 0);
+        assertThatThrownBy(() -> Engines.load("djl", EngineOptions.DEFAULT.withDevice(Device.GPU)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("sees no GPU").hasMessageContaining("pytorch-native-cu");
+    }
+
+    @Test
+    void buildsTheStandardModelsWithTheirParameterCounts() {
+        try (Engine e = Engines.load("djl", EngineOptions.DEFAULT)) {
+            for (String name : List.of("mlp", "cnn")) {
+                ModelSpec spec = ModelSpec.standard(name);
+                List<HostTensor> init = spec.initialParameters(3);
+                try (Network net = e.build(spec, init)) {
+                    List<HostTensor> back = net.parameters();
+                    for (int i = 0; i < init.size(); i++) {
+                        assertThat(back.get(i).shape()).isEqualTo(init.get(i).shape());
+                        assertThat(back.get(i).values()[0]).isEqualTo((float) init.get(i).values()[0]);
+                    }
+                    Batch b = batch(spec, 7, new SplittableRandom(1));
+                    Evaluation ev = net.evaluate(b);
+                    assertThat(ev.count()).isEqualTo(7);
+                    // Untrained logits are near uniform: the loss is about ln 10.
+                    assertThat(ev.loss()).isCloseTo(Math.log(10), org.assertj.core.api.Assertions.within(0.5));
+                }
+            }
+        }
+    }
+
+    @Test
+    void cnnTrainsOnADeterministicTask() {
+        ModelSpec spec = ModelSpec.standard("cnn");
+        SplittableRandom random = new SplittableRandom(5);
+        Batch train = batch(spec, 32, random);
+        try (Engine e = Engines.load("djl", EngineOptions.DEFAULT); Network net = e.build(spec, spec.initialParameters(1));
+                Training t = Training.start(net, AgnosticSam.builder().base(Sgd.builder().lr(0.1).momentum(0.9).build())
+                        .variant(AgnosticSam.Variant.FAST).build())) {
+            double first = t.step(train, batch(spec, 8, random)).loss();
+            double last = first;
+            for (int s = 0; s < 40; s++) {
+                last = t.step(train, batch(spec, 8, random)).loss();
+            }
+            assertThat(last).as("memorising one batch").isLessThan(first * 0.7);
+        }
+    }
+
+    @Test
+    void liveNativeArraysStayFlatOverManySteps() {
+        ModelSpec spec = new ModelSpec.Mlp(new int[] {20, 32, 5}, io.github.agnosticsam.Activation.RELU, 0);
+        SplittableRandom random = new SplittableRandom(2);
+        AgnosticSam opt = AgnosticSam.builder().base(Sgd.builder().lr(0.01).momentum(0.9).build()).adaptive(true).build();
+        try (DjlEngine e = DjlEngine.create(EngineOptions.DEFAULT); Network net = e.build(spec, spec.initialParameters(1));
+                Training t = Training.start(net, opt)) {
+            Batch train = batch(spec, 16, random);
+            Batch validation = batch(spec, 4, random);
+            for (int s = 0; s < 20; s++) {
+                t.step(train, validation).loss();
+            }
+            long after20 = liveArrays(e);
+            assertThat(after20).as("parameters, state and constants are counted").isGreaterThan(8);
+            for (int s = 0; s < 300; s++) {
+                t.step(train, validation).loss();
+            }
+            assertThat(liveArrays(e)).isEqualTo(after20);
+        }
+    }
+
+    private static long liveArrays(DjlEngine engine) {
+        return count(engine.rootManager());
+    }
+
+    private static long count(NDManager manager) {
+        return manager.getManagedArrays().size();
+    }
+
+    static Batch batch(ModelSpec spec, int n, SplittableRandom random) {
+        int width = 1;
+        for (int d : spec.inputShape()) {
+            width *= d;
+        }
+        int[] shape = new int[spec.inputShape().length + 1];
+        shape[0] = n;
+        System.arraycopy(spec.inputShape(), 0, shape, 1, spec.inputShape().length);
+        double[] x = new double[n * width];
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = random.nextInt(spec.classes());
+            for (int j = 0; j < width; j++) {
+                // Class-dependent inputs, so the task can be learnt.
+                x[i * width + j] = random.nextDouble() * 0.5 + (j % spec.classes() == y[i] ? 0.5 : 0);
+            }
+        }
+        return new Batch(new HostTensor(shape, x), y);
+    }
+}
