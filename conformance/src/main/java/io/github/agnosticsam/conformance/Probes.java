@@ -44,7 +44,7 @@ final class Probes {
     }
 
     static Gradients gradients(Network network, Batch batch) {
-        double[] s = run(network, new Probe(List.of(Pass.TRAIN_PERTURBED)) {
+        double[] s = run(network, new Probe(List.of(Pass.TRAIN_PERTURBED), new double[0]) {
             @Override
             <T> T summary(Tensors<T> ops, GradientOracle<T> oracle, List<T> params, List<T> scalars) {
                 LossAndGradients<T> r = oracle.evaluate(params, Pass.TRAIN_PERTURBED);
@@ -53,7 +53,7 @@ final class Probes {
                 parts.addAll(r.gradients());
                 return ops.concat(parts);
             }
-        }, batch, null, new double[0]);
+        }, batch, null);
         List<double[]> grads = new ArrayList<>();
         int at = 1;
         for (int[] shape : network.model().parameterShapes()) {
@@ -70,7 +70,8 @@ final class Probes {
      */
     static double[] ascentNorms(Network network, Batch train, Batch validation, boolean adaptive, double eta,
             double rho1, double rho2) {
-        double[] squares = run(network, new Probe(List.of(Pass.TRAIN_PERTURBED, Pass.VALIDATION_PERTURBED)) {
+        double[] squares = run(network, new Probe(List.of(Pass.TRAIN_PERTURBED, Pass.VALIDATION_PERTURBED),
+                new double[] {rho1, rho2}) {
             @Override
             <T> T summary(Tensors<T> ops, GradientOracle<T> oracle, List<T> params, List<T> scalars) {
                 List<T> gt = oracle.evaluate(params, Pass.TRAIN_PERTURBED).gradients();
@@ -86,7 +87,7 @@ final class Probes {
                         squaredNorm(ops, Ascent.perturbation(ops, params, gt, scalars.get(0), gv, scalars.get(1),
                                 adaptive, eta))));
             }
-        }, train, validation, new double[] {rho1, rho2});
+        }, train, validation);
         return new double[] {Math.sqrt(squares[0]), Math.sqrt(squares[1]), Math.sqrt(squares[2])};
     }
 
@@ -98,18 +99,20 @@ final class Probes {
         return sum;
     }
 
-    private static double[] run(Network network, Probe probe, Batch train, Batch validation, double[] scalars) {
+    private static double[] run(Network network, Probe probe, Batch train, Batch validation) {
         try (CompiledStep step = network.compile(probe)) {
-            return step.run(train, validation, scalars).read();
+            return step.run(train, validation, probe.scalars(0)).read();
         }
     }
 
     /** A program that keeps the parameters and returns a summary of the probe's own. */
     private abstract static class Probe implements StepProgram {
         private final List<Pass> passes;
+        private final double[] scalars;
 
-        Probe(List<Pass> passes) {
+        Probe(List<Pass> passes, double[] scalars) {
             this.passes = passes;
+            this.scalars = scalars;
         }
 
         abstract <T> T summary(Tensors<T> ops, GradientOracle<T> oracle, List<T> params, List<T> scalars);
@@ -126,7 +129,7 @@ final class Probes {
 
         @Override
         public double[] scalars(long step) {
-            return new double[0];
+            return scalars.clone();
         }
 
         @Override

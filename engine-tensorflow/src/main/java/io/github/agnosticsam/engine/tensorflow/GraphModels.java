@@ -1,0 +1,63 @@
+package io.github.agnosticsam.engine.tensorflow;
+
+import io.github.agnosticsam.Activation;
+import io.github.agnosticsam.ModelSpec;
+import java.util.List;
+import org.tensorflow.Operand;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.linalg.MatMul;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * The standard models and their loss as functions of parameter operands, in the parameter layout of
+ * the neutral description (PyTorch's: dense [out, in], conv [out, in, kh, kw], inputs NCHW).
+ * TensorFlow's CPU convolution wants NHWC, so the CNN transposes on the way in and back before
+ * flattening, which keeps the dense layer's input in PyTorch's (C, H, W) order.
+ */
+final class GraphModels {
+    private GraphModels() {
+    }
+
+    static Operand<TFloat32> logits(Ops tf, ModelSpec spec, List<Operand<TFloat32>> p, Operand<TFloat32> x) {
+        if (spec instanceof ModelSpec.Mlp mlp) {
+            Operand<TFloat32> h = x;
+            int layers = mlp.layers().length - 1;
+            for (int l = 0; l < layers; l++) {
+                h = dense(tf, h, p.get(2 * l), p.get(2 * l + 1));
+                if (l + 1 < layers) {
+                    h = mlp.activation() == Activation.RELU ? tf.nn.relu(h) : tf.math.tanh(h);
+                }
+            }
+            return h;
+        }
+        Operand<TFloat32> h = tf.linalg.transpose(x, tf.constant(new int[] {0, 2, 3, 1}));
+        h = pool(tf, tf.nn.relu(conv(tf, h, p.get(0), p.get(1))));
+        h = pool(tf, tf.nn.relu(conv(tf, h, p.get(2), p.get(3))));
+        h = tf.linalg.transpose(h, tf.constant(new int[] {0, 3, 1, 2}));
+        h = tf.reshape(h, tf.constant(new int[] {-1, 64 * 7 * 7}));
+        return dense(tf, h, p.get(4), p.get(5));
+    }
+
+    private static Operand<TFloat32> dense(Ops tf, Operand<TFloat32> h, Operand<TFloat32> w, Operand<TFloat32> b) {
+        return tf.math.add(tf.linalg.matMul(h, w, MatMul.transposeB(true)), b);
+    }
+
+    private static Operand<TFloat32> conv(Ops tf, Operand<TFloat32> h, Operand<TFloat32> w, Operand<TFloat32> b) {
+        Operand<TFloat32> filter = tf.linalg.transpose(w, tf.constant(new int[] {2, 3, 1, 0}));
+        return tf.math.add(tf.nn.conv2d(h, filter, List.of(1L, 1L, 1L, 1L), "SAME"), b);
+    }
+
+    private static Operand<TFloat32> pool(Ops tf, Operand<TFloat32> h) {
+        return tf.nn.maxPool(h, tf.constant(new int[] {1, 2, 2, 1}), tf.constant(new int[] {1, 2, 2, 1}), "VALID");
+    }
+
+    /** Mean softmax cross-entropy with label smoothing s: targets (1 − s)·onehot + s/C. */
+    static Operand<TFloat32> loss(Ops tf, Operand<TFloat32> logits, Operand<TInt32> labels, int classes,
+            double smoothing) {
+        Operand<TFloat32> targets = tf.oneHot(labels, tf.constant(classes),
+                tf.constant((float) (1 - smoothing + smoothing / classes)), tf.constant((float) (smoothing / classes)));
+        Operand<TFloat32> perExample = tf.reduceSum(tf.math.mul(targets, tf.nn.logSoftmax(logits)), tf.constant(1));
+        return tf.math.neg(tf.math.mean(perExample, tf.constant(0)));
+    }
+}

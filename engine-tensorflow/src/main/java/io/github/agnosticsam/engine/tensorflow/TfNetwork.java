@@ -1,0 +1,229 @@
+package io.github.agnosticsam.engine.tensorflow;
+
+import io.github.agnosticsam.Batch;
+import io.github.agnosticsam.Evaluation;
+import io.github.agnosticsam.HostTensor;
+import io.github.agnosticsam.ModelSpec;
+import io.github.agnosticsam.Network;
+import io.github.agnosticsam.spi.CompiledStep;
+import io.github.agnosticsam.spi.StepProgram;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.family.TType;
+
+/**
+ * A standard model as a TensorFlow graph: parameters are resource variables, every step program
+ * compiled on it is traced into the same graph, and one session runs them all.
+ */
+final class TfNetwork implements Network {
+    private static final int EVALUATION_CHUNK = 1000;
+
+    final ModelSpec spec;
+    final Graph graph;
+    final Ops tf;
+    final Session session;
+    final List<Operand<? extends TType>> handles = new ArrayList<>();
+    private final List<Placeholder<TFloat32>> newValues = new ArrayList<>();
+    private final List<Op> setOps = new ArrayList<>();
+    private final List<Operand<TFloat32>> reads = new ArrayList<>();
+    private final Placeholder<TFloat32> evaluationInput;
+    private final Operand<TFloat32> evaluationLogits;
+    private int programs;
+
+    TfNetwork(ModelSpec spec, List<HostTensor> initial, ConfigProto config) {
+        this.spec = spec;
+        this.graph = new Graph();
+        this.tf = Ops.create(graph);
+        for (int[] shape : spec.parameterShapes()) {
+            Operand<? extends TType> handle = variable(tf, shape);
+            Placeholder<TFloat32> value = tf.placeholder(TFloat32.class, Placeholder.shape(shape(shape)));
+            handles.add(handle);
+            newValues.add(value);
+            setOps.add(tf.assignVariableOp(handle, value));
+            reads.add(tf.readVariableOp(handle, TFloat32.class));
+        }
+        evaluationInput = inputPlaceholder(tf);
+        evaluationLogits = GraphModels.logits(tf, spec, reads, evaluationInput);
+        this.session = new Session(graph, config);
+        setParameters(initial);
+    }
+
+    /**
+     * A resource variable with a name of its own: TensorFlow resolves an empty shared name to one
+     * resource for every handle, so each must be named.
+     */
+    static Operand<? extends TType> variable(Ops ops, int[] shape) {
+        return ops.varHandleOp(TFloat32.class, shape(shape),
+                org.tensorflow.op.core.VarHandleOp.sharedName("agnosticsam_" + java.util.UUID.randomUUID()));
+    }
+
+    Placeholder<TFloat32> inputPlaceholder(Ops ops) {
+        int[] in = spec.inputShape();
+        long[] dims = new long[in.length + 1];
+        dims[0] = Shape.UNKNOWN_SIZE;
+        for (int i = 0; i < in.length; i++) {
+            dims[i + 1] = in[i];
+        }
+        return ops.placeholder(TFloat32.class, Placeholder.shape(Shape.of(dims)));
+    }
+
+    @Override
+    public ModelSpec model() {
+        return spec;
+    }
+
+    @Override
+    public List<HostTensor> parameters() {
+        return fetch(reads);
+    }
+
+    /** Runs the read ops and copies their values to the host, closing every tensor. */
+    List<HostTensor> fetch(List<Operand<TFloat32>> ops) {
+        Session.Runner runner = session.runner();
+        ops.forEach(runner::fetch);
+        List<HostTensor> out = new ArrayList<>(ops.size());
+        try (Result r = runner.run()) {
+            for (int i = 0; i < ops.size(); i++) {
+                out.add(toHost((TFloat32) r.get(i)));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void setParameters(List<HostTensor> values) {
+        List<int[]> shapes = spec.parameterShapes();
+        if (values == null || values.size() != shapes.size()) {
+            throw new IllegalArgumentException(spec + " has " + shapes.size() + " parameter tensors, got "
+                    + (values == null ? "null" : values.size()));
+        }
+        for (int i = 0; i < shapes.size(); i++) {
+            if (!Arrays.equals(shapes.get(i), values.get(i).shape())) {
+                throw new IllegalArgumentException("parameter " + spec.parameterNames().get(i) + " must have shape "
+                        + Arrays.toString(shapes.get(i)) + ", got " + Arrays.toString(values.get(i).shape()));
+            }
+        }
+        List<Tensor> feeds = new ArrayList<>();
+        try {
+            Session.Runner runner = session.runner();
+            for (int i = 0; i < values.size(); i++) {
+                TFloat32 t = floats(values.get(i).shape(), values.get(i).values());
+                feeds.add(t);
+                runner.feed(newValues.get(i), t).addTarget(setOps.get(i));
+            }
+            runner.run().close();
+        } finally {
+            feeds.forEach(Tensor::close);
+        }
+    }
+
+    @Override
+    public Evaluation evaluate(Batch batch) {
+        batch.checkFits(spec, "evaluation");
+        int n = batch.size();
+        int width = batch.features().size() / n;
+        int classes = spec.classes();
+        double lossSum = 0;
+        int correct = 0;
+        for (int start = 0; start < n; start += EVALUATION_CHUNK) {
+            int end = Math.min(n, start + EVALUATION_CHUNK);
+            int[] shape = batch.features().shape().clone();
+            shape[0] = end - start;
+            double[] x = Arrays.copyOfRange(batch.features().values(), start * width, end * width);
+            float[] logits;
+            try (TFloat32 input = floats(shape, x);
+                    Result r = session.runner().feed(evaluationInput, input).fetch(evaluationLogits).run()) {
+                logits = toFloats((TFloat32) r.get(0));
+            }
+            for (int i = 0; i < end - start; i++) {
+                int label = batch.labels()[start + i];
+                double max = Double.NEGATIVE_INFINITY;
+                int best = 0;
+                for (int k = 0; k < classes; k++) {
+                    double z = logits[i * classes + k];
+                    if (z > max) {
+                        max = z;
+                        best = k;
+                    }
+                }
+                double sum = 0;
+                for (int k = 0; k < classes; k++) {
+                    sum += Math.exp(logits[i * classes + k] - max);
+                }
+                double lse = max + Math.log(sum);
+                double s = spec.labelSmoothing();
+                for (int k = 0; k < classes; k++) {
+                    double target = (k == label ? 1 - s : 0) + s / classes;
+                    lossSum -= target * (logits[i * classes + k] - lse);
+                }
+                correct += best == label ? 1 : 0;
+            }
+        }
+        return new Evaluation(lossSum / n, correct, n);
+    }
+
+    @Override
+    public CompiledStep compile(StepProgram program) {
+        return new TfStep(this, program, "step" + programs++);
+    }
+
+    @Override
+    public void close() {
+        session.close();
+        graph.close();
+    }
+
+    static Shape shape(int[] dims) {
+        long[] d = new long[dims.length];
+        for (int i = 0; i < dims.length; i++) {
+            d[i] = dims[i];
+        }
+        return Shape.of(d);
+    }
+
+    static TFloat32 floats(int[] shape, double[] values) {
+        float[] f = new float[values.length];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) values[i];
+        }
+        return TFloat32.tensorOf(shape(shape), DataBuffers.of(f, true, false));
+    }
+
+    static TInt32 ints(int[] values) {
+        return TInt32.tensorOf(Shape.of(values.length), DataBuffers.of(values.clone(), true, false));
+    }
+
+    static float[] toFloats(TFloat32 t) {
+        float[] f = new float[Math.toIntExact(t.size())];
+        t.copyTo(DataBuffers.of(f, false, false));
+        return f;
+    }
+
+    static HostTensor toHost(TFloat32 t) {
+        float[] f = toFloats(t);
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        long[] dims = t.shape().asArray();
+        int[] shape = new int[dims.length];
+        for (int i = 0; i < dims.length; i++) {
+            shape[i] = Math.toIntExact(dims[i]);
+        }
+        return new HostTensor(shape, d);
+    }
+}

@@ -1,0 +1,162 @@
+package io.github.agnosticsam.engine.tensorflow;
+
+import io.github.agnosticsam.Batch;
+import io.github.agnosticsam.HostTensor;
+import io.github.agnosticsam.spi.CompiledStep;
+import io.github.agnosticsam.spi.GradientOracle;
+import io.github.agnosticsam.spi.LossAndGradients;
+import io.github.agnosticsam.spi.StateSlot;
+import io.github.agnosticsam.spi.StepOutput;
+import io.github.agnosticsam.spi.StepProgram;
+import io.github.agnosticsam.spi.StepSummary;
+import java.util.ArrayList;
+import java.util.List;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Gradients;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.family.TType;
+
+/**
+ * A step program traced once into the network's graph: batches and per-step scalars are
+ * placeholders, parameters and optimizer state are resource variables, and every variable update
+ * waits (control dependencies) for all the step's values, so one {@code Session.run} runs a whole
+ * step — every pass, the update and the summary — with nothing fed back from Java in between.
+ */
+final class TfStep implements CompiledStep {
+    private final TfNetwork net;
+    private final boolean usesValidation;
+    private final Placeholder<TFloat32> trainX;
+    private final Placeholder<TInt32> trainY;
+    private final Placeholder<TFloat32> validationX;
+    private final Placeholder<TInt32> validationY;
+    private final List<Placeholder<TFloat32>> scalars = new ArrayList<>();
+    private final List<Operand<TFloat32>> stateReads = new ArrayList<>();
+    private final List<Op> updates = new ArrayList<>();
+    private final Operand<TFloat32> summary;
+
+    TfStep(TfNetwork net, StepProgram program, String name) {
+        this.net = net;
+        Ops tf = net.tf.withSubScope(name);
+        this.usesValidation = program.usesValidationBatch();
+        trainX = net.inputPlaceholder(tf);
+        trainY = tf.placeholder(TInt32.class, Placeholder.shape(Shape.of(Shape.UNKNOWN_SIZE)));
+        validationX = usesValidation ? net.inputPlaceholder(tf) : null;
+        validationY = usesValidation ? tf.placeholder(TInt32.class, Placeholder.shape(Shape.of(Shape.UNKNOWN_SIZE)))
+                : null;
+        int scalarCount = program.scalars(0).length;
+        for (int i = 0; i < scalarCount; i++) {
+            scalars.add(tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar())));
+        }
+
+        List<Operand<? extends TType>> stateHandles = new ArrayList<>();
+        List<Op> stateInit = new ArrayList<>();
+        for (StateSlot slot : program.state(net.spec.parameterShapes())) {
+            Operand<? extends TType> handle = TfNetwork.variable(tf, slot.shape());
+            stateHandles.add(handle);
+            stateInit.add(tf.assignVariableOp(handle,
+                    tf.fill(tf.constant(slot.shape()), tf.constant((float) slot.initialValue()))));
+            stateReads.add(tf.readVariableOp(handle, TFloat32.class));
+        }
+        List<Operand<TFloat32>> params = new ArrayList<>();
+        for (Operand<? extends TType> h : net.handles) {
+            params.add(tf.readVariableOp(h, TFloat32.class));
+        }
+        GradientOracle<Operand<TFloat32>> oracle = (values, pass) -> {
+            Operand<TFloat32> x = pass.usesValidationBatch() ? validationX : trainX;
+            Operand<TInt32> y = pass.usesValidationBatch() ? validationY : trainY;
+            if (x == null) {
+                throw new IllegalStateException(pass + " pass needs a validation batch, and the program has none");
+            }
+            Operand<TFloat32> loss = GraphModels.loss(tf, GraphModels.logits(tf, net.spec, values, x), y,
+                    net.spec.classes(), net.spec.labelSmoothing());
+            Gradients g = tf.gradients(loss, values);
+            List<Operand<TFloat32>> grads = new ArrayList<>(values.size());
+            for (int i = 0; i < values.size(); i++) {
+                grads.add(g.<TFloat32>dy(i));
+            }
+            return new LossAndGradients<>(loss, grads);
+        };
+        StepOutput<Operand<TFloat32>> out = program.define(new GraphTensors(tf), oracle, params, stateReads,
+                new ArrayList<>(scalars));
+
+        // Identities turn the outputs (some are bare Outputs, e.g. gradients) into ops to wait for.
+        List<Op> everything = new ArrayList<>();
+        out.parameters().forEach(o -> everything.add(tf.identity(o)));
+        out.state().forEach(o -> everything.add(tf.identity(o)));
+        everything.add(tf.identity(out.summary()));
+        Ops gated = tf.withControlDependencies(everything);
+        for (int i = 0; i < params.size(); i++) {
+            if (out.parameters().get(i) != params.get(i)) {
+                updates.add(gated.assignVariableOp(net.handles.get(i), out.parameters().get(i)));
+            }
+        }
+        for (int i = 0; i < stateHandles.size(); i++) {
+            if (out.state().get(i) != stateReads.get(i)) {
+                updates.add(gated.assignVariableOp(stateHandles.get(i), out.state().get(i)));
+            }
+        }
+        this.summary = out.summary();
+        if (!stateInit.isEmpty()) {
+            Session.Runner init = net.session.runner();
+            stateInit.forEach(init::addTarget);
+            init.run().close();
+        }
+    }
+
+    @Override
+    public StepSummary run(Batch train, Batch validation, double[] scalarValues) {
+        List<Tensor> feeds = new ArrayList<>();
+        try {
+            Session.Runner runner = net.session.runner();
+            feed(runner, feeds, trainX, trainY, train);
+            if (usesValidation) {
+                feed(runner, feeds, validationX, validationY, validation);
+            }
+            for (int i = 0; i < scalars.size(); i++) {
+                TFloat32 s = TFloat32.scalarOf((float) scalarValues[i]);
+                feeds.add(s);
+                runner.feed(scalars.get(i), s);
+            }
+            runner.fetch(summary);
+            updates.forEach(runner::addTarget);
+            float[] values;
+            try (Result r = runner.run()) {
+                values = TfNetwork.toFloats((TFloat32) r.get(0));
+            }
+            double[] result = new double[values.length];
+            for (int i = 0; i < values.length; i++) {
+                result[i] = values[i];
+            }
+            return () -> result;
+        } finally {
+            feeds.forEach(Tensor::close);
+        }
+    }
+
+    private static void feed(Session.Runner runner, List<Tensor> feeds, Placeholder<TFloat32> x,
+            Placeholder<TInt32> y, Batch batch) {
+        TFloat32 features = TfNetwork.floats(batch.features().shape(), batch.features().values());
+        feeds.add(features);
+        TInt32 labels = TfNetwork.ints(batch.labels());
+        feeds.add(labels);
+        runner.feed(x, features).feed(y, labels);
+    }
+
+    @Override
+    public List<HostTensor> state() {
+        return stateReads.isEmpty() ? List.of() : net.fetch(stateReads);
+    }
+
+    @Override
+    public void close() {
+        // The traced ops stay in the network's graph until the network is closed.
+    }
+}

@@ -1,0 +1,15 @@
+package io.github.agnosticsam.engine.tensorflow;
+
+import io.github.agnosticsam.Device;
+import io.github.agnosticsam.Engine;
+import io.github.agnosticsam.EngineOptions;
+import io.github.agnosticsam.Engines;
+import io.github.agnosticsam.conformance.EngineConformanceTest;
+
+/** The whole conformance kit on the TensorFlow engine, on the CPU, found by name through ServiceLoader. */
+class TfEngineConformanceTest extends EngineConformanceTest {
+    @Override
+    protected Engine createEngine() {
+        return Engines.load("tensorflow", EngineOptions.DEFAULT.withDevice(Device.CPU));
+    }
+}
