@@ -1,0 +1,105 @@
+package io.github.agnosticsam.engine.tensorflow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.agnosticsam.Activation;
+import io.github.agnosticsam.AgnosticSam;
+import io.github.agnosticsam.Batch;
+import io.github.agnosticsam.Device;
+import io.github.agnosticsam.Engine;
+import io.github.agnosticsam.EngineOptions;
+import io.github.agnosticsam.Engines;
+import io.github.agnosticsam.Evaluation;
+import io.github.agnosticsam.HostTensor;
+import io.github.agnosticsam.ModelSpec;
+import io.github.agnosticsam.Sgd;
+import io.github.agnosticsam.Training;
+import java.util.Iterator;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class TfEngineTest {
+
+    @Test
+    void isChosenByNameAndRanksBelowDjl() {
+        assertThat(new TfEngineProvider().priority()).isEqualTo(50);
+        assertThat(Engines.providers()).extracting(p -> p.name()).contains("tensorflow");
+    }
+
+    @Test
+    void forcingAGpuWhereThereIsNoneIsAClearError() {
+        try (Engine auto = Engines.load("tensorflow", EngineOptions.DEFAULT)) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(auto.device().startsWith("cpu"), "this machine has no GPU");
+        }
+        assertThatThrownBy(() -> Engines.load("tensorflow", EngineOptions.DEFAULT.withDevice(Device.GPU)))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("finds no GPU")
+                .hasMessageContaining("linux-x86_64-gpu");
+    }
+
+    /** The step is traced once: running it adds nothing to the graph. */
+    @Test
+    void stepsDoNotGrowTheGraph() {
+        ModelSpec spec = new ModelSpec.Mlp(new int[] {10, 16, 3}, Activation.RELU, 0);
+        SplittableRandom random = new SplittableRandom(4);
+        try (Engine e = Engines.load("tensorflow", EngineOptions.DEFAULT.withDevice(Device.CPU));
+                TfNetwork net = (TfNetwork) e.build(spec, spec.initialParameters(2));
+                Training t = Training.start(net, AgnosticSam.builder().base(Sgd.builder().lr(0.05).momentum(0.9).build())
+                        .adaptive(true).build())) {
+            Batch train = batch(spec, 8, random);
+            Batch validation = batch(spec, 2, random);
+            t.step(train, validation).loss();
+            long ops = count(net.graph.operations());
+            double first = t.step(train, validation).loss();
+            double last = first;
+            for (int s = 0; s < 100; s++) {
+                last = t.step(train, validation).loss();
+            }
+            assertThat(count(net.graph.operations())).isEqualTo(ops);
+            assertThat(last).as("it trains").isLessThan(first);
+            Evaluation ev = net.evaluate(train);
+            assertThat(ev.count()).isEqualTo(8);
+            assertThat(ev.loss()).isCloseTo(t.step(train, validation).loss(), org.assertj.core.api.Assertions.within(1e-5));
+        }
+    }
+
+    @Test
+    void buildsTheCnn() {
+        ModelSpec spec = ModelSpec.standard("cnn");
+        List<HostTensor> init = spec.initialParameters(1);
+        try (Engine e = Engines.load("tensorflow", EngineOptions.DEFAULT); var net = e.build(spec, init)) {
+            assertThat(net.parameters()).hasSize(6);
+            Evaluation ev = net.evaluate(batch(spec, 3, new SplittableRandom(1)));
+            assertThat(ev.loss()).isCloseTo(Math.log(10), org.assertj.core.api.Assertions.within(0.5));
+        }
+    }
+
+    private static long count(Iterator<?> it) {
+        long n = 0;
+        while (it.hasNext()) {
+            it.next();
+            n++;
+        }
+        return n;
+    }
+
+    static Batch batch(ModelSpec spec, int n, SplittableRandom random) {
+        int width = 1;
+        for (int d : spec.inputShape()) {
+            width *= d;
+        }
+        int[] shape = new int[spec.inputShape().length + 1];
+        shape[0] = n;
+        System.arraycopy(spec.inputShape(), 0, shape, 1, spec.inputShape().length);
+        double[] x = new double[n * width];
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = random.nextInt(spec.classes());
+            for (int j = 0; j < width; j++) {
+                x[i * width + j] = random.nextDouble() * 0.5 + (j % spec.classes() == y[i] ? 0.5 : 0);
+            }
+        }
+        return new Batch(new HostTensor(shape, x), y);
+    }
+}
