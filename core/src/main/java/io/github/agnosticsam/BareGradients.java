@@ -12,10 +12,11 @@ import java.util.List;
 
 /**
  * The gradient evaluations an optimizer's step makes, and nothing else: the same passes on the
- * same batches, all at θ, with no update. A benchmark divides the step's time by this program's
- * to get the optimizer's overhead. Its summary is the pass losses and, per pass, the squared
- * norm of the gradient of parameter {@code min(1, n − 1)} (for the standard models the first
- * layer's bias: small, yet it needs the whole backward pass, so a graph engine cannot prune it).
+ * same batches, with no update. A benchmark divides the step's time by this program's to get the
+ * optimizer's overhead. Two things keep a graph engine from doing less work than the step does:
+ * pass j is taken at θ + s_j, with s_j a scalar input fed as 0 (identical passes would be merged as
+ * common subexpressions), and the summary holds, per pass, the loss and the sum of the squared
+ * norms of all its gradients (an unused gradient would be pruned).
  */
 public final class BareGradients implements StepProgram {
     private final List<Pass> passes;
@@ -38,9 +39,10 @@ public final class BareGradients implements StepProgram {
         return List.of();
     }
 
+    /** One zero offset per pass after the first. */
     @Override
     public double[] scalars(long step) {
-        return new double[0];
+        return new double[passes.size() - 1];
     }
 
     @Override
@@ -48,10 +50,22 @@ public final class BareGradients implements StepProgram {
             List<T> scalars) {
         List<T> out = new ArrayList<>();
         List<T> used = new ArrayList<>();
-        for (Pass pass : passes) {
-            var r = oracle.evaluate(parameters, pass);
+        for (int j = 0; j < passes.size(); j++) {
+            List<T> at = parameters;
+            if (j > 0) {
+                at = new ArrayList<>(parameters.size());
+                for (T p : parameters) {
+                    at.add(ops.add(p, scalars.get(j - 1)));
+                }
+            }
+            var r = oracle.evaluate(at, passes.get(j));
             out.add(r.loss());
-            used.add(ops.sumOfSquares(r.gradients().get(Math.min(1, r.gradients().size() - 1))));
+            T squares = null;
+            for (T g : r.gradients()) {
+                T s = ops.sumOfSquares(g);
+                squares = squares == null ? s : ops.add(squares, s);
+            }
+            used.add(squares);
         }
         out.addAll(used);
         return new StepOutput<>(parameters, state, ops.concat(out));

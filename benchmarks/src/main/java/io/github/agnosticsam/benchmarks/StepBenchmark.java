@@ -63,6 +63,7 @@ public class StepBenchmark {
     private Network network;
     private Training training;
     private CompiledStep bare;
+    private double[] bareScalars;
     private Batch train;
     private Batch validation;
     private boolean usesValidation;
@@ -83,6 +84,7 @@ public class StepBenchmark {
         } else {
             StepProgram program = BareGradients.of(opt);
             bare = network.compile(program);
+            bareScalars = program.scalars(0);
             usesValidation = program.usesValidationBatch();
         }
     }
@@ -93,7 +95,7 @@ public class StepBenchmark {
         if (training != null) {
             return training.step(train, v).loss();
         }
-        return bare.run(train, v, new double[0]).read()[0];
+        return bare.run(train, v, bareScalars).read()[0];
     }
 
     @TearDown

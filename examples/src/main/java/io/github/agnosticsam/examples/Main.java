@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** {@code agnostic-sam}: sharpness-aware training on any engine found on the class path. */
 @Command(name = "agnostic-sam", mixinStandardHelpOptions = true, version = "agnostic-sam 0.1.0-SNAPSHOT",
         description = "Sharpness-aware training (SAM, ASAM, Agnostic-SAM) on pluggable engines.",
-        subcommands = {ConformanceCommand.class, EnginesCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, TrainCommand.class, BenchCommand.class, ConformanceCommand.class,
+                EnginesCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {
@@ -16,8 +17,11 @@ public final class Main {
     /** The command line with its exit codes: 0 success, 1 a failed check, 2 a usage error. */
     public static CommandLine commandLine() {
         return new CommandLine(new Main()).setExecutionExceptionHandler((e, cl, parsed) -> {
-            cl.getErr().println("agnostic-sam: " + e.getMessage());
-            return 2;
+            // Bad data, bad options, a missing engine: one line, no stack trace.
+            String command = parsed.hasSubcommand() ? " " + parsed.subcommand().commandSpec().name() : "";
+            cl.getErr().println("agnostic-sam" + command + ": " + e.getMessage());
+            cl.getErr().flush();
+            return e instanceof ImageDataset.DataException ? 1 : 2;
         });
     }
 }

@@ -1,0 +1,193 @@
+package io.github.agnosticsam.examples;
+
+import io.github.agnosticsam.Batch;
+import io.github.agnosticsam.HostTensor;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
+
+/**
+ * Images and labels from IDX files (the MNIST / Fashion-MNIST format, gzip-compressed): pixel values
+ * / 255 in row-major order, one image after another.
+ */
+record ImageDataset(float[] pixels, int[] labels, int rows, int columns) {
+
+    /** A bad or missing data file: the message names the file and what was wrong, in one line. */
+    static final class DataException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        DataException(String message) {
+            super(message);
+        }
+    }
+
+    static final String DEBIAN_PATH = "/usr/share/datasets/fashion-mnist";
+    private static final int IMAGES_MAGIC = 0x00000803;
+    private static final int LABELS_MAGIC = 0x00000801;
+
+    int size() {
+        return labels.length;
+    }
+
+    int pixelsPerImage() {
+        return rows * columns;
+    }
+
+    /** The training or test split in {@code dir}: {@code train-*} or {@code t10k-*} files. */
+    static ImageDataset load(Path dir, boolean train) {
+        if (!Files.isDirectory(dir)) {
+            throw new DataException("data folder " + dir + " not found: install Fashion-MNIST with "
+                    + "'apt-get install dataset-fashion-mnist' (it goes to " + DEBIAN_PATH + "), or pass --data DIR");
+        }
+        String prefix = train ? "train" : "t10k";
+        return read(dir.resolve(prefix + "-images-idx3-ubyte.gz"), dir.resolve(prefix + "-labels-idx1-ubyte.gz"));
+    }
+
+    static ImageDataset read(Path imagesFile, Path labelsFile) {
+        int[] labels;
+        try (DataInputStream in = open(labelsFile)) {
+            int magic = in.readInt();
+            if (magic != LABELS_MAGIC) {
+                throw bad(labelsFile, String.format("magic number 0x%08x, expected 0x%08x (IDX labels)", magic,
+                        LABELS_MAGIC));
+            }
+            int n = in.readInt();
+            if (n < 0) {
+                throw bad(labelsFile, "negative item count " + n);
+            }
+            byte[] raw = new byte[n];
+            in.readFully(raw);
+            labels = new int[n];
+            for (int i = 0; i < n; i++) {
+                labels[i] = raw[i] & 0xff;
+                if (labels[i] > 9) {
+                    throw bad(labelsFile, "label " + labels[i] + " of item " + i + " is not a class in [0, 10)");
+                }
+            }
+        } catch (EOFException e) {
+            throw bad(labelsFile, "truncated: it ends before the item count it declares");
+        } catch (IOException e) {
+            throw ioError(labelsFile, e);
+        }
+        try (DataInputStream in = open(imagesFile)) {
+            int magic = in.readInt();
+            if (magic != IMAGES_MAGIC) {
+                throw bad(imagesFile, String.format("magic number 0x%08x, expected 0x%08x (IDX images)", magic,
+                        IMAGES_MAGIC));
+            }
+            int n = in.readInt();
+            int rows = in.readInt();
+            int columns = in.readInt();
+            if (n != labels.length) {
+                throw bad(imagesFile, n + " images, but " + labelsFile.getFileName() + " has " + labels.length + " labels");
+            }
+            if (rows != 28 || columns != 28) {
+                throw bad(imagesFile, "images are " + rows + "x" + columns + ", expected 28x28");
+            }
+            byte[] raw = new byte[n * rows * columns];
+            in.readFully(raw);
+            float[] pixels = new float[raw.length];
+            for (int i = 0; i < raw.length; i++) {
+                pixels[i] = (raw[i] & 0xff) / 255f;
+            }
+            return new ImageDataset(pixels, labels, rows, columns);
+        } catch (EOFException e) {
+            throw bad(imagesFile, "truncated: it ends before the images it declares");
+        } catch (IOException e) {
+            throw ioError(imagesFile, e);
+        }
+    }
+
+    private static DataInputStream open(Path file) throws IOException {
+        InputStream raw = Files.newInputStream(file);
+        try {
+            return new DataInputStream(new java.io.BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16));
+        } catch (IOException e) {
+            raw.close();
+            throw e;
+        }
+    }
+
+    private static DataException bad(Path file, String what) {
+        return new DataException(file + ": " + what);
+    }
+
+    private static DataException ioError(Path file, IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return new DataException(file + ": not found: install Fashion-MNIST with 'apt-get install "
+                    + "dataset-fashion-mnist', or pass --data DIR");
+        }
+        if (e instanceof ZipException) {
+            return new DataException(file + ": not a valid gzip file (" + e.getMessage() + ")");
+        }
+        return new DataException(file + ": cannot read: " + e.getMessage());
+    }
+
+    /** A random subset of {@code n} images (all when n is 0 or at least the size), seeded. */
+    ImageDataset subset(int n, long seed) {
+        if (n <= 0 || n >= size()) {
+            return this;
+        }
+        int[] order = permutation(size(), new SplittableRandom(seed));
+        int p = pixelsPerImage();
+        float[] px = new float[n * p];
+        int[] lb = new int[n];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(pixels, order[i] * p, px, i * p, p);
+            lb[i] = labels[order[i]];
+        }
+        return new ImageDataset(px, lb, rows, columns);
+    }
+
+    /** Symmetric label noise: each label is replaced with probability p by a uniform class (maybe the same). */
+    ImageDataset withNoise(double p, long seed) {
+        if (p == 0) {
+            return this;
+        }
+        SplittableRandom random = new SplittableRandom(seed);
+        int[] lb = labels.clone();
+        for (int i = 0; i < lb.length; i++) {
+            if (random.nextDouble() < p) {
+                lb[i] = random.nextInt(10);
+            }
+        }
+        return new ImageDataset(pixels, lb, rows, columns);
+    }
+
+    /** The examples at the given indices, shaped for the model ({@code [n, 784]} or {@code [n, 1, 28, 28]}). */
+    Batch batch(int[] indices, int from, int count, boolean image) {
+        int p = pixelsPerImage();
+        double[] x = new double[count * p];
+        int[] y = new int[count];
+        for (int i = 0; i < count; i++) {
+            int idx = indices[from + i];
+            for (int j = 0; j < p; j++) {
+                x[i * p + j] = pixels[idx * p + j];
+            }
+            y[i] = labels[idx];
+        }
+        int[] shape = image ? new int[] {count, 1, rows, columns} : new int[] {count, p};
+        return new Batch(new HostTensor(shape, x), y);
+    }
+
+    static int[] permutation(int n, SplittableRandom random) {
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        return order;
+    }
+}

@@ -1,0 +1,150 @@
+package io.github.agnosticsam.examples;
+
+import io.github.agnosticsam.Batch;
+import io.github.agnosticsam.Engine;
+import io.github.agnosticsam.Evaluation;
+import io.github.agnosticsam.ModelSpec;
+import io.github.agnosticsam.Network;
+import io.github.agnosticsam.Optimizer;
+import io.github.agnosticsam.Optimizers;
+import io.github.agnosticsam.Schedule;
+import io.github.agnosticsam.Sgd;
+import io.github.agnosticsam.Training;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/** One training run on Fashion-MNIST: what {@code train} does once and {@code demo} three times. */
+final class TrainingRun {
+    private static final int EVALUATION_CHUNK = 2000;
+
+    /** One epoch's figures. */
+    record Epoch(int epoch, double trainLoss, double trainAccuracy, double testAccuracy, double seconds) {
+        Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("epoch", epoch);
+            m.put("trainLoss", trainLoss);
+            m.put("trainAccuracy", trainAccuracy);
+            m.put("testAccuracy", testAccuracy);
+            m.put("seconds", seconds);
+            return m;
+        }
+    }
+
+    record Result(String optimizer, List<Epoch> history, double testAccuracy, double seconds) {
+    }
+
+    private TrainingRun() {
+    }
+
+    static Optimizer optimizer(String name, RunOptions o, long totalSteps) {
+        Sgd base = Sgd.builder().lr(Schedule.cosine(o.lr, totalSteps)).momentum(o.momentum).weightDecay(o.weightDecay)
+                .build();
+        Optimizers.Builder b = Optimizers.named(name).base(base);
+        if (o.rho != null) {
+            b.rho(o.rho);
+        }
+        if (o.rho1 != null) {
+            b.rho1(o.rho1);
+        }
+        if (o.rho2 != null) {
+            b.rho2(o.rho2);
+        }
+        if (o.eta != null) {
+            b.eta(o.eta);
+        }
+        return b.build();
+    }
+
+    static Result run(Engine engine, String optimizerName, RunOptions o, ImageDataset trainSet, ImageDataset testSet,
+            boolean progress) {
+        ModelSpec spec = ModelSpecs.check(o.model);
+        boolean image = ModelSpecs.isImage(spec);
+        ImageDataset data = trainSet.subset(o.limit, o.seed).withNoise(o.noise, o.seed + 1);
+        int stepsPerEpoch = data.size() / o.batch;
+        if (stepsPerEpoch == 0) {
+            throw new IllegalArgumentException("--batch " + o.batch + " is larger than the " + data.size()
+                    + " training images");
+        }
+        long totalSteps = (long) stepsPerEpoch * o.epochs;
+        Optimizer optimizer = optimizer(optimizerName, o, totalSteps);
+        SplittableRandom random = new SplittableRandom(o.seed + 2);
+        List<Epoch> history = new ArrayList<>();
+        long started = System.nanoTime();
+        try (Network network = engine.build(spec, spec.initialParameters(o.seed));
+                Training training = Training.start(network, optimizer)) {
+            boolean validation = training.program().usesValidationBatch();
+            int[] all = new int[data.size()];
+            for (int i = 0; i < all.length; i++) {
+                all[i] = i;
+            }
+            for (int epoch = 1; epoch <= o.epochs; epoch++) {
+                long epochStart = System.nanoTime();
+                int[] order = ImageDataset.permutation(data.size(), random);
+                double lossSum = 0;
+                try (ProgressBar bar = progress ? bar(optimizerName, epoch, o.epochs, stepsPerEpoch) : null) {
+                    for (int s = 0; s < stepsPerEpoch; s++) {
+                        Batch train = data.batch(order, s * o.batch, o.batch, image);
+                        Batch val = null;
+                        if (validation) {
+                            int[] picks = new int[o.valBatch];
+                            for (int i = 0; i < picks.length; i++) {
+                                picks[i] = random.nextInt(data.size());
+                            }
+                            val = data.batch(picks, 0, picks.length, image);
+                        }
+                        double loss = training.step(train, val).loss();
+                        lossSum += loss;
+                        if (bar != null) {
+                            bar.step();
+                            bar.setExtraMessage(String.format(Locale.ROOT, "loss %.3f", lossSum / (s + 1)));
+                        }
+                    }
+                    double trainAccuracy = evaluate(network, data, all, image).accuracy();
+                    double testAccuracy = evaluate(network, testSet, null, image).accuracy();
+                    double seconds = (System.nanoTime() - epochStart) / 1e9;
+                    history.add(new Epoch(epoch, lossSum / stepsPerEpoch, trainAccuracy, testAccuracy, seconds));
+                    if (bar != null) {
+                        bar.setExtraMessage(String.format(Locale.ROOT, "loss %.3f train %.3f test %.3f %.0f/s",
+                                lossSum / stepsPerEpoch, trainAccuracy, testAccuracy, stepsPerEpoch / seconds));
+                    }
+                }
+            }
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        return new Result(optimizerName, history, history.get(history.size() - 1).testAccuracy(), seconds);
+    }
+
+    private static ProgressBar bar(String optimizer, int epoch, int epochs, int steps) {
+        return new ProgressBarBuilder().setTaskName(String.format(Locale.ROOT, "%-18s epoch %d/%d", optimizer, epoch, epochs))
+                .setInitialMax(steps).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250).setMaxRenderedLength(120)
+                .continuousUpdate().showSpeed().build();
+    }
+
+    /** Loss and accuracy over a whole dataset (or the listed indices), in chunks. */
+    static Evaluation evaluate(Network network, ImageDataset set, int[] indices, boolean image) {
+        int n = indices == null ? set.size() : indices.length;
+        int[] order = indices;
+        if (order == null) {
+            order = new int[n];
+            for (int i = 0; i < n; i++) {
+                order[i] = i;
+            }
+        }
+        double loss = 0;
+        int correct = 0;
+        for (int from = 0; from < n; from += EVALUATION_CHUNK) {
+            int count = Math.min(EVALUATION_CHUNK, n - from);
+            Evaluation e = network.evaluate(set.batch(order, from, count, image));
+            loss += e.loss() * count;
+            correct += e.correct();
+        }
+        return new Evaluation(loss / n, correct, n);
+    }
+}
