@@ -51,6 +51,24 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn {
         return params;
     }
 
+    /**
+     * Throws an IllegalArgumentException unless {@code values} are one tensor per parameter with
+     * the parameter's shape; the message names the first parameter that does not fit.
+     */
+    default void checkParameters(List<HostTensor> values) {
+        List<int[]> shapes = parameterShapes();
+        if (values == null || values.size() != shapes.size()) {
+            throw new IllegalArgumentException(this + " has " + shapes.size() + " parameter tensors, got "
+                    + (values == null ? "null" : values.size()));
+        }
+        for (int i = 0; i < shapes.size(); i++) {
+            if (!Arrays.equals(shapes.get(i), values.get(i).shape())) {
+                throw new IllegalArgumentException("parameter " + parameterNames().get(i) + " must have shape "
+                        + Arrays.toString(shapes.get(i)) + ", got " + Arrays.toString(values.get(i).shape()));
+            }
+        }
+    }
+
     /** The standard models of the project: {@code mlp} (784-256-10, ReLU) and {@code cnn}. */
     static ModelSpec standard(String name) {
         return switch (name) {

@@ -41,17 +41,7 @@ final class ReferenceNetwork implements Network {
 
     @Override
     public void setParameters(List<HostTensor> values) {
-        List<int[]> shapes = spec.parameterShapes();
-        if (values == null || values.size() != shapes.size()) {
-            throw new IllegalArgumentException(spec + " has " + shapes.size() + " parameter tensors, got "
-                    + (values == null ? "null" : values.size()));
-        }
-        for (int i = 0; i < shapes.size(); i++) {
-            if (!Arrays.equals(shapes.get(i), values.get(i).shape())) {
-                throw new IllegalArgumentException("parameter " + spec.parameterNames().get(i) + " must have shape "
-                        + Arrays.toString(shapes.get(i)) + ", got " + Arrays.toString(values.get(i).shape()));
-            }
-        }
+        spec.checkParameters(values);
         this.params = MlpMath.copies(values);
     }
 

@@ -15,6 +15,7 @@ import io.github.agnosticsam.HostTensor;
 import io.github.agnosticsam.ModelSpec;
 import io.github.agnosticsam.Sgd;
 import io.github.agnosticsam.Training;
+import io.github.agnosticsam.conformance.SyntheticBatches;
 import java.util.Iterator;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -85,21 +86,6 @@ class TfEngineTest {
     }
 
     static Batch batch(ModelSpec spec, int n, SplittableRandom random) {
-        int width = 1;
-        for (int d : spec.inputShape()) {
-            width *= d;
-        }
-        int[] shape = new int[spec.inputShape().length + 1];
-        shape[0] = n;
-        System.arraycopy(spec.inputShape(), 0, shape, 1, spec.inputShape().length);
-        double[] x = new double[n * width];
-        int[] y = new int[n];
-        for (int i = 0; i < n; i++) {
-            y[i] = random.nextInt(spec.classes());
-            for (int j = 0; j < width; j++) {
-                x[i * width + j] = random.nextDouble() * 0.5 + (j % spec.classes() == y[i] ? 0.5 : 0);
-            }
-        }
-        return new Batch(new HostTensor(shape, x), y);
+        return SyntheticBatches.learnable(spec, n, random);
     }
 }
