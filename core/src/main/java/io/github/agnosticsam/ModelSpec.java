@@ -11,7 +11,7 @@ import java.util.SplittableRandom;
  * benchmarks and the conformance kit run the same model on any engine. The loss is always the
  * mean softmax cross-entropy over the batch, with optional label smoothing.
  */
-public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn {
+public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpec.Custom {
 
     /** Shape of one example, without the batch dimension. */
     int[] inputShape();
@@ -164,6 +164,60 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn {
             String widths = Arrays.toString(layers).replace(", ", "-").replaceAll("[\\[\\]]", "");
             return "mlp " + widths + " " + activation.id()
                     + (labelSmoothing == 0 ? "" : " label smoothing " + labelSmoothing);
+        }
+    }
+
+    /**
+     * A model defined in an engine's own terms (a TensorFlow {@code Ops} function, say), described
+     * here by what the core needs: input shape, classes, parameter shapes, names and fan-ins (for
+     * the default initialisation), and the label smoothing of its softmax cross-entropy loss.
+     * Engines that cannot build it throw {@link io.github.agnosticsam.spi.UnsupportedFeatureException}.
+     */
+    record Custom(String name, int[] inputShape, int classes, List<int[]> parameterShapes, List<String> parameterNames,
+            List<Integer> fanIns, double labelSmoothing) implements ModelSpec {
+        public Custom {
+            if (name == null || inputShape == null || parameterShapes == null || parameterNames == null
+                    || fanIns == null) {
+                throw new IllegalArgumentException("name, input shape, parameter shapes, names and fan-ins are required");
+            }
+            if (classes < 2) {
+                throw new IllegalArgumentException("classes must be >= 2, got " + classes);
+            }
+            if (parameterShapes.size() != parameterNames.size() || parameterShapes.size() != fanIns.size()) {
+                throw new IllegalArgumentException(name + ": " + parameterShapes.size() + " parameter shapes, "
+                        + parameterNames.size() + " names and " + fanIns.size() + " fan-ins; they must match");
+            }
+            Require.inRange("labelSmoothing", labelSmoothing, 0, 1);
+            inputShape = inputShape.clone();
+            parameterShapes = parameterShapes.stream().map(int[]::clone).toList();
+            parameterNames = List.copyOf(parameterNames);
+            fanIns = List.copyOf(fanIns);
+        }
+
+        @Override
+        public int[] inputShape() {
+            return inputShape.clone();
+        }
+
+        @Override
+        public List<int[]> parameterShapes() {
+            return parameterShapes.stream().map(int[]::clone).toList();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Custom c && name.equals(c.name) && Arrays.equals(inputShape, c.inputShape)
+                    && classes == c.classes && parameterNames.equals(c.parameterNames);
+        }
+
+        @Override
+        public int hashCode() {
+            return name.hashCode();
+        }
+
+        @Override
+        public String toString() {
+            return name;
         }
     }
 

@@ -28,6 +28,10 @@ final class StandardModels {
             }
             return net;
         }
+        if (!(spec instanceof ModelSpec.Cnn)) {
+            throw new io.github.agnosticsam.spi.UnsupportedFeatureException("the djl engine builds the standard models; "
+                    + "for your own DJL Block use SharpnessAwareTrainer, not " + spec);
+        }
         return net.add(conv(32)).add(Activation.reluBlock()).add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)))
                 .add(conv(64)).add(Activation.reluBlock()).add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)))
                 .add(Blocks.batchFlattenBlock())

@@ -97,7 +97,16 @@ public final class TfEngine implements Engine {
 
     @Override
     public Network build(ModelSpec model, List<HostTensor> initialParameters) {
-        return new TfNetwork(model, initialParameters, config);
+        if (model instanceof ModelSpec.Custom) {
+            throw new io.github.agnosticsam.spi.UnsupportedFeatureException("a custom model needs its TensorFlow "
+                    + "function: use build(TfModel, initialParameters), not " + model);
+        }
+        return new TfNetwork(model, (tf, p, x, layers) -> GraphModels.logits(tf, model, p, x), initialParameters, config);
+    }
+
+    /** Builds your own model; train it with {@link io.github.agnosticsam.Training} like any network. */
+    public Network build(TfModel model, List<HostTensor> initialParameters) {
+        return new TfNetwork(model.description(), model::logits, initialParameters, config);
     }
 
     @Override

@@ -32,7 +32,15 @@ import org.tensorflow.types.family.TType;
 final class TfNetwork implements Network {
     private static final int EVALUATION_CHUNK = 1000;
 
+    /** The model as a function of parameter operands and inputs to logits. */
+    interface ModelFunction {
+        Operand<TFloat32> logits(Ops tf, List<Operand<TFloat32>> parameters, Operand<TFloat32> input, TfLayers layers);
+    }
+
     final ModelSpec spec;
+    final ModelFunction function;
+    final List<TfLayers.Statistics> statistics = new ArrayList<>();
+    private final List<Op> pendingInit = new ArrayList<>();
     final Graph graph;
     final Ops tf;
     final Session session;
@@ -44,8 +52,9 @@ final class TfNetwork implements Network {
     private final Operand<TFloat32> evaluationLogits;
     private int programs;
 
-    TfNetwork(ModelSpec spec, List<HostTensor> initial, ConfigProto config) {
+    TfNetwork(ModelSpec spec, ModelFunction function, List<HostTensor> initial, ConfigProto config) {
         this.spec = spec;
+        this.function = function;
         this.graph = new Graph();
         this.tf = Ops.create(graph);
         for (int[] shape : spec.parameterShapes()) {
@@ -57,8 +66,9 @@ final class TfNetwork implements Network {
             reads.add(tf.readVariableOp(handle, TFloat32.class));
         }
         evaluationInput = inputPlaceholder(tf);
-        evaluationLogits = GraphModels.logits(tf, spec, reads, evaluationInput);
+        evaluationLogits = function.logits(tf, reads, evaluationInput, layers(tf, TfLayers.Mode.RUNNING));
         this.session = new Session(graph, config);
+        initialiseNewVariables();
         setParameters(initial);
     }
 
@@ -69,6 +79,28 @@ final class TfNetwork implements Network {
     static Operand<? extends TType> variable(Ops ops, int[] shape) {
         return ops.varHandleOp(TFloat32.class, shape(shape),
                 org.tensorflow.op.core.VarHandleOp.sharedName("agnosticsam_" + java.util.UUID.randomUUID()));
+    }
+
+    /** Stateful layers for one trace of the model; new running statistics start at mean 0, variance 1. */
+    TfLayers layers(Ops ops, TfLayers.Mode mode) {
+        return new TfLayers(ops, mode, statistics, features -> {
+            int[] shape = {Math.toIntExact(features)};
+            Operand<? extends TType> mean = variable(tf, shape);
+            Operand<? extends TType> variance = variable(tf, shape);
+            pendingInit.add(tf.assignVariableOp(mean, tf.fill(tf.constant(shape), tf.constant(0f))));
+            pendingInit.add(tf.assignVariableOp(variance, tf.fill(tf.constant(shape), tf.constant(1f))));
+            return new TfLayers.Statistics(mean, variance);
+        });
+    }
+
+    /** Runs the initialisers of variables created by the latest traces. */
+    void initialiseNewVariables() {
+        if (!pendingInit.isEmpty()) {
+            Session.Runner init = session.runner();
+            pendingInit.forEach(init::addTarget);
+            init.run().close();
+            pendingInit.clear();
+        }
     }
 
     Placeholder<TFloat32> inputPlaceholder(Ops ops) {
@@ -102,6 +134,16 @@ final class TfNetwork implements Network {
             }
         }
         return out;
+    }
+
+    /** Running means and variances of the batch-norm layers, in call order: mean₀, var₀, mean₁, … */
+    List<HostTensor> runningStatistics() {
+        List<Operand<TFloat32>> ops = new ArrayList<>();
+        for (TfLayers.Statistics s : statistics) {
+            ops.add(tf.readVariableOp(s.mean(), TFloat32.class));
+            ops.add(tf.readVariableOp(s.variance(), TFloat32.class));
+        }
+        return ops.isEmpty() ? List.of() : fetch(ops);
     }
 
     @Override

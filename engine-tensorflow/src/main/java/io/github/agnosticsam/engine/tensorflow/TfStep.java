@@ -69,14 +69,17 @@ final class TfStep implements CompiledStep {
         for (Operand<? extends TType> h : net.handles) {
             params.add(tf.readVariableOp(h, TFloat32.class));
         }
+        List<TfLayers.Update> statisticUpdates = new ArrayList<>();
         GradientOracle<Operand<TFloat32>> oracle = (values, pass) -> {
             Operand<TFloat32> x = pass.usesValidationBatch() ? validationX : trainX;
             Operand<TInt32> y = pass.usesValidationBatch() ? validationY : trainY;
             if (x == null) {
                 throw new IllegalStateException(pass + " pass needs a validation batch, and the program has none");
             }
-            Operand<TFloat32> loss = GraphModels.loss(tf, GraphModels.logits(tf, net.spec, values, x), y,
+            TfLayers layers = net.layers(tf, pass.updatesRunningStatistics() ? TfLayers.Mode.UPDATE : TfLayers.Mode.BATCH);
+            Operand<TFloat32> loss = GraphModels.loss(tf, net.function.logits(tf, values, x, layers), y,
                     net.spec.classes(), net.spec.labelSmoothing());
+            statisticUpdates.addAll(layers.updates());
             Gradients g = tf.gradients(loss, values);
             List<Operand<TFloat32>> grads = new ArrayList<>(values.size());
             for (int i = 0; i < values.size(); i++) {
@@ -103,7 +106,11 @@ final class TfStep implements CompiledStep {
                 updates.add(gated.assignVariableOp(stateHandles.get(i), out.state().get(i)));
             }
         }
+        for (TfLayers.Update u : statisticUpdates) {
+            updates.add(gated.assignVariableOp(u.variable(), u.value()));
+        }
         this.summary = out.summary();
+        net.initialiseNewVariables();
         if (!stateInit.isEmpty()) {
             Session.Runner init = net.session.runner();
             stateInit.forEach(init::addTarget);

@@ -1,0 +1,99 @@
+package io.github.agnosticsam.engine.tensorflow;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.tensorflow.Operand;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.family.TType;
+
+/**
+ * Layers with state that a {@link TfModel} may use. One instance serves one trace of the model; the
+ * i-th {@code batchNorm} call of every trace uses the i-th pair of running-statistics variables.
+ */
+public final class TfLayers {
+    /** How the traced pass treats running statistics. */
+    enum Mode {
+        /** The clean pass on the train batch: batch statistics, and the running ones move. */
+        UPDATE,
+        /** Any other training pass: batch statistics, running ones untouched. */
+        BATCH,
+        /** Evaluation: running statistics. */
+        RUNNING
+    }
+
+    /** Running mean and variance of one batch-norm layer. */
+    record Statistics(Operand<? extends TType> mean, Operand<? extends TType> variance) {
+    }
+
+    /** A new running value to store after the step. */
+    record Update(Operand<? extends TType> variable, Operand<TFloat32> value) {
+    }
+
+    static final double MOMENTUM = 0.1;
+    static final double EPSILON = 1e-5;
+
+    private final Ops tf;
+    private final Mode mode;
+    private final List<Statistics> statistics;
+    private final StatisticsFactory factory;
+    private final List<Update> updates = new ArrayList<>();
+    private int calls;
+
+    interface StatisticsFactory {
+        Statistics create(long features);
+    }
+
+    TfLayers(Ops tf, Mode mode, List<Statistics> statistics, StatisticsFactory factory) {
+        this.tf = tf;
+        this.mode = mode;
+        this.statistics = statistics;
+        this.factory = factory;
+    }
+
+    /**
+     * Batch normalisation over every axis but the last (features last: [n, c] or NHWC), as
+     * torch's BatchNorm with momentum 0.1 and ε 1e-5: training passes normalise with the batch's
+     * mean and biased variance; the running variance takes the unbiased one.
+     */
+    public Operand<TFloat32> batchNorm(Operand<TFloat32> x, Operand<TFloat32> gamma, Operand<TFloat32> beta) {
+        int index = calls++;
+        long features = x.shape().get(x.shape().numDimensions() - 1);
+        if (index == statistics.size()) {
+            statistics.add(factory.create(features));
+        }
+        Statistics s = statistics.get(index);
+        Operand<TFloat32> mean;
+        Operand<TFloat32> variance;
+        if (mode == Mode.RUNNING) {
+            mean = tf.readVariableOp(s.mean(), TFloat32.class);
+            variance = tf.readVariableOp(s.variance(), TFloat32.class);
+        } else {
+            Operand<TFloat32> flat = tf.reshape(x, tf.constant(new long[] {-1, features}));
+            mean = tf.math.mean(flat, tf.constant(0));
+            Operand<TFloat32> centred = tf.math.sub(flat, mean);
+            variance = tf.math.mean(tf.math.square(centred), tf.constant(0));
+            if (mode == Mode.UPDATE) {
+                Operand<TFloat32> count = tf.math.div(tf.dtypes.cast(tf.size(flat), TFloat32.class),
+                        tf.constant((float) features));
+                Operand<TFloat32> unbiased = tf.math.div(tf.math.mul(variance, count),
+                        tf.math.sub(count, tf.constant(1f)));
+                updates.add(new Update(s.mean(), moved(tf.readVariableOp(s.mean(), TFloat32.class), mean)));
+                updates.add(new Update(s.variance(), moved(tf.readVariableOp(s.variance(), TFloat32.class), unbiased)));
+            }
+        }
+        Operand<TFloat32> scale = tf.math.mul(gamma, tf.math.rsqrt(tf.math.add(variance, tf.constant((float) EPSILON))));
+        return tf.math.add(tf.math.mul(tf.math.sub(x, mean), scale), beta);
+    }
+
+    /** (1 − m)·running + m·batch, kept as it was when the batch value is not finite. */
+    private Operand<TFloat32> moved(Operand<TFloat32> running, Operand<TFloat32> batch) {
+        Operand<TFloat32> next = tf.math.add(tf.math.mul(tf.constant((float) (1 - MOMENTUM)), running),
+                tf.math.mul(tf.constant((float) MOMENTUM), batch));
+        return tf.select(tf.reduceAll(tf.math.isFinite(next), tf.constant(0)), next, running);
+    }
+
+    List<Update> updates() {
+        return updates;
+    }
+}
