@@ -84,11 +84,6 @@ public final class StepResult {
         return summary;
     }
 
-    /** Whether the summary has been read (the step's host synchronisation has happened). */
-    boolean isResolved() {
-        return summary != null;
-    }
-
     @Override
     public String toString() {
         return "StepResult[step=" + step + ", gradientEvaluations=" + gradientEvaluations()

@@ -103,7 +103,7 @@ final class TrainingRun {
                         lossSum += loss;
                         if (bar != null) {
                             bar.step();
-                            bar.setExtraMessage(String.format(Locale.ROOT, "loss %.3f", lossSum / (s + 1)));
+                            bar.setExtraMessage(String.format(Locale.ROOT, " loss %.3f", lossSum / (s + 1)));
                         }
                     }
                     double trainAccuracy = evaluate(network, data, all, image).accuracy();
@@ -111,7 +111,7 @@ final class TrainingRun {
                     double seconds = (System.nanoTime() - epochStart) / 1e9;
                     history.add(new Epoch(epoch, lossSum / stepsPerEpoch, trainAccuracy, testAccuracy, seconds));
                     if (bar != null) {
-                        bar.setExtraMessage(String.format(Locale.ROOT, "loss %.3f train %.3f test %.3f %.0f/s",
+                        bar.setExtraMessage(String.format(Locale.ROOT, " loss %.3f train %.3f test %.3f %.0f/s",
                                 lossSum / stepsPerEpoch, trainAccuracy, testAccuracy, stepsPerEpoch / seconds));
                     }
                 }
