@@ -5,14 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** train, demo and bench end to end on the default engine, on small synthetic IDX files. */
 class CommandsTest {
@@ -24,16 +21,8 @@ class CommandsTest {
         SyntheticIdx.write(data, 640, 200);
     }
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        return new Run(cl.execute(args), out.toString(), err.toString());
+    private static Cli run(String... args) {
+        return Cli.run(args);
     }
 
     @Test
@@ -42,7 +31,7 @@ class CommandsTest {
         Path b = dir.resolve("b.json");
         String[] common = {"train", "--data", data.toString(), "--epochs", "3", "--batch", "32", "--val-batch", "8",
             "--optimizer", "agnostic-sam-fast", "--noise", "0.2", "--limit", "400", "--device", "cpu", "--threads", "1"};
-        Run r = run(concat(common, "--json", a.toString()));
+        Cli r = run(concat(common, "--json", a.toString()));
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("test accuracy");
         run(concat(common, "--json", b.toString()));
@@ -62,7 +51,7 @@ class CommandsTest {
 
     @Test
     void demoQuickWritesTheReportAndCharts(@TempDir Path dir) throws IOException {
-        Run r = run("demo", "--quick", "--data", data.toString(), "--out", dir.toString());
+        Cli r = run("demo", "--quick", "--data", data.toString(), "--out", dir.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("sgd").contains("sam").contains("agnostic-sam").contains("final test acc");
         JsonNode report = new ObjectMapper().readTree(dir.resolve("report.json").toFile());
@@ -77,7 +66,7 @@ class CommandsTest {
     @Test
     void benchReportsEveryOptimizer(@TempDir Path dir) throws IOException {
         Path json = dir.resolve("bench.json");
-        Run r = run("bench", "--data", data.toString(), "--warmup", "2", "--steps", "5", "--json", json.toString());
+        Cli r = run("bench", "--data", data.toString(), "--warmup", "2", "--steps", "5", "--json", json.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         JsonNode report = new ObjectMapper().readTree(json.toFile());
         assertThat(report.path("results")).hasSize(4);
@@ -86,29 +75,29 @@ class CommandsTest {
         assertThat(exact.path("optimizer").asText()).isEqualTo("agnostic-sam");
         assertThat(exact.path("gradientEvaluations").asInt()).isEqualTo(4);
         assertThat(exact.path("overhead").asDouble()).isPositive();
-        Run soak = run("bench", "--data", data.toString(), "--warmup", "2", "--soak", "20", "--optimizers", "sam");
+        Cli soak = run("bench", "--data", data.toString(), "--warmup", "2", "--soak", "20", "--optimizers", "sam");
         assertThat(soak.exit()).as(soak.err()).isZero();
         assertThat(soak.out()).contains("soak sam: RSS after 20 more steps");
     }
 
     @Test
     void badInputIsAOneLineErrorAndANonZeroExit(@TempDir Path dir) throws IOException {
-        Run missing = run("train", "--data", dir.resolve("absent").toString());
+        Cli missing = run("train", "--data", dir.resolve("absent").toString());
         assertThat(missing.exit()).isNotZero();
         assertThat(missing.err().strip()).doesNotContain("\n").contains("apt-get install dataset-fashion-mnist");
 
         Path corrupt = Files.createDirectories(dir.resolve("corrupt"));
         SyntheticIdx.write(corrupt, 20, 10);
         Files.write(corrupt.resolve("train-images-idx3-ubyte.gz"), new byte[] {31, -117, 8, 0});
-        Run bad = run("train", "--data", corrupt.toString());
+        Cli bad = run("train", "--data", corrupt.toString());
         assertThat(bad.exit()).isNotZero();
         assertThat(bad.err().strip()).doesNotContain("\n").contains("train-images-idx3-ubyte.gz");
 
-        Run option = run("train", "--data", data.toString(), "--optimizer", "adagrad");
+        Cli option = run("train", "--data", data.toString(), "--optimizer", "adagrad");
         assertThat(option.exit()).isEqualTo(2);
         assertThat(option.err().strip()).doesNotContain("\n").contains("'adagrad'");
 
-        Run radius = run("train", "--data", data.toString(), "--optimizer", "sam", "--rho1", "0.1");
+        Cli radius = run("train", "--data", data.toString(), "--optimizer", "sam", "--rho1", "0.1");
         assertThat(radius.exit()).isEqualTo(2);
         assertThat(radius.err()).contains("rho1/rho2 applies to the agnostic-* optimizers");
 

@@ -3,33 +3,21 @@ package io.github.agnosticsam.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class ConformanceCommandTest {
     private static final Path SHIPPED = Path.of("../conformance/src/main/resources/io/github/agnosticsam/conformance/cases");
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
+    private static Cli run(String... args) {
+        return Cli.run(args);
     }
 
     @Test
     void shippedCasesPassOnTheReferenceEngine() {
-        Run r = run("conformance", "--engine", "reference", SHIPPED.toString());
+        Cli r = run("conformance", "--engine", "reference", SHIPPED.toString());
         assertThat(r.exit()).as(r.out() + r.err()).isZero();
         String[] lines = r.out().split("\n");
         assertThat(lines).hasSize(29);
@@ -39,7 +27,7 @@ class ConformanceCommandTest {
 
     @Test
     void goldenFlagRunsTheCasesFromTheKit() {
-        Run r = run("conformance", "--engine", "reference", "--golden");
+        Cli r = run("conformance", "--engine", "reference", "--golden");
         assertThat(r.exit()).isZero();
         assertThat(r.out()).endsWith("28 passed, 0 failed, 0 skipped\n");
     }
@@ -53,7 +41,7 @@ class ConformanceCommandTest {
         Files.writeString(dir.resolve("c-wrong.json"), good.replace("\"rho\": 0.3", "\"rho\": 0.31")
                 .replace("\"name\": \"sam-tanh\"", "\"name\": \"wrong-rho\""));
         Files.writeString(dir.resolve("notes.txt"), "not a case");
-        Run r = run("conformance", "--engine", "reference", dir.toString());
+        Cli r = run("conformance", "--engine", "reference", dir.toString());
         assertThat(r.exit()).isEqualTo(1);
         String[] lines = r.out().split("\n");
         assertThat(lines).hasSize(4);
@@ -66,11 +54,11 @@ class ConformanceCommandTest {
 
     @Test
     void usageErrorsExitWith2() {
-        Run unknown = run("conformance", "--engine", "nope", SHIPPED.toString());
+        Cli unknown = run("conformance", "--engine", "nope", SHIPPED.toString());
         assertThat(unknown.exit()).isEqualTo(2);
         assertThat(unknown.err()).contains("no engine named 'nope'").contains("reference (chosen only by name)");
 
-        Run missing = run("conformance", "--engine", "reference", "does/not/exist");
+        Cli missing = run("conformance", "--engine", "reference", "does/not/exist");
         assertThat(missing.exit()).isEqualTo(2);
         assertThat(missing.err()).contains("no such file or folder: does/not/exist");
 
@@ -82,14 +70,14 @@ class ConformanceCommandTest {
 
     @Test
     void emptyFolderIsAUsageError(@TempDir Path dir) {
-        Run r = run("conformance", "--engine", "reference", dir.toString());
+        Cli r = run("conformance", "--engine", "reference", dir.toString());
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("no case found");
     }
 
     @Test
     void enginesCommandListsTheReferenceEngine() {
-        Run r = run("engines");
+        Cli r = run("engines");
         assertThat(r.exit()).isZero();
         assertThat(r.out()).contains("reference").contains("only by name");
     }
