@@ -20,9 +20,9 @@ import java.util.Map;
  * Loss and gradients of any DJL {@link Block} at any parameter values. The block reads its
  * parameters through a {@link ParameterStore}; this oracle hands it fresh leaves (detached views
  * of the given values) instead of the parameters, so a perturbed pass never writes to θ and
- * gradients never accumulate across passes. Running statistics (parameters that take no
- * gradient, e.g. BatchNorm's) are the real arrays only in the clean train pass; every other pass
- * updates a throwaway copy.
+ * gradients never accumulate across passes. Running statistics (BatchNorm's running mean and
+ * variance) are never handed over themselves: every pass updates copies, and the copies of the
+ * clean train pass are kept as {@link #statisticUpdates()} for the step to commit.
  */
 final class BlockOracle implements GradientOracle<NDArray> {
     private final Block block;
@@ -32,6 +32,7 @@ final class BlockOracle implements GradientOracle<NDArray> {
     private final NDList[] train;
     private final NDList[] validation;
     private NDList trainPredictions;
+    private final Map<Parameter, NDArray> statisticUpdates = new HashMap<>();
 
     /** {@code train} and {@code validation} are {data, labels}; validation may be null. */
     BlockOracle(Block block, List<Parameter> trainable, LossFunction loss, NDManager scope, NDList[] train,
@@ -59,7 +60,8 @@ final class BlockOracle implements GradientOracle<NDArray> {
             leaves.put(trainable.get(i).getId(), leaf);
             leafList.add(leaf);
         }
-        ValueStore store = new ValueStore(scope, leaves, pass.updatesRunningStatistics());
+        ValueStore store = new ValueStore(scope, leaves,
+                pass.updatesRunningStatistics() ? statisticUpdates : new HashMap<>());
         NDArray lossValue;
         try (GradientCollector collector = scope.getEngine().newGradientCollector()) {
             NDList predictions = block.forward(store, batch[0], true);
@@ -79,22 +81,27 @@ final class BlockOracle implements GradientOracle<NDArray> {
         return new LossAndGradients<>(lossValue, grads);
     }
 
+    /** The running statistics as the clean train pass left them (on copies), by parameter. */
+    Map<Parameter, NDArray> statisticUpdates() {
+        return statisticUpdates;
+    }
+
     /** The predictions of the clean train pass of this step, for DJL's metrics and listeners. */
     NDList trainPredictions() {
         return trainPredictions;
     }
 
-    /** Hands the block the values of this pass instead of its parameters. */
+    /** Hands the block the values of this pass instead of its parameters, and copies of its statistics. */
     private static final class ValueStore extends ParameterStore {
         private final NDManager scope;
         private final Map<String, NDArray> values;
-        private final boolean realStatistics;
+        private final Map<Parameter, NDArray> statistics;
 
-        ValueStore(NDManager scope, Map<String, NDArray> values, boolean realStatistics) {
+        ValueStore(NDManager scope, Map<String, NDArray> values, Map<Parameter, NDArray> statistics) {
             super(scope, false);
             this.scope = scope;
             this.values = values;
-            this.realStatistics = realStatistics;
+            this.statistics = statistics;
         }
 
         @Override
@@ -104,14 +111,14 @@ final class BlockOracle implements GradientOracle<NDArray> {
                 return v;
             }
             Parameter.Type type = parameter.getType();
-            boolean statistic = type == Parameter.Type.RUNNING_MEAN || type == Parameter.Type.RUNNING_VAR;
-            if (realStatistics || !statistic) {
+            if (type != Parameter.Type.RUNNING_MEAN && type != Parameter.Type.RUNNING_VAR) {
                 return parameter.getArray();
             }
-            NDArray throwaway = parameter.getArray().duplicate();
-            throwaway.attach(scope);
-            values.put(parameter.getId(), throwaway);
-            return throwaway;
+            NDArray copy = parameter.getArray().duplicate();
+            copy.attach(scope);
+            values.put(parameter.getId(), copy);
+            statistics.put(parameter, copy);
+            return copy;
         }
     }
 }

@@ -90,7 +90,9 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
 
     /**
      * One step on a train batch and (Agnostic-SAM) a validation batch; the trainer's listeners then
-     * see the batch with the predictions of the clean train pass.
+     * see the batch with the predictions of the clean train pass. This reads the step's summary (the
+     * listeners read the predictions anyway); a step not applied because of a non-finite value is
+     * not reported to the listeners.
      */
     public StepResult trainBatch(Batch batch, Batch validation) {
         boolean needsValidation = ledger.program().usesValidationBatch();
@@ -108,12 +110,18 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
             Batch v = onDevice(validation);
             validationArrays = new NDList[] {v.getData(), v.getLabels()};
         }
-        var summary = runner.run(trainArrays, validationArrays, scalars, predictions -> {
-            TrainingListener.BatchData data = new TrainingListener.BatchData(batch, Map.of(device, train.getLabels()),
-                    Map.of(device, predictions));
-            trainer.notifyListeners(listener -> listener.onTrainingBatch(trainer, data));
+        StepResult[] result = new StepResult[1];
+        runner.run(trainArrays, validationArrays, scalars, (summary, predictions) -> {
+            // The ledger first: with policy THROW a non-finite step throws here, and a step that was
+            // not applied is not reported to the listeners (DJL's divergence check would throw).
+            result[0] = ledger.record(summary);
+            if (result[0].applied()) {
+                TrainingListener.BatchData data = new TrainingListener.BatchData(batch,
+                        Map.of(device, train.getLabels()), Map.of(device, predictions));
+                trainer.notifyListeners(listener -> listener.onTrainingBatch(trainer, data));
+            }
         });
-        return ledger.record(summary);
+        return result[0];
     }
 
     /**

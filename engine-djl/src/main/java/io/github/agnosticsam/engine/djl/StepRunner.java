@@ -48,12 +48,13 @@ final class StepRunner implements AutoCloseable {
 
     /**
      * One step on batches already on the device ({data, labels}; validation null when the program
-     * has no validation pass). {@code afterStep} sees the clean train pass's predictions before the
-     * step's scratch arrays are freed.
+     * has no validation pass). {@code afterStep}, when given, sees the step's summary and the clean
+     * train pass's predictions before the step's scratch arrays are freed.
      */
     StepSummary run(NDList[] train, NDList[] validation, double[] scalars,
-            java.util.function.Consumer<NDList> afterStep) {
+            java.util.function.BiConsumer<StepSummary, NDList> afterStep) {
         NDArray summary;
+        StepSummary result;
         try (NDManager scope = manager.newSubManager()) {
             ops.enter(scope);
             List<NDArray> params = new ArrayList<>(trainable.size());
@@ -73,12 +74,23 @@ final class StepRunner implements AutoCloseable {
             for (int i = 0; i < state.size(); i++) {
                 takeOver(state.get(i), out.state().get(i));
             }
-            if (afterStep != null && oracle.trainPredictions() != null) {
-                afterStep.accept(oracle.trainPredictions());
+            // Running statistics take the clean pass's values unless those are not finite.
+            for (var update : oracle.statisticUpdates().entrySet()) {
+                NDArray current = update.getKey().getArray();
+                NDArray next = update.getValue();
+                takeOver(current, ops.where(ops.allFinite(next), next, current));
             }
             summary = out.summary();
             summary.attach(manager); // outlives the step until it is read
+            result = lazy(summary);
+            if (afterStep != null) {
+                afterStep.accept(result, oracle.trainPredictions());
+            }
         }
+        return result;
+    }
+
+    private static StepSummary lazy(NDArray summary) {
         return new StepSummary() {
             private double[] values;
 

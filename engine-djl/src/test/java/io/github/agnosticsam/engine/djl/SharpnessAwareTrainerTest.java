@@ -152,6 +152,18 @@ class SharpnessAwareTrainerTest {
                 for (int i = 0; i < expected.size(); i++) {
                     assertThat(actual.get(i)).containsExactly(expected.get(i), org.assertj.core.data.Offset.offset(1e-7f));
                 }
+                // A step that meets a NaN leaves the statistics as they were, like everything else.
+                float[] poisoned = x.clone();
+                poisoned[5] = Float.NaN;
+                try (NDManager m = a.getManager().newSubManager()) {
+                    org.assertj.core.api.Assertions.assertThatThrownBy(
+                            () -> sam.trainBatch(batch(m, poisoned, y), batch(m, vx, vy)))
+                            .isInstanceOf(io.github.agnosticsam.NonFiniteStepException.class);
+                }
+                List<float[]> afterNan = statistics(withSam.getBlock());
+                for (int i = 0; i < actual.size(); i++) {
+                    assertThat(afterNan.get(i)).containsExactly(actual.get(i));
+                }
             }
         }
     }
