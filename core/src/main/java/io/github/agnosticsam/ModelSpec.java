@@ -32,6 +32,34 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
     List<Integer> fanIns();
 
     /**
+     * Running statistics (BatchNorm's running mean and variance) in the engine's order; empty for a
+     * model without them. They are not trained: only the clean pass on the train batch moves them
+     * (docs/algorithm.md), and evaluation uses them.
+     */
+    default List<String> statisticNames() {
+        return List.of();
+    }
+
+    /** Shapes of the running statistics, in the order of {@link #statisticNames()}. */
+    default List<int[]> statisticShapes() {
+        return List.of();
+    }
+
+    /** The values running statistics start at, as PyTorch's BatchNorm: means 0, variances 1. */
+    default List<HostTensor> initialStatistics() {
+        List<HostTensor> out = new ArrayList<>();
+        List<String> names = statisticNames();
+        for (int i = 0; i < names.size(); i++) {
+            HostTensor t = HostTensor.zeros(statisticShapes().get(i));
+            if (names.get(i).startsWith("var")) {
+                Arrays.fill(t.values(), 1.0);
+            }
+            out.add(t);
+        }
+        return out;
+    }
+
+    /**
      * Seeded initial values, as PyTorch initialises Linear and Conv2d by default: weights and
      * biases uniform in ±1/√fan_in. The same seed gives the same values on every engine.
      */
@@ -69,20 +97,38 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
         }
     }
 
-    /** The standard models of the project: {@code mlp} (784-256-10, ReLU) and {@code cnn}. */
+    /**
+     * The standard models of docs/models.md: {@code mlp} (784-256-10, ReLU), {@code mlp-bn} (the
+     * same with BatchNorm) and {@code cnn}.
+     */
     static ModelSpec standard(String name) {
-        return switch (name) {
+        return switch (name == null ? "" : name) {
             case "mlp" -> new Mlp(new int[] {784, 256, 10}, Activation.RELU, 0.0);
+            case "mlp-bn" -> new Mlp(new int[] {784, 256, 10}, Activation.RELU, 0.0, true);
             case "cnn" -> new Cnn();
-            default -> throw new IllegalArgumentException("model must be mlp or cnn, got '" + name + "'");
+            default -> throw new IllegalArgumentException("model must be one of " + String.join(", ", STANDARD)
+                    + ", got '" + name + "'");
         };
     }
+
+    /** The names {@link #standard} knows. */
+    List<String> STANDARD = List.of("mlp", "mlp-bn", "cnn");
 
     /**
      * Dense layers of the given widths (input first, logits last); hidden layers use the
      * activation, the last layer is linear. Weights Wᵢ have shape [out, in], biases [out].
+     *
+     * <p>With {@code batchNorm}, each hidden layer is dense without bias → BatchNorm (PyTorch's
+     * BatchNorm1d: momentum 0.1, ε 1e-5, affine) → activation; its parameters are Wᵢ, gammaᵢ
+     * (starts at 1), betaᵢ (starts at 0), and its running statistics meanᵢ and varᵢ.
      */
-    record Mlp(int[] layers, Activation activation, double labelSmoothing) implements ModelSpec {
+    record Mlp(int[] layers, Activation activation, double labelSmoothing, boolean batchNorm) implements ModelSpec {
+
+        /** Without BatchNorm. */
+        public Mlp(int[] layers, Activation activation, double labelSmoothing) {
+            this(layers, activation, labelSmoothing, false);
+        }
+
         public Mlp {
             if (layers == null || layers.length < 2) {
                 throw new IllegalArgumentException("an mlp needs at least 2 layer widths (one layer of weights), got "
@@ -118,12 +164,19 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
             return layers[layers.length - 1];
         }
 
+        private boolean normalised(int layer) {
+            return batchNorm && layer + 2 < layers.length;
+        }
+
         @Override
         public List<int[]> parameterShapes() {
             List<int[]> shapes = new ArrayList<>();
             for (int i = 0; i + 1 < layers.length; i++) {
                 shapes.add(new int[] {layers[i + 1], layers[i]});
-                shapes.add(new int[] {layers[i + 1]});
+                shapes.add(new int[] {layers[i + 1]}); // bᵢ, or gammaᵢ
+                if (normalised(i)) {
+                    shapes.add(new int[] {layers[i + 1]}); // betaᵢ
+                }
             }
             return shapes;
         }
@@ -133,7 +186,12 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
             List<String> names = new ArrayList<>();
             for (int i = 0; i + 1 < layers.length; i++) {
                 names.add("W" + i);
-                names.add("b" + i);
+                if (normalised(i)) {
+                    names.add("gamma" + i);
+                    names.add("beta" + i);
+                } else {
+                    names.add("b" + i);
+                }
             }
             return names;
         }
@@ -144,14 +202,54 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
             for (int i = 0; i + 1 < layers.length; i++) {
                 fanIns.add(layers[i]);
                 fanIns.add(layers[i]);
+                if (normalised(i)) {
+                    fanIns.add(layers[i]);
+                }
             }
             return fanIns;
+        }
+
+        /** PyTorch's defaults: dense layers uniform in ±1/√fan_in, BatchNorm's gamma 1 and beta 0. */
+        @Override
+        public List<HostTensor> initialParameters(long seed) {
+            List<HostTensor> params = ModelSpec.super.initialParameters(seed);
+            List<String> names = parameterNames();
+            for (int i = 0; i < names.size(); i++) {
+                if (names.get(i).startsWith("gamma") || names.get(i).startsWith("beta")) {
+                    Arrays.fill(params.get(i).values(), names.get(i).startsWith("gamma") ? 1.0 : 0.0);
+                }
+            }
+            return params;
+        }
+
+        @Override
+        public List<String> statisticNames() {
+            List<String> names = new ArrayList<>();
+            for (int i = 0; i + 1 < layers.length; i++) {
+                if (normalised(i)) {
+                    names.add("mean" + i);
+                    names.add("var" + i);
+                }
+            }
+            return names;
+        }
+
+        @Override
+        public List<int[]> statisticShapes() {
+            List<int[]> shapes = new ArrayList<>();
+            for (int i = 0; i + 1 < layers.length; i++) {
+                if (normalised(i)) {
+                    shapes.add(new int[] {layers[i + 1]});
+                    shapes.add(new int[] {layers[i + 1]});
+                }
+            }
+            return shapes;
         }
 
         @Override
         public boolean equals(Object o) {
             return o instanceof Mlp m && Arrays.equals(layers, m.layers) && activation == m.activation
-                    && Double.compare(labelSmoothing, m.labelSmoothing) == 0;
+                    && Double.compare(labelSmoothing, m.labelSmoothing) == 0 && batchNorm == m.batchNorm;
         }
 
         @Override
@@ -162,7 +260,7 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
         @Override
         public String toString() {
             String widths = Arrays.toString(layers).replace(", ", "-").replaceAll("[\\[\\]]", "");
-            return "mlp " + widths + " " + activation.id()
+            return "mlp " + widths + " " + activation.id() + (batchNorm ? " batchnorm" : "")
                     + (labelSmoothing == 0 ? "" : " label smoothing " + labelSmoothing);
         }
     }
@@ -222,18 +320,38 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
     }
 
     /**
-     * The demo CNN: 1×28×28 → conv 5×5 (32, padding 2) → ReLU → max-pool 2 → conv 5×5 (64, padding
-     * 2) → ReLU → max-pool 2 → flatten (3136) → dense 10. Conv weights [out, in, 5, 5].
+     * A small CNN on 1×size×size images: conv 5×5 (c₁ channels, padding 2) → ReLU → max-pool 2 →
+     * conv 5×5 (c₂, padding 2) → ReLU → max-pool 2 → flatten (c₂·(size/4)²) → dense to the classes.
+     * Conv weights [out, in, 5, 5]. The demo's {@code cnn} is size 28, channels 32 and 64, 10
+     * classes; the conformance kit uses smaller ones.
      */
-    record Cnn() implements ModelSpec {
-        @Override
-        public int[] inputShape() {
-            return new int[] {1, 28, 28};
+    record Cnn(int size, int channels1, int channels2, int classes) implements ModelSpec {
+
+        /** The demo's cnn: 28×28, 32 and 64 channels, 10 classes. */
+        public Cnn() {
+            this(28, 32, 64, 10);
+        }
+
+        public Cnn {
+            if (size < 4 || size % 4 != 0) {
+                throw new IllegalArgumentException("cnn size must be a multiple of 4 and >= 4, got " + size);
+            }
+            if (channels1 < 1 || channels2 < 1) {
+                throw new IllegalArgumentException("cnn channels must be >= 1, got " + channels1 + " and " + channels2);
+            }
+            if (classes < 2) {
+                throw new IllegalArgumentException("classes must be >= 2, got " + classes);
+            }
+        }
+
+        /** Inputs of the dense layer: c₂·(size/4)². */
+        public int flattened() {
+            return channels2 * (size / 4) * (size / 4);
         }
 
         @Override
-        public int classes() {
-            return 10;
+        public int[] inputShape() {
+            return new int[] {1, size, size};
         }
 
         @Override
@@ -243,8 +361,8 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
 
         @Override
         public List<int[]> parameterShapes() {
-            return List.of(new int[] {32, 1, 5, 5}, new int[] {32}, new int[] {64, 32, 5, 5}, new int[] {64},
-                    new int[] {10, 3136}, new int[] {10});
+            return List.of(new int[] {channels1, 1, 5, 5}, new int[] {channels1}, new int[] {channels2, channels1, 5, 5},
+                    new int[] {channels2}, new int[] {classes, flattened()}, new int[] {classes});
         }
 
         @Override
@@ -254,12 +372,12 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
 
         @Override
         public List<Integer> fanIns() {
-            return List.of(25, 25, 800, 800, 3136, 3136);
+            return List.of(25, 25, 25 * channels1, 25 * channels1, flattened(), flattened());
         }
 
         @Override
         public String toString() {
-            return "cnn";
+            return equals(new Cnn()) ? "cnn" : "cnn " + size + "x" + size + " " + channels1 + "-" + channels2 + "-" + classes;
         }
     }
 }

@@ -15,7 +15,19 @@ public interface Network extends AutoCloseable {
     /** Overwrites the parameters with the given values (shapes as the model's). */
     void setParameters(List<HostTensor> values);
 
-    /** Mean loss and correct predictions on a batch, without touching parameters or statistics. */
+    /**
+     * The running statistics (BatchNorm's running means and variances) in the order of
+     * {@link ModelSpec#statisticNames()}, copied to Java memory; empty for a model without them.
+     */
+    default List<HostTensor> runningStatistics() {
+        return List.of();
+    }
+
+    /**
+     * Mean loss (the training loss: softmax cross-entropy with the model's label smoothing) and
+     * correct argmax predictions on a batch, in evaluation mode (BatchNorm uses its running
+     * statistics), without touching parameters or statistics.
+     */
     Evaluation evaluate(Batch batch);
 
     /**

@@ -25,10 +25,57 @@ public interface Schedule {
         return step -> base * (1 + Math.cos(Math.PI * step / totalSteps)) / 2;
     }
 
+    /**
+     * One value per step, given in advance (a conformance case's per-step learning rate, say).
+     * Asking for a step past the last value is an IllegalArgumentException.
+     */
+    static Schedule perStep(double... values) {
+        return new PerStep(values);
+    }
+
     /** This schedule multiplied by a factor. */
     default Schedule times(double factor) {
         Schedule self = this;
         return step -> self.at(step) * factor;
+    }
+
+    /** A value given for each step. */
+    record PerStep(double[] values) implements Schedule {
+        public PerStep {
+            if (values == null || values.length == 0) {
+                throw new IllegalArgumentException("a per-step schedule needs at least one value");
+            }
+            values = values.clone();
+        }
+
+        @Override
+        public double[] values() {
+            return values.clone();
+        }
+
+        @Override
+        public double at(long step) {
+            if (step < 0 || step >= values.length) {
+                throw new IllegalArgumentException("the per-step schedule has values for steps 0 to "
+                        + (values.length - 1) + ", step " + step + " was asked for");
+            }
+            return values[(int) step];
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof PerStep p && java.util.Arrays.equals(values, p.values);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Arrays.hashCode(values);
+        }
+
+        @Override
+        public String toString() {
+            return java.util.Arrays.toString(values);
+        }
     }
 
     /** A value that never changes. */
