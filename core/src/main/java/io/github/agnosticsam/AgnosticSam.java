@@ -42,8 +42,8 @@ public record AgnosticSam(BaseOptimizer base, Schedule rho1, Schedule rho2, Vari
     }
 
     /**
-     * Defaults: ρ₂ 0.05, ρ₁ 2·ρ₂ (whatever ρ₂ is set to), EXACT, plain, η 0.01; the base optimizer
-     * is required.
+     * Defaults: EXACT, plain, ρ₂ 0.05 (0.5 when adaptive), ρ₁ 2·ρ₂ (whatever ρ₂ is set to), η 0.01;
+     * the base optimizer is required.
      */
     public static Builder builder() {
         return new Builder();
@@ -52,10 +52,10 @@ public record AgnosticSam(BaseOptimizer base, Schedule rho1, Schedule rho2, Vari
     public static final class Builder {
         private BaseOptimizer base;
         private Schedule rho1;
-        private Schedule rho2 = Schedule.constant(0.05);
+        private Schedule rho2;
         private Variant variant = Variant.EXACT;
         private boolean adaptive;
-        private double eta = 0.01;
+        private double eta = DefaultRadii.ETA;
 
         public Builder base(BaseOptimizer base) {
             this.base = base;
@@ -96,8 +96,8 @@ public record AgnosticSam(BaseOptimizer base, Schedule rho1, Schedule rho2, Vari
         }
 
         public AgnosticSam build() {
-            Schedule r1 = rho1 != null ? rho1 : rho2 == null ? null : rho2.times(2);
-            return new AgnosticSam(base, r1, rho2, variant, adaptive, eta);
+            Schedule r2 = rho2 != null ? rho2 : DefaultRadii.rho(adaptive);
+            return new AgnosticSam(base, rho1 != null ? rho1 : DefaultRadii.rho1(r2), r2, variant, adaptive, eta);
         }
     }
 }

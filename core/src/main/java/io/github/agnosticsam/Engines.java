@@ -66,24 +66,77 @@ public final class Engines {
                 : propertyValue != null && !propertyValue.isBlank() ? propertyValue : null;
         if (wanted != null) {
             String key = wanted.trim().toLowerCase(Locale.ROOT);
-            for (EngineProvider p : providers) {
-                if (p.name().equals(key)) {
-                    if (!p.isAvailable()) {
-                        throw new EngineNotFoundException("engine '" + key + "' is on the class path but not "
-                                + "available here (a class or native library it needs is missing). " + listing(providers));
-                    }
-                    return p;
-                }
+            List<EngineProvider> named = providers.stream().filter(p -> p.name().equals(key)).toList();
+            if (named.isEmpty()) {
+                String source = name != null && !name.isBlank() ? "" : " (from system property " + PROPERTY + ")";
+                throw new EngineNotFoundException("no engine named '" + key + "'" + source + ". " + listing(providers)
+                        + " " + howToAdd(key));
             }
-            String source = name != null && !name.isBlank() ? "" : " (from system property " + PROPERTY + ")";
-            throw new EngineNotFoundException("no engine named '" + key + "'" + source + ". " + listing(providers));
+            EngineProvider p = single(named);
+            if (!p.isAvailable()) {
+                throw new EngineNotFoundException("engine '" + key + "' is on the class path but not "
+                        + "available here (a class or native library it needs is missing). " + listing(providers)
+                        + " " + howToAdd(key));
+            }
+            checkSpiVersion(p);
+            return p;
         }
-        return providers.stream()
-                .filter(p -> p.priority() >= 0 && p.isAvailable())
+        EngineProvider chosen = providers.stream()
+                .filter(p -> p.priority() >= 0 && p.isAvailable() && spiProblem(p) == null)
                 .max(Comparator.comparingInt(EngineProvider::priority)
                         .thenComparing(EngineProvider::name, Comparator.reverseOrder()))
                 .orElseThrow(() -> new EngineNotFoundException("no engine to choose by priority. "
-                        + listing(providers)));
+                        + listing(providers) + " " + howToAdd(null)));
+        return single(providers.stream().filter(p -> p.name().equals(chosen.name())).toList());
+    }
+
+    /** The one provider of a name; two jars that provide one name are an error, not a coin toss. */
+    private static EngineProvider single(List<EngineProvider> sameName) {
+        if (sameName.size() > 1) {
+            StringBuilder classes = new StringBuilder();
+            for (EngineProvider p : sameName) {
+                classes.append(classes.length() == 0 ? "" : ", ").append(p.getClass().getName());
+            }
+            throw new EngineNotFoundException(sameName.size() + " engine providers are named '" + sameName.get(0).name()
+                    + "' (" + classes + "): keep one of their jars on the class path");
+        }
+        return sameName.get(0);
+    }
+
+    private static void checkSpiVersion(EngineProvider p) {
+        String problem = spiProblem(p);
+        if (problem != null) {
+            throw new EngineNotFoundException("engine '" + p.name() + "' (" + p.getClass().getName() + ") " + problem);
+        }
+    }
+
+    /** Why this core cannot run the provider's SPI version, or null when it can. */
+    static String spiProblem(EngineProvider p) {
+        String declared = p.spiVersion();
+        int[] core = version(EngineProvider.SPI_VERSION);
+        int[] engine = declared == null ? null : version(declared);
+        if (engine == null) {
+            return "declares SPI version '" + declared + "', expected major.minor such as " + EngineProvider.SPI_VERSION;
+        }
+        if (engine[0] != core[0] || engine[1] > core[1]) {
+            return "was built against SPI " + declared + ", but agnostic-sam-core here provides SPI "
+                    + EngineProvider.SPI_VERSION + (engine[0] > core[0] || (engine[0] == core[0] && engine[1] > core[1])
+                            ? ": use an agnostic-sam-core that provides SPI " + declared
+                            : ": use a version of the engine built for SPI " + core[0] + ".x");
+        }
+        return null;
+    }
+
+    private static int[] version(String v) {
+        String[] parts = v.trim().split("\\.");
+        if (parts.length != 2) {
+            return null;
+        }
+        try {
+            return new int[] {Integer.parseInt(parts[0]), Integer.parseInt(parts[1])};
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     private static String listing(List<EngineProvider> providers) {
@@ -93,12 +146,28 @@ public final class Engines {
         }
         for (int i = 0; i < providers.size(); i++) {
             EngineProvider p = providers.get(i);
+            String spi = spiProblem(p);
             sb.append(i == 0 ? "" : ", ").append(p.name()).append(" (")
                     .append(p.priority() < 0 ? "chosen only by name" : "priority " + p.priority())
-                    .append(p.isAvailable() ? "" : ", not available").append(')');
+                    .append(p.isAvailable() ? "" : ", not available")
+                    .append(spi == null ? "" : ", built for SPI " + p.spiVersion()).append(')');
         }
-        return sb.append(". To add one, put an engine module on the class path, e.g. "
-                + "io.github.agnosticsam:agnostic-sam-engine-djl, or any jar that provides "
-                + EngineProvider.class.getName() + ".").toString();
+        return sb.append('.').toString();
+    }
+
+    /** The artifact that brings the engine asked for, or a general hint. */
+    private static String howToAdd(String name) {
+        String artifact = name == null ? null : switch (name) {
+            case "djl" -> "io.github.agnosticsam:agnostic-sam-engine-djl";
+            case "tensorflow" -> "io.github.agnosticsam:agnostic-sam-engine-tensorflow";
+            case "reference" -> "io.github.agnosticsam:agnostic-sam-conformance";
+            default -> null;
+        };
+        if (artifact != null) {
+            return "To use it, add " + artifact + " (with its dependencies) to the class path or module path.";
+        }
+        return "To add an engine, put an engine module on the class path, e.g. io.github.agnosticsam:agnostic-sam-engine-djl "
+                + "or io.github.agnosticsam:agnostic-sam-engine-tensorflow, or any jar that provides "
+                + EngineProvider.class.getName() + ".";
     }
 }

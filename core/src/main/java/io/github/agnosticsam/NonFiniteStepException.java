@@ -11,7 +11,7 @@ public class NonFiniteStepException extends ArithmeticException {
 
     public NonFiniteStepException(StepResult result) {
         super("step " + result.step() + " not applied, parameters and optimizer state unchanged: "
-                + result.skipReason().orElse("?"));
+                + result.skipReason().orElse("?") + " (running statistics and Adam's step count unchanged too)");
         this.result = result;
     }
 

@@ -5,8 +5,9 @@ import java.util.List;
 /**
  * The optimizer vocabulary every command and config file shares: {@code sgd}, {@code sam},
  * {@code asam}, {@code agnostic-sam} (EXACT), {@code agnostic-sam-fast}, {@code agnostic-asam}
- * (EXACT) and {@code agnostic-asam-fast}. Default radii: ρ 0.05 (sam), 0.5 (asam); ρ₁/ρ₂ 0.1/0.05
- * (agnostic-sam*), 1.0/0.5 (agnostic-asam*); η 0.01.
+ * (EXACT) and {@code agnostic-asam-fast}. The defaults are those of the builders of {@link Sam} and
+ * {@link AgnosticSam}: ρ 0.05 (sam), 0.5 (asam); ρ₂ 0.05 (agnostic-sam*), 0.5 (agnostic-asam*);
+ * ρ₁ 2·ρ₂; η 0.01.
  */
 public final class Optimizers {
     private static final List<String> NAMES = List.of("sgd", "sam", "asam", "agnostic-sam", "agnostic-sam-fast",
@@ -21,9 +22,9 @@ public final class Optimizers {
 
     /** A builder for the named optimizer; the base optimizer is required. */
     public static Builder named(String name) {
-        if (!NAMES.contains(name)) {
-            throw new IllegalArgumentException("optimizer must be one of " + String.join(", ", NAMES) + ", got '"
-                    + name + "'");
+        if (name == null || !NAMES.contains(name)) {
+            throw new IllegalArgumentException("optimizer must be one of " + String.join(", ", NAMES) + ", got "
+                    + (name == null ? "null" : "'" + name + "'"));
         }
         return new Builder(name);
     }
@@ -80,17 +81,31 @@ public final class Optimizers {
             refuse(rho != null && (agnostic || !sharpness), "rho", "sam and asam (agnostic-* take rho1 and rho2)");
             refuse((rho1 != null || rho2 != null) && !agnostic, "rho1/rho2", "the agnostic-* optimizers");
             refuse(eta != null && !adaptive, "eta", "the adaptive optimizers (asam, agnostic-asam*)");
-            double e = eta != null ? eta : 0.01;
             if (!sharpness) {
                 return base;
             }
             if (!agnostic) {
-                return new Sam(base, Schedule.constant(rho != null ? rho : adaptive ? 0.5 : 0.05), adaptive, e);
+                Sam.Builder sam = Sam.builder().base(base).adaptive(adaptive);
+                if (rho != null) {
+                    sam.rho(rho);
+                }
+                if (eta != null) {
+                    sam.eta(eta);
+                }
+                return sam.build();
             }
-            double r1 = rho1 != null ? rho1 : adaptive ? 1.0 : 0.1;
-            double r2 = rho2 != null ? rho2 : adaptive ? 0.5 : 0.05;
-            AgnosticSam.Variant variant = name.endsWith("-fast") ? AgnosticSam.Variant.FAST : AgnosticSam.Variant.EXACT;
-            return new AgnosticSam(base, Schedule.constant(r1), Schedule.constant(r2), variant, adaptive, e);
+            AgnosticSam.Builder a = AgnosticSam.builder().base(base).adaptive(adaptive)
+                    .variant(name.endsWith("-fast") ? AgnosticSam.Variant.FAST : AgnosticSam.Variant.EXACT);
+            if (rho1 != null) {
+                a.rho1(rho1);
+            }
+            if (rho2 != null) {
+                a.rho2(rho2);
+            }
+            if (eta != null) {
+                a.eta(eta);
+            }
+            return a.build();
         }
 
         private void refuse(boolean bad, String what, String forWhom) {

@@ -21,16 +21,19 @@ public record Sam(BaseOptimizer base, Schedule rho, boolean adaptive, double eta
         return 2;
     }
 
-    /** Defaults: ρ 0.05, plain (not adaptive), η 0.01; the base optimizer is required. */
+    /**
+     * Defaults: plain (not adaptive), ρ 0.05 (0.5 when adaptive), η 0.01; the base optimizer is
+     * required.
+     */
     public static Builder builder() {
         return new Builder();
     }
 
     public static final class Builder {
         private BaseOptimizer base;
-        private Schedule rho = Schedule.constant(0.05);
+        private Schedule rho;
         private boolean adaptive;
-        private double eta = 0.01;
+        private double eta = DefaultRadii.ETA;
 
         public Builder base(BaseOptimizer base) {
             this.base = base;
@@ -57,7 +60,7 @@ public record Sam(BaseOptimizer base, Schedule rho, boolean adaptive, double eta
         }
 
         public Sam build() {
-            return new Sam(base, rho, adaptive, eta);
+            return new Sam(base, rho != null ? rho : DefaultRadii.rho(adaptive), adaptive, eta);
         }
     }
 }

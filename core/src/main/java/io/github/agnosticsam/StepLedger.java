@@ -31,9 +31,15 @@ public final class StepLedger {
         this.policy = policy;
     }
 
-    /** The scalar inputs of the next step, checked (IllegalArgumentException before anything runs). */
+    /**
+     * The scalar inputs of the next step, checked (IllegalArgumentException before anything runs).
+     * A program that counts applied steps (Adam) first learns the outcome of the pending steps.
+     */
     public double[] nextScalars() {
-        return program.scalars(steps);
+        if (!program.countsAppliedSteps()) {
+            return program.scalars(steps);
+        }
+        return program.scalars(steps, appliedSteps());
     }
 
     /**
@@ -58,9 +64,17 @@ public final class StepLedger {
         return result;
     }
 
-    /** Steps recorded so far (applied or not): the next step's schedule index. */
+    /**
+     * Steps recorded so far, applied or not: the next step's schedule index. A schedule counts
+     * every step so that its values never depend on data (a skipped step does not stretch it).
+     */
     public long steps() {
         return steps;
+    }
+
+    /** Steps applied so far (Adam's t). Reads every pending result. */
+    public long appliedSteps() {
+        return steps - skippedSteps();
     }
 
     /** Steps not applied because of a non-finite value. Reads every pending result. */

@@ -56,7 +56,10 @@ public final class StepResult {
         return skipReason().isEmpty();
     }
 
-    /** Why the step was not applied: the first pass and parameter with a non-finite value. */
+    /**
+     * Why the step was not applied: the first pass and parameter with a non-finite value, or the
+     * first parameter or optimizer-state tensor that the update made non-finite.
+     */
     public Optional<String> skipReason() {
         double[] s = summary();
         int k = passes.size();
@@ -71,6 +74,14 @@ public final class StepResult {
                     return Optional.of(pass + " gradient of parameter " + parameterNames.get(i)
                             + " has a NaN or infinite value");
                 }
+            }
+        }
+        // Update flags: one per parameter, then one per optimizer-state tensor (absent in older programs).
+        for (int at = k + k * n; at < s.length; at++) {
+            if (s[at] != 1) {
+                int i = at - k - k * n;
+                return Optional.of(i < n ? "the update made parameter " + parameterNames.get(i) + " NaN or infinite"
+                        : "the update made optimizer state tensor " + (i - n) + " NaN or infinite");
             }
         }
         return Optional.empty();

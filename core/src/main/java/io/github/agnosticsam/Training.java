@@ -84,6 +84,11 @@ public final class Training implements AutoCloseable {
         return ledger.steps();
     }
 
+    /** Steps applied so far (Adam's bias corrections count these). Reads every pending result. */
+    public long appliedSteps() {
+        return ledger.appliedSteps();
+    }
+
     /** Steps that were not applied because of a non-finite value. Reads every pending result. */
     public long skippedSteps() {
         return ledger.skippedSteps();

@@ -78,6 +78,72 @@ class EnginesTest {
     }
 
     @Test
+    void theArtifactOfTheEngineAskedForIsSuggested() {
+        assertThatThrownBy(() -> Engines.select(List.of(DJL), "tensorflow", null))
+                .hasMessageContaining("add io.github.agnosticsam:agnostic-sam-engine-tensorflow")
+                .hasMessageNotContaining("agnostic-sam-engine-djl");
+        assertThatThrownBy(() -> Engines.select(List.of(TF), "djl", null))
+                .hasMessageContaining("add io.github.agnosticsam:agnostic-sam-engine-djl");
+        assertThatThrownBy(() -> Engines.select(List.of(), "reference", null))
+                .hasMessageContaining("agnostic-sam-conformance");
+    }
+
+    @Test
+    void twoProvidersWithOneNameAreAnErrorNamingBoth() {
+        Versioned other = new Versioned("djl", "1.0");
+        assertThatThrownBy(() -> Engines.select(List.of(DJL, other, TF), "djl", null))
+                .isInstanceOf(EngineNotFoundException.class)
+                .hasMessageContaining("2 engine providers are named 'djl'")
+                .hasMessageContaining(Fake.class.getName()).hasMessageContaining(Versioned.class.getName());
+        assertThatThrownBy(() -> Engines.select(List.of(DJL, other, TF), null, null))
+                .hasMessageContaining("2 engine providers are named 'djl'");
+        assertThat(Engines.select(List.of(DJL, other, TF), "tensorflow", null)).isSameAs(TF);
+    }
+
+    /** A provider that declares the SPI version it was built against. */
+    private record Versioned(String name, String spiVersion) implements EngineProvider {
+        @Override
+        public int priority() {
+            return 100;
+        }
+
+        @Override
+        public boolean isAvailable() {
+            return true;
+        }
+
+        @Override
+        public Engine create(EngineOptions options) {
+            throw new UnsupportedOperationException("not created in this test");
+        }
+    }
+
+    @Test
+    void spiVersionsOfTheSameMajorUpToThisCoreAreAccepted() {
+        assertThat(EngineProvider.SPI_VERSION).isEqualTo("1.1");
+        assertThat(DJL.spiVersion()).as("an engine written before spiVersion() existed").isEqualTo("1.0");
+        assertThat(Engines.select(List.of(DJL), "djl", null)).isSameAs(DJL);
+        Versioned current = new Versioned("mine", EngineProvider.SPI_VERSION);
+        assertThat(Engines.select(List.of(current), "mine", null)).isSameAs(current);
+    }
+
+    @Test
+    void aNewerOrOtherMajorSpiVersionIsAClearError() {
+        assertThatThrownBy(() -> Engines.select(List.of(new Versioned("mine", "1.7")), "mine", null))
+                .isInstanceOf(EngineNotFoundException.class)
+                .hasMessageContaining("built against SPI 1.7").hasMessageContaining("provides SPI 1.1")
+                .hasMessageContaining("use an agnostic-sam-core that provides SPI 1.7");
+        assertThatThrownBy(() -> Engines.select(List.of(new Versioned("mine", "0.9")), "mine", null))
+                .hasMessageContaining("built for SPI 1.x");
+        assertThatThrownBy(() -> Engines.select(List.of(new Versioned("mine", "one")), "mine", null))
+                .hasMessageContaining("declares SPI version 'one'");
+        // Not chosen by priority either; the listing says why.
+        assertThatThrownBy(() -> Engines.select(List.of(new Versioned("mine", "2.0")), null, null))
+                .hasMessageContaining("no engine to choose by priority").hasMessageContaining("built for SPI 2.0");
+        assertThat(Engines.select(List.of(new Versioned("mine", "2.0"), TF), null, null)).isSameAs(TF);
+    }
+
+    @Test
     void coreAloneFindsNoEngine() {
         assertThat(Engines.providers()).isEmpty();
         assertThatThrownBy(Engines::load).isInstanceOf(EngineNotFoundException.class);

@@ -27,6 +27,36 @@ class ModelSpecTest {
     }
 
     @Test
+    void batchNormMlpHasNoHiddenBiasAndGammaBetaAndStatistics() {
+        ModelSpec.Mlp bn = new ModelSpec.Mlp(new int[] {6, 5, 4, 3}, Activation.RELU, 0, true);
+        assertThat(bn.parameterNames()).containsExactly("W0", "gamma0", "beta0", "W1", "gamma1", "beta1", "W2", "b2");
+        assertThat(bn.parameterShapes()).containsExactly(new int[] {5, 6}, new int[] {5}, new int[] {5},
+                new int[] {4, 5}, new int[] {4}, new int[] {4}, new int[] {3, 4}, new int[] {3});
+        assertThat(bn.statisticNames()).containsExactly("mean0", "var0", "mean1", "var1");
+        assertThat(bn.initialStatistics()).containsExactly(HostTensor.zeros(5), HostTensor.of(new double[] {1, 1, 1, 1, 1}, 5),
+                HostTensor.zeros(4), HostTensor.of(new double[] {1, 1, 1, 1}, 4));
+        List<HostTensor> init = bn.initialParameters(3);
+        assertThat(init.get(1).values()).containsOnly(1.0);
+        assertThat(init.get(2).values()).containsOnly(0.0);
+        assertThat(init.get(0).values()).doesNotContain(0.0, 1.0);
+        assertThat(ModelSpec.standard("mlp-bn")).isNotEqualTo(ModelSpec.standard("mlp"));
+        assertThat(ModelSpec.standard("mlp-bn").toString()).isEqualTo("mlp 784-256-10 relu batchnorm");
+        assertThat(ModelSpec.standard("mlp").statisticNames()).isEmpty();
+    }
+
+    @Test
+    void smallCnnShapesFollowItsSizes() {
+        ModelSpec.Cnn cnn = new ModelSpec.Cnn(8, 2, 3, 4);
+        assertThat(cnn.parameterShapes()).containsExactly(new int[] {2, 1, 5, 5}, new int[] {2}, new int[] {3, 2, 5, 5},
+                new int[] {3}, new int[] {4, 12}, new int[] {4});
+        assertThat(cnn.fanIns()).containsExactly(25, 25, 50, 50, 12, 12);
+        assertThat(cnn.toString()).isEqualTo("cnn 8x8 2-3-4");
+        assertThat(new ModelSpec.Cnn()).isEqualTo(ModelSpec.standard("cnn"));
+        assertThatThrownBy(() -> new ModelSpec.Cnn(10, 2, 3, 4)).hasMessageContaining("multiple of 4 and >= 4, got 10");
+        assertThatThrownBy(() -> ModelSpec.standard("resnet")).hasMessageContaining("mlp, mlp-bn, cnn, got 'resnet'");
+    }
+
+    @Test
     void initialisationIsSeededAndWithinPyTorchBounds() {
         ModelSpec mlp = ModelSpec.standard("mlp");
         List<HostTensor> a = mlp.initialParameters(3);

@@ -20,11 +20,35 @@ class OptimizersTest {
         assertThat(Optimizers.named("agnostic-asam").base(SGD).build()).isEqualTo(new AgnosticSam(SGD,
                 Schedule.constant(1.0), Schedule.constant(0.5), AgnosticSam.Variant.EXACT, true, 0.01));
         assertThat(Optimizers.named("agnostic-asam-fast").base(SGD).rho2(0.2).eta(0).build()).isEqualTo(
-                new AgnosticSam(SGD, Schedule.constant(1.0), Schedule.constant(0.2), AgnosticSam.Variant.FAST, true, 0));
+                new AgnosticSam(SGD, Schedule.constant(0.4), Schedule.constant(0.2), AgnosticSam.Variant.FAST, true, 0));
+    }
+
+    /** One default rule: building by name and building with the builders give the same optimizer. */
+    @Test
+    void namedAndBuilderDefaultsAgree() {
+        for (boolean adaptive : new boolean[] {false, true}) {
+            String prefix = adaptive ? "agnostic-asam" : "agnostic-sam";
+            assertThat(Optimizers.named(adaptive ? "asam" : "sam").base(SGD).build())
+                    .isEqualTo(Sam.builder().base(SGD).adaptive(adaptive).build());
+            assertThat(Optimizers.named(prefix).base(SGD).build())
+                    .isEqualTo(AgnosticSam.builder().base(SGD).adaptive(adaptive).build());
+            assertThat(Optimizers.named(prefix).base(SGD).rho2(0.2).build())
+                    .isEqualTo(AgnosticSam.builder().base(SGD).adaptive(adaptive).rho2(0.2).build())
+                    .extracting(o -> ((AgnosticSam) o).rho1()).isEqualTo(Schedule.constant(0.4));
+            assertThat(Optimizers.named(prefix + "-fast").base(SGD).rho1(0.3).build())
+                    .isEqualTo(AgnosticSam.builder().base(SGD).adaptive(adaptive).rho1(0.3)
+                            .variant(AgnosticSam.Variant.FAST).build());
+        }
+        assertThat(Sam.builder().base(SGD).adaptive(true).build().rho()).isEqualTo(Schedule.constant(0.5));
+        assertThat(AgnosticSam.builder().base(SGD).adaptive(true).build())
+                .extracting(AgnosticSam::rho1, AgnosticSam::rho2)
+                .containsExactly(Schedule.constant(1.0), Schedule.constant(0.5));
     }
 
     @Test
     void unknownNamesAndMisplacedRadiiAreRejected() {
+        assertThatThrownBy(() -> Optimizers.named(null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("got null");
         assertThatThrownBy(() -> Optimizers.named("lookahead")).hasMessageContaining("'lookahead'")
                 .hasMessageContaining("agnostic-asam-fast");
         assertThatThrownBy(() -> Optimizers.named("agnostic-sam").base(SGD).rho(0.1).build())

@@ -7,9 +7,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * torch.optim.Adam / AdamW (amsgrad off). State: m and v per parameter, then β₁ᵗ and β₂ᵗ as
- * scalars starting at 1, so the bias corrections live on the device and a skipped step does not
- * advance them.
+ * torch.optim.Adam / AdamW (amsgrad off). State: m and v per parameter. The bias corrections
+ * depend on t, the number of applied steps, and are computed in double on the host as torch
+ * does, then fed with the learning rate: a float32 running product of βᵗ would drift (1.3e-5
+ * relative at t = 1). Scalar inputs: [lr, lr / (1 − β₁ᵗ), √(1 − β₂ᵗ)].
  */
 final class AdamRule implements BaseRule {
     private final Adam config;
@@ -27,29 +28,38 @@ final class AdamRule implements BaseRule {
         for (int[] shape : shapes) {
             slots.add(new StateSlot(shape, 0)); // v
         }
-        slots.add(new StateSlot(new int[0], 1)); // β₁ᵗ
-        slots.add(new StateSlot(new int[0], 1)); // β₂ᵗ
         return slots;
     }
 
     @Override
-    public double lr(long step) {
-        return Require.nonNegativeAt("lr", config.lr(), step);
+    public double[] scalars(long step, long applied) {
+        double lr = Require.nonNegativeAt("lr", config.lr(), step);
+        long t = applied + 1;
+        return new double[] {lr, lr / biasCorrection(config.beta1(), t), Math.sqrt(biasCorrection(config.beta2(), t))};
     }
 
     @Override
-    public <T> Update<T> apply(Tensors<T> ops, List<T> params, List<T> grads, List<T> state, T lr) {
+    public boolean countsAppliedSteps() {
+        return true;
+    }
+
+    /** 1 − βᵗ, accurate to a few ulps in double for every t ≥ 1 (no cancellation: expm1). */
+    static double biasCorrection(double beta, long t) {
+        return beta == 0 ? 1 : -Math.expm1(t * Math.log(beta));
+    }
+
+    @Override
+    public <T> Update<T> apply(Tensors<T> ops, List<T> params, List<T> grads, List<T> state, List<T> scalars) {
         int n = params.size();
+        T lr = scalars.get(0);
+        T stepSize = scalars.get(1);
+        T correction2Sqrt = scalars.get(2);
         T one = ops.scalar(1);
         T beta1 = ops.scalar(config.beta1());
         T beta2 = ops.scalar(config.beta2());
         T oneMinusBeta1 = ops.scalar(1 - config.beta1());
         T oneMinusBeta2 = ops.scalar(1 - config.beta2());
         T lambda = ops.scalar(config.weightDecay());
-        T beta1Power = ops.mul(state.get(2 * n), beta1);
-        T beta2Power = ops.mul(state.get(2 * n + 1), beta2);
-        T stepSize = ops.div(lr, ops.sub(one, beta1Power));
-        T correction2Sqrt = ops.sqrt(ops.sub(one, beta2Power));
         T eps = ops.scalar(config.epsilon());
 
         List<T> newParams = new ArrayList<>(n);
@@ -72,11 +82,9 @@ final class AdamRule implements BaseRule {
             ms.add(m);
             vs.add(v);
         }
-        List<T> newState = new ArrayList<>(2 * n + 2);
+        List<T> newState = new ArrayList<>(2 * n);
         newState.addAll(ms);
         newState.addAll(vs);
-        newState.add(beta1Power);
-        newState.add(beta2Power);
         return new Update<>(newParams, newState);
     }
 }

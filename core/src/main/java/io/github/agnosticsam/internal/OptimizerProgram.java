@@ -20,7 +20,8 @@ import java.util.List;
 /**
  * Every optimizer of the library as one step program: the base update alone, SAM/ASAM, or
  * Agnostic-SAM EXACT/FAST. The parameters are never changed in place: perturbed points are new
- * tensors, so θ is "restored" exactly by construction. Scalar inputs: [lr, ρ (SAM) | ρ₁, ρ₂].
+ * tensors, so θ is "restored" exactly by construction. Scalar inputs: the base rule's (the
+ * learning rate first; Adam adds its bias corrections), then ρ (SAM) or ρ₁, ρ₂ (Agnostic-SAM).
  */
 public final class OptimizerProgram implements StepProgram {
 
@@ -71,30 +72,43 @@ public final class OptimizerProgram implements StepProgram {
         return base.state(parameterShapes);
     }
 
+    /** The scalars of a step when every step before it was applied. */
     @Override
     public double[] scalars(long step) {
-        double[] values = new double[1 + radii.size()];
-        values[0] = base.lr(step);
+        return scalars(step, step);
+    }
+
+    @Override
+    public double[] scalars(long step, long appliedSteps) {
+        double[] baseScalars = base.scalars(step, appliedSteps);
+        double[] values = java.util.Arrays.copyOf(baseScalars, baseScalars.length + radii.size());
         String[] names = radii.size() == 1 ? new String[] {"rho"} : new String[] {"rho1", "rho2"};
         for (int i = 0; i < radii.size(); i++) {
-            values[1 + i] = Require.nonNegativeAt(names[i], radii.get(i), step);
+            values[baseScalars.length + i] = Require.nonNegativeAt(names[i], radii.get(i), step);
         }
         return values;
+    }
+
+    @Override
+    public boolean countsAppliedSteps() {
+        return base.countsAppliedSteps();
     }
 
     @Override
     public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> params, List<T> state,
             List<T> scalars) {
         Guard<T> guard = new Guard<>(ops, oracle);
+        int radiiAt = scalars.size() - radii.size();
+        List<T> baseScalars = scalars.subList(0, radiiAt);
         List<T> trainGrads = guard.evaluate(params, Pass.TRAIN);
         List<T> grads = switch (kind) {
             case BASE -> trainGrads;
             case SAM -> guard.evaluate(ListOps.plus(ops, params,
-                    Ascent.scaledDirection(ops, params, trainGrads, scalars.get(1), adaptive, eta)),
+                    Ascent.scaledDirection(ops, params, trainGrads, scalars.get(radiiAt), adaptive, eta)),
                     Pass.TRAIN_PERTURBED);
             case AGNOSTIC_EXACT, AGNOSTIC_FAST -> {
-                T rho1 = scalars.get(1);
-                T rho2 = scalars.get(2);
+                T rho1 = scalars.get(radiiAt);
+                T rho2 = scalars.get(radiiAt + 1);
                 // Ascend on the train batch by ρ₁; keep only this, not gₜ, through the validation passes.
                 List<T> ascent = Ascent.scaledDirection(ops, params, trainGrads, rho1, adaptive, eta);
                 List<T> validationGrads = guard.evaluate(params, Pass.VALIDATION);
@@ -108,13 +122,14 @@ public final class OptimizerProgram implements StepProgram {
                 yield guard.evaluate(ListOps.plus(ops, params, e), Pass.TRAIN_PERTURBED);
             }
         };
-        BaseRule.Update<T> update = base.apply(ops, params, grads, state, scalars.get(0));
+        BaseRule.Update<T> update = base.apply(ops, params, grads, state, baseScalars);
         return guard.output(params, state, update);
     }
 
     /**
-     * Records each pass's loss and per-parameter finiteness, and keeps the new values only when
-     * all were finite (the bad-value rule), with tensor ops rather than a Java branch on data.
+     * Records each pass's loss and per-parameter finiteness, checks that the update's new
+     * parameters and state are finite too, and keeps the new values only when all were (the
+     * bad-value rule), with tensor ops rather than a Java branch on data.
      */
     private static final class Guard<T> {
         private final Tensors<T> ops;
@@ -137,12 +152,23 @@ public final class OptimizerProgram implements StepProgram {
         }
 
         StepOutput<T> output(List<T> params, List<T> state, BaseRule.Update<T> update) {
+            // An update can overflow where every gradient was finite (a huge learning rate, say).
+            List<T> updateFlags = new ArrayList<>();
+            for (T p : update.params()) {
+                updateFlags.add(ops.allFinite(p));
+            }
+            for (T s : update.state()) {
+                updateFlags.add(ops.allFinite(s));
+            }
             T lossVector = ops.concat(losses);
             T flagVector = ops.concat(finiteFlags);
-            // 1/flag is +Inf exactly where a gradient had a non-finite value.
-            T ok = ops.mul(ops.allFinite(lossVector), ops.allFinite(ops.div(ops.scalar(1), flagVector)));
+            T updateVector = ops.concat(updateFlags);
+            // 1/flag is +Inf exactly where a flag is 0.
+            T one = ops.scalar(1);
+            T ok = ops.mul(ops.allFinite(lossVector), ops.mul(ops.allFinite(ops.div(one, flagVector)),
+                    ops.allFinite(ops.div(one, updateVector))));
             return new StepOutput<>(select(ok, update.params(), params), select(ok, update.state(), state),
-                    ops.concat(List.of(lossVector, flagVector)));
+                    ops.concat(List.of(lossVector, flagVector, updateVector)), ok);
         }
 
         private List<T> select(T ok, List<T> candidates, List<T> current) {

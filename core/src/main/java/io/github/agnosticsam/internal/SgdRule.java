@@ -29,12 +29,13 @@ final class SgdRule implements BaseRule {
     }
 
     @Override
-    public double lr(long step) {
-        return Require.nonNegativeAt("lr", config.lr(), step);
+    public double[] scalars(long step, long applied) {
+        return new double[] {Require.nonNegativeAt("lr", config.lr(), step)};
     }
 
     @Override
-    public <T> Update<T> apply(Tensors<T> ops, List<T> params, List<T> grads, List<T> state, T lr) {
+    public <T> Update<T> apply(Tensors<T> ops, List<T> params, List<T> grads, List<T> state, List<T> scalars) {
+        T lr = scalars.get(0);
         T mu = ops.scalar(config.momentum());
         T lambda = ops.scalar(config.weightDecay());
         List<T> newParams = new ArrayList<>(params.size());

@@ -10,6 +10,22 @@ import io.github.agnosticsam.EngineOptions;
  */
 public interface EngineProvider {
 
+    /**
+     * The SPI version this core provides: {@code major.minor}. A minor version adds only default
+     * methods, so an engine built against 1.0 runs on every 1.x core; an engine built against a
+     * newer minor or another major is refused with a clear error.
+     */
+    String SPI_VERSION = "1.1";
+
+    /**
+     * The SPI version this engine was built against. Implement it as
+     * {@code return EngineProvider.SPI_VERSION;}: the constant is compiled into your class, so it
+     * records the version you built with. Engines written before the method existed are 1.0.
+     */
+    default String spiVersion() {
+        return "1.0";
+    }
+
     /** Short lowercase name users select the engine by, e.g. {@code djl}. */
     String name();
 

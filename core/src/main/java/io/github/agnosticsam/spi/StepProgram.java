@@ -11,9 +11,11 @@ import java.util.List;
  * <p>Per-step values (the learning rate of a schedule, a scheduled ρ) are the program's scalar
  * inputs: the engine feeds {@code scalars(step)} as tensors, so a graph is traced only once.
  *
- * <p>The summary of the core's programs is the vector
- * {@code [loss of each pass in passes() order, then for each pass a 1/0 flag per parameter: its
- * gradient was finite]}. The engine stores the returned parameters and state as they are.
+ * <p>The summary of the core's programs is the vector {@code [loss of each pass in passes() order;
+ * for each pass a 1/0 flag per parameter: its gradient was finite; then (optional, since SPI 1.1)
+ * a 1/0 flag per parameter and per optimizer-state tensor: its new value was finite]}. The engine
+ * stores the returned parameters and state as they are, and commits running statistics only where
+ * {@link StepOutput#applied()} says the step was applied.
  */
 public interface StepProgram {
 
@@ -31,8 +33,24 @@ public interface StepProgram {
     /** The optimizer-state tensors, given the network's parameter shapes. */
     List<StateSlot> state(List<int[]> parameterShapes);
 
-    /** The scalar inputs of step {@code step} (0 for the first step). */
+    /** The scalar inputs of step {@code step} (0 for the first step), as if every step were applied. */
     double[] scalars(long step);
+
+    /**
+     * The scalar inputs of step {@code step} when {@code appliedSteps} of the steps before it were
+     * applied (Adam's bias corrections count only applied steps). The default ignores it.
+     */
+    default double[] scalars(long step, long appliedSteps) {
+        return scalars(step);
+    }
+
+    /**
+     * Whether {@link #scalars(long, long)} reads {@code appliedSteps}: the driver then learns
+     * whether the previous step was applied before it runs the next one.
+     */
+    default boolean countsAppliedSteps() {
+        return false;
+    }
 
     /**
      * The step: reads {@code parameters}, {@code state} and {@code scalars} (each scalar a rank-0
