@@ -50,6 +50,8 @@ import org.junit.jupiter.api.TestInstance;
 public abstract class EngineConformanceTest {
 
     private static final ModelSpec.Mlp MODEL = new ModelSpec.Mlp(new int[] {6, 12, 9, 4}, Activation.TANH, 0);
+    private static final ModelSpec.Mlp RELU_MODEL = new ModelSpec.Mlp(new int[] {6, 12, 9, 4}, Activation.RELU, 0);
+    private static final ModelSpec.Mlp BN_MODEL = new ModelSpec.Mlp(new int[] {6, 12, 9, 4}, Activation.TANH, 0, true);
 
     private Engine engine;
 
@@ -271,6 +273,167 @@ public abstract class EngineConformanceTest {
         }
     }
 
+    // The bad-value promise end to end: whatever went non-finite, a step that is not applied leaves
+    // parameters, optimizer state, running statistics and Adam's step count bit-identical; the
+    // schedule index (steps()) counts it and skippedSteps() counts it.
+
+    @Test
+    void nanOrInfinityInEitherBatchChangesNothingUnderThrowAndSkip() {
+        ModelSpec model = statisticsModel();
+        for (BadValuePolicy policy : BadValuePolicy.values()) {
+            for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
+                for (boolean inValidation : new boolean[] {false, true}) {
+                    String what = bad + " in the " + (inValidation ? "validation" : "train") + " batch under " + policy
+                            + " on " + model;
+                    assertStepChangesNothing(what, policy, model, model.initialParameters(23), (data, s) -> inValidation
+                            ? new Batch[] {data.train(s), poison(data.validation(s), bad)}
+                            : new Batch[] {poison(data.train(s), bad), data.validation(s)},
+                            adamAgnosticSam(), inValidation ? "pass 2 (validation)" : "pass 1 (train)");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aFiniteLossWithOneNonFiniteGradientElementChangesNothing() {
+        // One huge input value with no path to the logits (its column of W0 is 0) and steep later
+        // layers: the loss stays finite while ∂loss/∂W0 = δ·x overflows in the engine's precision
+        // (tried in float32 first, then in float64).
+        List<HostTensor> steep = steepParameters(RELU_MODEL.initialParameters(24));
+        for (double huge : new double[] {3.0e38, 1.7e308}) {
+            Data data = new Data(24);
+            try (Network net = build(RELU_MODEL, steep)) {
+                Probes.Gradients g = Probes.gradients(net, hugeInput(data.train(1), huge));
+                boolean overflows = g.grads().stream().flatMapToDouble(java.util.Arrays::stream)
+                        .anyMatch(v -> !Double.isFinite(v));
+                if (!Double.isFinite(g.loss()) || !overflows) {
+                    continue; // not this precision
+                }
+            }
+            for (BadValuePolicy policy : BadValuePolicy.values()) {
+                assertStepChangesNothing("a non-finite gradient element with a finite loss under " + policy, policy,
+                        RELU_MODEL, steep, (d, s) -> new Batch[] {hugeInput(d.train(s), huge), d.validation(s)},
+                        adamAgnosticSam(), "pass 1 (train) gradient of parameter W0");
+            }
+            return;
+        }
+        throw new AssertionError("found no input value whose gradient overflows while the loss stays finite: suspect "
+                + "the oracle's loss and gradients on " + RELU_MODEL + " (read back through a probe step's summary)");
+    }
+
+    @Test
+    void anUpdateThatOverflowsChangesNothing() {
+        // Gradients are finite; θ − lr·(g + λθ) is not, from the second step on.
+        double huge = float64() ? Double.MAX_VALUE : 3.0e38;
+        Sgd sgd = Sgd.builder().lr(step -> step == 0 ? 0.1 : huge).momentum(0.9).weightDecay(100).build();
+        ModelSpec model = statisticsModel();
+        for (BadValuePolicy policy : BadValuePolicy.values()) {
+            assertStepChangesNothing("an update that overflows under " + policy + " on " + model, policy, model,
+                    model.initialParameters(25), (d, s) -> new Batch[] {d.train(s), d.validation(s)},
+                    AgnosticSam.builder().base(sgd).rho1(0.2).rho2(0.1).build(), "the update made parameter");
+        }
+    }
+
+    @Test
+    void theScheduleCountsEveryStepAndAdamCountsAppliedSteps() {
+        Data data = new Data(22);
+        List<Long> seen = new ArrayList<>();
+        Sgd scheduled = Sgd.builder().lr(step -> {
+            seen.add(step);
+            return 0.1;
+        }).build();
+        try (Network net = build(MODEL, data.init());
+                Training t = Training.start(net, Sam.builder().base(scheduled).rho(0.2).build(), BadValuePolicy.SKIP)) {
+            t.step(data.train(0));
+            t.step(poison(data.train(1), Double.NaN));
+            t.step(data.train(2));
+            assertThat(seen).as("schedule indices: a skipped step still advances the schedule").containsExactly(0L, 1L, 2L);
+            assertThat(t.steps()).isEqualTo(3);
+            assertThat(t.skippedSteps()).isEqualTo(1);
+            assertThat(t.appliedSteps()).isEqualTo(2);
+        }
+    }
+
+    /** Runs one good step, then a bad one, and checks that the bad one changed nothing. */
+    private void assertStepChangesNothing(String what, BadValuePolicy policy, ModelSpec model, List<HostTensor> init,
+            java.util.function.BiFunction<Data, Integer, Batch[]> badBatches, Optimizer optimizer, String reason) {
+        Data data = new Data(23);
+        try (Network net = build(model, init); Training t = Training.start(net, optimizer, policy)) {
+            assertThat(t.step(data.train(0), data.validation(0)).applied()).as(what + ": the first, good step").isTrue();
+            List<HostTensor> params = net.parameters();
+            List<HostTensor> state = t.optimizerState();
+            List<HostTensor> statistics = net.runningStatistics();
+            Batch[] bad = badBatches.apply(data, 1);
+            StepResult r;
+            if (policy == BadValuePolicy.THROW) {
+                Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> t.step(bad[0], bad[1]));
+                assertThat(thrown).as(what + ": the step must throw NonFiniteStepException (suspect allFinite, "
+                        + "div with a scalar on the left, where)").isInstanceOf(NonFiniteStepException.class);
+                r = ((NonFiniteStepException) thrown).result();
+            } else {
+                r = t.step(bad[0], bad[1]);
+            }
+            assertThat(r.applied()).as(what + ": step reported as applied (suspect allFinite, div, where)").isFalse();
+            assertThat(r.skipReason()).as(what + ": the reason").get().asString().contains(reason);
+            assertThat(net.parameters()).as(what + ": parameters must be bit-identical (suspect where, allFinite, "
+                    + "div with a scalar on the left, or a perturbed pass writing θ in place)").isEqualTo(params);
+            assertThat(t.optimizerState()).as(what + ": optimizer state must be bit-identical (suspect where, or "
+                    + "state stored without the guard)").isEqualTo(state);
+            assertThat(net.runningStatistics()).as(what + ": running statistics must be bit-identical (suspect the "
+                    + "engine's commit of statistics: only when StepOutput.applied() is 1)").isEqualTo(statistics);
+            assertThat(t.steps()).as(what + ": the schedule index counts every step").isEqualTo(2);
+            assertThat(t.skippedSteps()).as(what + ": skipped steps").isEqualTo(1);
+            assertThat(t.appliedSteps()).as(what + ": Adam's step count counts applied steps only").isEqualTo(1);
+        }
+    }
+
+    /** The BatchNorm MLP when the engine builds it, so that running statistics are checked too. */
+    private ModelSpec statisticsModel() {
+        try (Network ignored = engine.build(BN_MODEL, BN_MODEL.initialParameters(0))) {
+            return BN_MODEL;
+        } catch (UnsupportedFeatureException e) {
+            return MODEL;
+        }
+    }
+
+    private static Optimizer adamAgnosticSam() {
+        return AgnosticSam.builder().base(Adam.builder().lr(0.01).build()).rho1(0.2).rho2(0.1).build();
+    }
+
+    /** Every example's first input set to a huge value. */
+    private static Batch hugeInput(Batch batch, double huge) {
+        double[] x = batch.features().values().clone();
+        int width = x.length / batch.size();
+        for (int i = 0; i < batch.size(); i++) {
+            x[i * width] = huge;
+        }
+        return new Batch(new HostTensor(batch.features().shape(), x), batch.labels());
+    }
+
+    /** W0's first column 0 (the first input reaches nothing), later weights ×100 (a large δ at layer 0). */
+    private static List<HostTensor> steepParameters(List<HostTensor> params) {
+        List<HostTensor> out = new ArrayList<>();
+        for (int p = 0; p < params.size(); p++) {
+            HostTensor t = params.get(p).copy();
+            double[] v = t.values();
+            if (p == 0) {
+                for (int o = 0; o < t.shape()[0]; o++) {
+                    v[o * t.shape()[1]] = 0;
+                }
+            } else if (t.shape().length == 2) {
+                for (int i = 0; i < v.length; i++) {
+                    v[i] *= 100;
+                }
+            }
+            out.add(t);
+        }
+        return out;
+    }
+
+    private boolean float64() {
+        return relativeRounding() < 1e-9;
+    }
+
     // Input and hyperparameter checks: a clear error, and nothing changed.
     @Test
     void aBadBatchOrScheduleValueIsRejectedBeforeAnythingChanges() {
@@ -314,10 +477,14 @@ public abstract class EngineConformanceTest {
     }
 
     private Network build(List<HostTensor> init) {
+        return build(MODEL, init);
+    }
+
+    private Network build(ModelSpec model, List<HostTensor> init) {
         try {
-            return engine.build(MODEL, init);
+            return engine.build(model, init);
         } catch (UnsupportedFeatureException e) {
-            Assumptions.abort("engine does not build " + MODEL + ": " + e.getMessage());
+            Assumptions.abort("engine does not build " + model + ": " + e.getMessage());
             throw e;
         }
     }
