@@ -9,7 +9,7 @@ import io.github.agnosticsam.Network;
 import io.github.agnosticsam.spi.UnsupportedFeatureException;
 import java.util.List;
 
-/** Float64 CPU engine for the conformance MLP; see {@link ReferenceEngineProvider}. */
+/** Float64 CPU engine for MLPs (with or without BatchNorm) and CNNs; see {@link ReferenceEngineProvider}. */
 public final class ReferenceEngine implements Engine {
 
     public ReferenceEngine(EngineOptions options) {
@@ -30,10 +30,7 @@ public final class ReferenceEngine implements Engine {
 
     @Override
     public Network build(ModelSpec model, List<HostTensor> initialParameters) {
-        if (!(model instanceof ModelSpec.Mlp mlp)) {
-            throw new UnsupportedFeatureException("the reference engine builds only mlp models, not " + model);
-        }
-        return new ReferenceNetwork(mlp, initialParameters);
+        return new ReferenceNetwork(model, initialParameters);
     }
 
     @Override

@@ -7,6 +7,7 @@ import io.github.agnosticsam.ModelSpec;
 import io.github.agnosticsam.Network;
 import io.github.agnosticsam.spi.CompiledStep;
 import io.github.agnosticsam.spi.GradientOracle;
+import io.github.agnosticsam.spi.LossAndGradients;
 import io.github.agnosticsam.spi.StateSlot;
 import io.github.agnosticsam.spi.StepOutput;
 import io.github.agnosticsam.spi.StepProgram;
@@ -15,17 +16,24 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** The conformance MLP on the reference engine. Step programs run eagerly, op by op. */
+/**
+ * A model on the reference engine: parameters and running statistics in Java memory, the math in
+ * a {@link HostModel}. Step programs run eagerly, op by op.
+ */
 final class ReferenceNetwork implements Network {
     private static final HostAlgebra OPS = new HostAlgebra();
 
-    private final ModelSpec.Mlp spec;
-    private final MlpMath math;
+    private final ModelSpec spec;
+    private final HostModel model;
+    private final CrossEntropy crossEntropy;
     private List<HostTensor> params;
+    private List<HostTensor> statistics;
 
-    ReferenceNetwork(ModelSpec.Mlp spec, List<HostTensor> initial) {
+    ReferenceNetwork(ModelSpec spec, List<HostTensor> initial) {
         this.spec = spec;
-        this.math = new MlpMath(spec);
+        this.model = HostModel.of(spec);
+        this.crossEntropy = new CrossEntropy(spec.classes(), spec.labelSmoothing());
+        this.statistics = spec.initialStatistics();
         setParameters(initial);
     }
 
@@ -36,20 +44,24 @@ final class ReferenceNetwork implements Network {
 
     @Override
     public List<HostTensor> parameters() {
-        return MlpMath.copies(params);
+        return copies(params);
     }
 
     @Override
     public void setParameters(List<HostTensor> values) {
         spec.checkParameters(values);
-        this.params = MlpMath.copies(values);
+        this.params = copies(values);
+    }
+
+    @Override
+    public List<HostTensor> runningStatistics() {
+        return copies(statistics);
     }
 
     @Override
     public Evaluation evaluate(Batch batch) {
         batch.checkFits(spec, "evaluation");
-        double[] r = math.lossAndCorrect(params, batch);
-        return new Evaluation(r[0], (int) r[1], batch.size());
+        return crossEntropy.evaluate(model.logits(params, statistics, batch), batch.labels());
     }
 
     @Override
@@ -60,6 +72,14 @@ final class ReferenceNetwork implements Network {
     @Override
     public void close() {
         // Nothing native to free.
+    }
+
+    static List<HostTensor> copies(List<HostTensor> tensors) {
+        List<HostTensor> out = new ArrayList<>(tensors.size());
+        for (HostTensor t : tensors) {
+            out.add(t.copy());
+        }
+        return out;
     }
 
     private final class Step implements CompiledStep {
@@ -77,23 +97,53 @@ final class ReferenceNetwork implements Network {
 
         @Override
         public StepSummary run(Batch train, Batch validation, double[] scalars) {
-            GradientOracle<HostTensor> oracle = (values, pass) ->
-                    math.lossAndGradients(values, pass.usesValidationBatch() ? validation : train);
+            // The clean train pass's statistics wait here until the step is known to be applied.
+            List<List<HostTensor>> moved = new ArrayList<>(1);
+            GradientOracle<HostTensor> oracle = (values, pass) -> {
+                Batch batch = pass.usesValidationBatch() ? validation : train;
+                if (batch == null) {
+                    throw new IllegalArgumentException("the " + pass.describe() + " pass needs a validation batch");
+                }
+                boolean update = pass.updatesRunningStatistics();
+                HostModel.Gradients g = model.lossAndGradients(values, statistics, batch, update);
+                if (update) {
+                    moved.clear();
+                    moved.add(g.statistics());
+                }
+                return new LossAndGradients<>(HostTensor.scalar(g.loss()), g.gradients());
+            };
             List<HostTensor> inputs = new ArrayList<>(scalars.length);
             for (double s : scalars) {
                 inputs.add(HostTensor.scalar(s));
             }
-            // The algebra never writes into its inputs, so θ is untouched by the perturbed passes.
+            // The algebra never writes into its inputs, so θ is untouched by the perturbed passes,
+            // and nothing is stored before the program returns: a step that throws changes nothing.
             StepOutput<HostTensor> out = program.define(OPS, oracle, params, state, inputs);
             params = out.parameters();
             state = out.state();
+            if (!moved.isEmpty() && applied(out, moved.get(0))) {
+                statistics = moved.get(0);
+            }
             double[] summary = out.summary().values().clone();
             return () -> summary;
         }
 
+        /** The program's own verdict when it gives one; an older program's step counts as applied when the statistics are finite. */
+        private static boolean applied(StepOutput<HostTensor> out, List<HostTensor> next) {
+            if (out.applied() != null) {
+                return out.applied().values()[0] == 1;
+            }
+            for (HostTensor t : next) {
+                if (OPS.allFinite(t).values()[0] != 1) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
         @Override
         public List<HostTensor> state() {
-            return MlpMath.copies(state);
+            return copies(state);
         }
 
         @Override
