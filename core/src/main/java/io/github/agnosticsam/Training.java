@@ -19,6 +19,7 @@ public final class Training implements AutoCloseable {
     private final Network network;
     private final StepLedger ledger;
     private final CompiledStep compiled;
+    private boolean closed;
 
     private Training(Network network, StepProgram program, BadValuePolicy policy) {
         if (network == null || program == null || policy == null) {
@@ -61,6 +62,9 @@ public final class Training implements AutoCloseable {
      * @throws NonFiniteStepException with policy THROW, when a loss or gradient was not finite
      */
     public StepResult step(Batch train, Batch validation) {
+        if (closed) {
+            throw new IllegalStateException("this Training is closed: start a new one");
+        }
         if (train == null) {
             throw new IllegalArgumentException("train batch must not be null");
         }
@@ -96,6 +100,9 @@ public final class Training implements AutoCloseable {
 
     /** The optimizer state, copied to Java memory (a host synchronisation). */
     public List<HostTensor> optimizerState() {
+        if (closed) {
+            throw new IllegalStateException("this Training is closed: its optimizer state is gone");
+        }
         return compiled.state();
     }
 
@@ -109,6 +116,9 @@ public final class Training implements AutoCloseable {
 
     @Override
     public void close() {
-        compiled.close();
+        if (!closed) {
+            closed = true;
+            compiled.close();
+        }
     }
 }

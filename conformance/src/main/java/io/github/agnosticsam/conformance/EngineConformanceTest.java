@@ -20,7 +20,10 @@ import io.github.agnosticsam.Sgd;
 import io.github.agnosticsam.StepResult;
 import io.github.agnosticsam.Training;
 import io.github.agnosticsam.internal.Ascent;
+import io.github.agnosticsam.spi.CompiledStep;
+import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.UnsupportedFeatureException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -452,6 +455,60 @@ public abstract class EngineConformanceTest {
 
     private boolean float64() {
         return relativeRounding() < 1e-9;
+    }
+
+    // Lifecycle.
+
+    @Test
+    void everyUseAfterCloseIsAnIllegalStateException() {
+        Data data = new Data(26);
+        Batch batch = data.train(0);
+        StepProgram program = StepProgram.of(sgd(0.1));
+        Network net = build(data.init());
+        Training training = Training.start(net, sgd(0.1));
+        training.close();
+        training.close();
+        assertThatThrownBy(() -> training.step(batch)).as("Training.step after close")
+                .isInstanceOf(IllegalStateException.class);
+        CompiledStep step = net.compile(program);
+        step.close();
+        assertThatThrownBy(() -> step.run(batch, null, program.scalars(0))).as("CompiledStep.run after close")
+                .isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(step::state).as("CompiledStep.state after close").isInstanceOf(IllegalStateException.class);
+        CompiledStep open = net.compile(program);
+        net.close();
+        net.close();
+        assertThatThrownBy(() -> open.run(batch, null, program.scalars(0)))
+                .as("CompiledStep.run after its network was closed").isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(net::parameters).as("Network.parameters after close").isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> net.setParameters(data.init())).as("Network.setParameters after close")
+                .isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> net.evaluate(batch)).as("Network.evaluate after close")
+                .isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> net.compile(program)).as("Network.compile after close")
+                .isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(net::runningStatistics).as("Network.runningStatistics after close")
+                .isInstanceOf(IllegalStateException.class);
+        Engine other = createEngine();
+        other.close();
+        assertThatThrownBy(() -> other.build(MODEL, data.init())).as("Engine.build after close")
+                .isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void isAvailableLoadsNoNativeLibrary() throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path")));
+        String modulePath = System.getProperty("jdk.module.path");
+        if (modulePath != null && !modulePath.isBlank()) {
+            command.addAll(List.of("--module-path", modulePath, "--add-modules", "ALL-MODULE-PATH"));
+        }
+        command.addAll(List.of(AvailabilityProbe.class.getName(), engine.name()));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(process.waitFor()).as("the availability probe (a fresh JVM) said:%n%s", output).isZero();
+        assertThat(output.strip()).as("native libraries that %s's isAvailable() loaded", engine.name())
+                .isEqualTo("available, no native library loaded");
     }
 
     // Input and hyperparameter checks: a clear error, and nothing changed.
