@@ -39,8 +39,9 @@ import java.util.function.DoubleUnaryOperator;
  * <p>Finite results are compared with the relative tolerance {@code relativeRounding}; NaN, ±Inf
  * and 0 exactly (the sign of a zero only where a check says so). The extreme values depend on the
  * engine's precision, which is taken from {@code relativeRounding}: at least 1e-9 means float32
- * (huge = 1e30, whose square overflows float32, largest = 3e38, tiny = 1e-30), below it float64
- * (1e200, 1e308 and 1e-300). Tiny values stay normal numbers: subnormals may be flushed to zero.
+ * (huge = 1e30, whose square overflows float32; large = 1e18, whose square does not;
+ * largest = 3e38; tiny = 1e-30), below it float64 (1e200, 1e150, 1e308 and 1e-300). Tiny values
+ * stay normal numbers: subnormals may be flushed to zero.
  */
 public final class TensorsContract {
     private static final ModelSpec.Mlp MODEL = new ModelSpec.Mlp(new int[] {3, 3, 3, 3}, Activation.TANH, 0);
