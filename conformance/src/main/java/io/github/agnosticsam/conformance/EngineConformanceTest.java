@@ -97,6 +97,17 @@ public abstract class EngineConformanceTest {
         }));
     }
 
+    /** Each operation of the engine's algebra on its own: {@link TensorsContract}. */
+    @TestFactory
+    Stream<DynamicTest> tensorOperations() {
+        return TensorsContract.run(engine, relativeRounding()).stream().map(r -> DynamicTest.dynamicTest(r.name(), () -> {
+            if (r.outcome() == CaseResult.Outcome.SKIP) {
+                Assumptions.abort(r.line());
+            }
+            assertThat(r.outcome()).as(r.line()).isEqualTo(CaseResult.Outcome.PASS);
+        }));
+    }
+
     // Property 1: ρ₂ = 0 gives exactly SAM with ρ = ρ₁, and leaves the validation passes out.
     @Test
     void constantZeroRho2IsExactlySamWithoutValidationPasses() {

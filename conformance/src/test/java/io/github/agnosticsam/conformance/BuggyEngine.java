@@ -1,0 +1,213 @@
+package io.github.agnosticsam.conformance;
+
+import io.github.agnosticsam.Batch;
+import io.github.agnosticsam.Engine;
+import io.github.agnosticsam.Evaluation;
+import io.github.agnosticsam.HostTensor;
+import io.github.agnosticsam.ModelSpec;
+import io.github.agnosticsam.Network;
+import io.github.agnosticsam.spi.CompiledStep;
+import io.github.agnosticsam.spi.GradientOracle;
+import io.github.agnosticsam.spi.Pass;
+import io.github.agnosticsam.spi.StateSlot;
+import io.github.agnosticsam.spi.StepOutput;
+import io.github.agnosticsam.spi.StepProgram;
+import io.github.agnosticsam.spi.Tensors;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+/**
+ * An engine with a planted bug, to show that the kit catches it: it delegates everything to a real
+ * engine, except that every step program it compiles is first changed by the bug. Closing it
+ * closes the real engine.
+ *
+ * <pre>{@code
+ * Engine buggy = BuggyEngine.withOps(reference, new BuggyEngine.OpsBug() {
+ *     public <T> Tensors<T> plant(Tensors<T> ops) {
+ *         return new BuggyEngine.ForwardingTensors<>(ops) {
+ *             public T sqrt(T a) { return a; }
+ *         };
+ *     }
+ * });
+ * }</pre>
+ */
+final class BuggyEngine implements Engine {
+    private final Engine real;
+    private final UnaryOperator<StepProgram> bug;
+
+    private BuggyEngine(Engine real, UnaryOperator<StepProgram> bug) {
+        this.real = real;
+        this.bug = bug;
+    }
+
+    /** The engine, running every step program as {@code bug} rewrites it. */
+    static Engine withPrograms(Engine engine, UnaryOperator<StepProgram> bug) {
+        return new BuggyEngine(engine, bug);
+    }
+
+    /** The engine, with every step program seeing the algebra as {@code bug} plants it. */
+    static Engine withOps(Engine engine, OpsBug bug) {
+        return withPrograms(engine, program -> new ProgramWithBuggyOps(program, bug));
+    }
+
+    /** A wrong algebra made from the engine's own; {@code T} is the engine's handle type. */
+    interface OpsBug {
+        <T> Tensors<T> plant(Tensors<T> ops);
+    }
+
+    /** An algebra that forwards every operation: override the one to get wrong. */
+    static class ForwardingTensors<T> implements Tensors<T> {
+        protected final Tensors<T> real;
+
+        ForwardingTensors(Tensors<T> real) {
+            this.real = real;
+        }
+
+        @Override
+        public T scalar(double value) {
+            return real.scalar(value);
+        }
+
+        @Override
+        public T add(T a, T b) {
+            return real.add(a, b);
+        }
+
+        @Override
+        public T sub(T a, T b) {
+            return real.sub(a, b);
+        }
+
+        @Override
+        public T mul(T a, T b) {
+            return real.mul(a, b);
+        }
+
+        @Override
+        public T div(T a, T b) {
+            return real.div(a, b);
+        }
+
+        @Override
+        public T sqrt(T a) {
+            return real.sqrt(a);
+        }
+
+        @Override
+        public T abs(T a) {
+            return real.abs(a);
+        }
+
+        @Override
+        public T sumOfSquares(T a) {
+            return real.sumOfSquares(a);
+        }
+
+        @Override
+        public T allFinite(T a) {
+            return real.allFinite(a);
+        }
+
+        @Override
+        public T where(T condition, T a, T b) {
+            return real.where(condition, a, b);
+        }
+
+        @Override
+        public T concat(List<T> tensors) {
+            return real.concat(tensors);
+        }
+    }
+
+    @Override
+    public String name() {
+        return real.name() + " (with a planted bug)";
+    }
+
+    @Override
+    public String device() {
+        return real.device();
+    }
+
+    @Override
+    public Network build(ModelSpec model, List<HostTensor> initialParameters) {
+        return new BuggyNetwork(real.build(model, initialParameters));
+    }
+
+    @Override
+    public void close() {
+        real.close();
+    }
+
+    private final class BuggyNetwork implements Network {
+        private final Network real;
+
+        BuggyNetwork(Network real) {
+            this.real = real;
+        }
+
+        @Override
+        public CompiledStep compile(StepProgram program) {
+            return real.compile(bug.apply(program));
+        }
+
+        @Override
+        public ModelSpec model() {
+            return real.model();
+        }
+
+        @Override
+        public List<HostTensor> parameters() {
+            return real.parameters();
+        }
+
+        @Override
+        public void setParameters(List<HostTensor> values) {
+            real.setParameters(values);
+        }
+
+        @Override
+        public List<HostTensor> runningStatistics() {
+            return real.runningStatistics();
+        }
+
+        @Override
+        public Evaluation evaluate(Batch batch) {
+            return real.evaluate(batch);
+        }
+
+        @Override
+        public void close() {
+            real.close();
+        }
+    }
+
+    /** The program, unchanged but for the algebra its {@code define} is given. */
+    private record ProgramWithBuggyOps(StepProgram real, OpsBug bug) implements StepProgram {
+        @Override
+        public List<Pass> passes() {
+            return real.passes();
+        }
+
+        @Override
+        public List<StateSlot> state(List<int[]> parameterShapes) {
+            return real.state(parameterShapes);
+        }
+
+        @Override
+        public double[] scalars(long step) {
+            return real.scalars(step);
+        }
+
+        @Override
+        public boolean usesValidationBatch() {
+            return real.usesValidationBatch();
+        }
+
+        @Override
+        public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> parameters, List<T> state,
+                List<T> scalars) {
+            return real.define(bug.plant(ops), oracle, parameters, state, scalars);
+        }
+    }
+}

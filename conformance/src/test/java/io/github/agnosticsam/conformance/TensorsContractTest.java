@@ -1,0 +1,163 @@
+package io.github.agnosticsam.conformance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.agnosticsam.Engine;
+import io.github.agnosticsam.EngineOptions;
+import io.github.agnosticsam.HostTensor;
+import io.github.agnosticsam.conformance.BuggyEngine.ForwardingTensors;
+import io.github.agnosticsam.conformance.reference.ReferenceEngine;
+import io.github.agnosticsam.spi.Tensors;
+import io.github.agnosticsam.spi.UnsupportedFeatureException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The operation checks pass on the reference engine and catch a wrong operation planted in it. */
+class TensorsContractTest {
+    private static final double FLOAT64 = 1e-12;
+    private static final Engine REFERENCE = new ReferenceEngine(EngineOptions.DEFAULT); // holds nothing native
+
+    @Test
+    void everyCheckPassesOnTheReferenceEngine() {
+        List<CaseResult> results = TensorsContract.run(REFERENCE, FLOAT64);
+        assertThat(results).hasSizeGreaterThan(80);
+        assertThat(results.stream().map(CaseResult::name)).doesNotHaveDuplicates();
+        assertThat(results).allSatisfy(r -> assertThat(r.outcome()).as(r.line()).isEqualTo(CaseResult.Outcome.PASS));
+    }
+
+    @Test
+    void theOverflowChecksAreChosenPerPrecision() {
+        // Told it is float32, the float64 reference passes every check but the two whose squares
+        // overflow float32 and not float64.
+        List<CaseResult> failed = TensorsContract.run(REFERENCE, 1e-6).stream().filter(r -> !r.passed()).toList();
+        assertThat(failed).extracting(CaseResult::name).containsExactlyInAnyOrder(
+                "sumOfSquares: huge 1.0E30 overflows to +Inf, not NaN",
+                "sumOfSquares: [3] of ±largest overflows to +Inf, not NaN");
+    }
+
+    static Stream<Arguments> plantedBugs() {
+        return Stream.of(
+                bug("allFinite", "sees NaN but not ±Inf", real -> new ForwardingTensors<>(real) {
+                    @Override
+                    public HostTensor allFinite(HostTensor a) {
+                        return HostTensor.scalar(Arrays.stream(a.values()).anyMatch(Double::isNaN) ? 0 : 1);
+                    }
+                }),
+                bug("sub", "swaps its operands when the left one is a scalar", real -> new ForwardingTensors<>(real) {
+                    @Override
+                    public HostTensor sub(HostTensor a, HostTensor b) {
+                        return isScalar(a) ? real.sub(b, a) : real.sub(a, b);
+                    }
+                }),
+                bug("div", "swaps its operands when the left one is a scalar", real -> new ForwardingTensors<>(real) {
+                    @Override
+                    public HostTensor div(HostTensor a, HostTensor b) {
+                        return isScalar(a) ? real.div(b, a) : real.div(a, b);
+                    }
+                }),
+                bug("where", "ignores its condition", real -> new ForwardingTensors<>(real) {
+                    @Override
+                    public HostTensor where(HostTensor condition, HostTensor a, HostTensor b) {
+                        return a;
+                    }
+                }),
+                bug("sqrt", "is the identity", real -> new ForwardingTensors<>(real) {
+                    @Override
+                    public HostTensor sqrt(HostTensor a) {
+                        return a;
+                    }
+                }),
+                bug("concat", "reverses the order", real -> new ForwardingTensors<>(real) {
+                    @Override
+                    public HostTensor concat(List<HostTensor> tensors) {
+                        List<HostTensor> reversed = new ArrayList<>(tensors);
+                        Collections.reverse(reversed);
+                        return real.concat(reversed);
+                    }
+                }),
+                bug("abs", "returns its input", real -> new ForwardingTensors<>(real) {
+                    @Override
+                    public HostTensor abs(HostTensor a) {
+                        return a;
+                    }
+                }),
+                bug("sumOfSquares", "returns the plain sum", real -> new ForwardingTensors<>(real) {
+                    @Override
+                    public HostTensor sumOfSquares(HostTensor a) {
+                        return HostTensor.scalar(Arrays.stream(a.values()).sum());
+                    }
+                }),
+                bug("scalar", "gives 0 for NaN", real -> new ForwardingTensors<>(real) {
+                    @Override
+                    public HostTensor scalar(double value) {
+                        return real.scalar(Double.isNaN(value) ? 0 : value);
+                    }
+                }));
+    }
+
+    @ParameterizedTest(name = "{0} that {1}")
+    @MethodSource("plantedBugs")
+    void aWrongOperationFailsItsOwnChecks(String op, String what, BuggyEngine.OpsBug bug) {
+        List<CaseResult> failed = TensorsContract.run(BuggyEngine.withOps(REFERENCE, bug), FLOAT64).stream()
+                .filter(r -> !r.passed()).toList();
+        assertThat(failed).as("checks failed by %s that %s", op, what).isNotEmpty()
+                .allSatisfy(r -> assertThat(r.outcome()).isEqualTo(CaseResult.Outcome.FAIL))
+                .anySatisfy(r -> assertThat(r.name()).startsWith(op + ": "))
+                // every failure shows an expression that goes through the wrong operation
+                .allSatisfy(r -> assertThat(r.detail()).as(r.line()).contains(op + "("));
+    }
+
+    @Test
+    void aFailureSaysWhatWasComputedFromWhatAndWhatCameOut() {
+        Engine buggy = BuggyEngine.withOps(REFERENCE, bugOf(plantedBugs(), "allFinite"));
+        CaseResult r = TensorsContract.run(buggy, FLOAT64).stream()
+                .filter(c -> c.name().equals("allFinite: [3,3] with one +Inf (last) is 0")).findFirst().orElseThrow();
+        assertThat(r.line()).isEqualTo("allFinite: [3,3] with one +Inf (last) is 0 FAIL — "
+                + "allFinite(div(A, Z)) with A[3, 3] = [1.0, -2.0, 0.5, 3.0, -0.25, 4.0, -1.5, 2.0, 8.0], "
+                + "Z[3, 3] = [4.0, 0.25, 9.0, 16.0, 1.0, 2.25, 64.0, 0.0625, 0.0]: expected [0.0], got [1.0] "
+                + "(first wrong element 0: expected 0.0, got 1.0); the check also goes through div: "
+                + "if those fail their own checks, suspect them first");
+    }
+
+    @Test
+    void aProgramTheEngineCannotRunIsSkippedNotPassed() {
+        Engine unable = BuggyEngine.withPrograms(REFERENCE, program -> {
+            throw new UnsupportedFeatureException("no step programs here");
+        });
+        assertThat(TensorsContract.run(unable, FLOAT64)).allSatisfy(r -> {
+            assertThat(r.outcome()).isEqualTo(CaseResult.Outcome.SKIP);
+            assertThat(r.detail()).contains("no step programs here");
+        });
+    }
+
+    // Helpers.
+
+    /** The bugs are planted in the reference engine, whose tensors are HostTensors. */
+    @SuppressWarnings("unchecked")
+    private static Arguments bug(String op, String what, UnaryOperator<Tensors<HostTensor>> plant) {
+        BuggyEngine.OpsBug onReference = new BuggyEngine.OpsBug() {
+            @Override
+            public <T> Tensors<T> plant(Tensors<T> ops) {
+                return (Tensors<T>) plant.apply((Tensors<HostTensor>) ops);
+            }
+        };
+        return Arguments.of(op, what, onReference);
+    }
+
+    private static BuggyEngine.OpsBug bugOf(Stream<Arguments> bugs, String op) {
+        return bugs.filter(a -> a.get()[0].equals(op)).map(a -> (BuggyEngine.OpsBug) a.get()[2]).findFirst()
+                .orElseThrow();
+    }
+
+    private static boolean isScalar(HostTensor t) {
+        return t.shape().length == 0;
+    }
+}
