@@ -8,6 +8,7 @@
 module io.github.agnosticsam.core {
     exports io.github.agnosticsam;
     exports io.github.agnosticsam.spi;
+    exports io.github.agnosticsam.spi.support;
     exports io.github.agnosticsam.internal to io.github.agnosticsam.conformance;
 
     uses io.github.agnosticsam.spi.EngineProvider;

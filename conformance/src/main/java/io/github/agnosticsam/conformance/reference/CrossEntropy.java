@@ -1,6 +1,5 @@
 package io.github.agnosticsam.conformance.reference;
 
-import io.github.agnosticsam.Evaluation;
 
 /**
  * Mean softmax cross-entropy over a batch with label smoothing s, as PyTorch's
@@ -34,21 +33,6 @@ final class CrossEntropy {
             }
         }
         return loss / n;
-    }
-
-    /** Mean loss and correct predictions (argmax, the first on ties) of {@code logits}. */
-    Evaluation evaluate(double[] logits, int[] labels) {
-        int correct = 0;
-        for (int i = 0; i < labels.length; i++) {
-            int best = 0;
-            for (int k = 1; k < classes; k++) {
-                if (logits[i * classes + k] > logits[i * classes + best]) {
-                    best = k;
-                }
-            }
-            correct += best == labels[i] ? 1 : 0;
-        }
-        return new Evaluation(loss(logits, labels, null), correct, labels.length);
     }
 
     private double target(int label, int k) {

@@ -11,6 +11,7 @@ import java.util.List;
 
 /** Float64 CPU engine for MLPs (with or without BatchNorm) and CNNs; see {@link ReferenceEngineProvider}. */
 public final class ReferenceEngine implements Engine {
+    private boolean closed;
 
     public ReferenceEngine(EngineOptions options) {
         if (options.device() == Device.GPU) {
@@ -30,11 +31,14 @@ public final class ReferenceEngine implements Engine {
 
     @Override
     public Network build(ModelSpec model, List<HostTensor> initialParameters) {
+        if (closed) {
+            throw new IllegalStateException("the reference engine is closed");
+        }
         return new ReferenceNetwork(model, initialParameters);
     }
 
     @Override
     public void close() {
-        // Nothing native to free.
+        closed = true; // nothing native to free
     }
 }

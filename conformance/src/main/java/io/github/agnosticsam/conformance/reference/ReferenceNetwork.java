@@ -1,76 +1,106 @@
 package io.github.agnosticsam.conformance.reference;
 
 import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.Evaluation;
 import io.github.agnosticsam.HostTensor;
 import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
-import io.github.agnosticsam.spi.CompiledStep;
-import io.github.agnosticsam.spi.GradientOracle;
-import io.github.agnosticsam.spi.LossAndGradients;
-import io.github.agnosticsam.spi.StateSlot;
-import io.github.agnosticsam.spi.StepOutput;
-import io.github.agnosticsam.spi.StepProgram;
-import io.github.agnosticsam.spi.StepSummary;
+import io.github.agnosticsam.spi.Pass;
+import io.github.agnosticsam.spi.Tensors;
+import io.github.agnosticsam.spi.support.EagerNetwork;
+import io.github.agnosticsam.spi.support.Gradients;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
- * A model on the reference engine: parameters and running statistics in Java memory, the math in
- * a {@link HostModel}. Step programs run eagerly, op by op.
+ * A model on the reference engine: parameters and running statistics are Java arrays, the math is a
+ * {@link HostModel}, and {@link EagerNetwork} does the rest. There is no device: a batch is
+ * itself, scopes free nothing, and storing a value copies its array into the persistent tensor.
  */
-final class ReferenceNetwork implements Network {
+final class ReferenceNetwork extends EagerNetwork<HostTensor, Batch> {
     private static final HostAlgebra OPS = new HostAlgebra();
 
-    private final ModelSpec spec;
     private final HostModel model;
-    private final CrossEntropy crossEntropy;
-    private List<HostTensor> params;
-    private List<HostTensor> statistics;
+    private final List<HostTensor> params = new ArrayList<>();
+    private final List<HostTensor> statistics;
 
     ReferenceNetwork(ModelSpec spec, List<HostTensor> initial) {
-        this.spec = spec;
+        super(spec);
         this.model = HostModel.of(spec);
-        this.crossEntropy = new CrossEntropy(spec.classes(), spec.labelSmoothing());
+        for (int[] shape : spec.parameterShapes()) {
+            params.add(HostTensor.zeros(shape));
+        }
         this.statistics = spec.initialStatistics();
         setParameters(initial);
     }
 
     @Override
-    public ModelSpec model() {
-        return spec;
+    protected Tensors<HostTensor> ops() {
+        return OPS;
     }
 
     @Override
-    public List<HostTensor> parameters() {
-        return copies(params);
+    protected List<HostTensor> parameterTensors() {
+        return params;
     }
 
     @Override
-    public void setParameters(List<HostTensor> values) {
-        spec.checkParameters(values);
-        this.params = copies(values);
+    protected List<HostTensor> statisticTensors() {
+        return statistics;
     }
 
     @Override
-    public List<HostTensor> runningStatistics() {
-        return copies(statistics);
+    protected HostTensor allocate(HostTensor value) {
+        return value.copy();
     }
 
     @Override
-    public Evaluation evaluate(Batch batch) {
-        batch.checkFits(spec, "evaluation");
-        return crossEntropy.evaluate(model.logits(params, statistics, batch), batch.labels());
+    protected HostTensor upload(HostTensor value) {
+        return value;
     }
 
     @Override
-    public CompiledStep compile(StepProgram program) {
-        return new Step(program);
+    protected Batch upload(Batch batch) {
+        return batch;
     }
 
     @Override
-    public void close() {
+    protected void store(HostTensor target, HostTensor value) {
+        System.arraycopy(value.values(), 0, target.values(), 0, target.size());
+    }
+
+    @Override
+    protected HostTensor download(HostTensor tensor) {
+        return tensor.copy();
+    }
+
+    @Override
+    protected Scope openScope() {
+        return () -> { };
+    }
+
+    @Override
+    protected HostTensor retain(HostTensor scratch) {
+        return scratch;
+    }
+
+    @Override
+    protected void release(HostTensor retained) {
+        // Java memory: the garbage collector frees it.
+    }
+
+    @Override
+    protected Gradients<HostTensor> gradients(List<HostTensor> values, List<HostTensor> current, Batch batch,
+            Pass pass) {
+        HostModel.Gradients g = model.lossAndGradients(values, current, batch, pass.updatesRunningStatistics());
+        return new Gradients<>(HostTensor.scalar(g.loss()), g.gradients(), g.statistics());
+    }
+
+    @Override
+    protected HostTensor logits(List<HostTensor> parameters, List<HostTensor> current, Batch batch) {
+        return HostTensor.of(model.logits(parameters, current, batch), batch.size(), model().classes());
+    }
+
+    @Override
+    protected void free() {
         // Nothing native to free.
     }
 
@@ -80,75 +110,5 @@ final class ReferenceNetwork implements Network {
             out.add(t.copy());
         }
         return out;
-    }
-
-    private final class Step implements CompiledStep {
-        private final StepProgram program;
-        private List<HostTensor> state = new ArrayList<>();
-
-        Step(StepProgram program) {
-            this.program = program;
-            for (StateSlot slot : program.state(spec.parameterShapes())) {
-                HostTensor t = HostTensor.zeros(slot.shape());
-                Arrays.fill(t.values(), slot.initialValue());
-                state.add(t);
-            }
-        }
-
-        @Override
-        public StepSummary run(Batch train, Batch validation, double[] scalars) {
-            // The clean train pass's statistics wait here until the step is known to be applied.
-            List<List<HostTensor>> moved = new ArrayList<>(1);
-            GradientOracle<HostTensor> oracle = (values, pass) -> {
-                Batch batch = pass.usesValidationBatch() ? validation : train;
-                if (batch == null) {
-                    throw new IllegalArgumentException("the " + pass.describe() + " pass needs a validation batch");
-                }
-                boolean update = pass.updatesRunningStatistics();
-                HostModel.Gradients g = model.lossAndGradients(values, statistics, batch, update);
-                if (update) {
-                    moved.clear();
-                    moved.add(g.statistics());
-                }
-                return new LossAndGradients<>(HostTensor.scalar(g.loss()), g.gradients());
-            };
-            List<HostTensor> inputs = new ArrayList<>(scalars.length);
-            for (double s : scalars) {
-                inputs.add(HostTensor.scalar(s));
-            }
-            // The algebra never writes into its inputs, so θ is untouched by the perturbed passes,
-            // and nothing is stored before the program returns: a step that throws changes nothing.
-            StepOutput<HostTensor> out = program.define(OPS, oracle, params, state, inputs);
-            params = out.parameters();
-            state = out.state();
-            if (!moved.isEmpty() && applied(out, moved.get(0))) {
-                statistics = moved.get(0);
-            }
-            double[] summary = out.summary().values().clone();
-            return () -> summary;
-        }
-
-        /** The program's own verdict when it gives one; an older program's step counts as applied when the statistics are finite. */
-        private static boolean applied(StepOutput<HostTensor> out, List<HostTensor> next) {
-            if (out.applied() != null) {
-                return out.applied().values()[0] == 1;
-            }
-            for (HostTensor t : next) {
-                if (OPS.allFinite(t).values()[0] != 1) {
-                    return false;
-                }
-            }
-            return true;
-        }
-
-        @Override
-        public List<HostTensor> state() {
-            return copies(state);
-        }
-
-        @Override
-        public void close() {
-            state = List.of();
-        }
     }
 }

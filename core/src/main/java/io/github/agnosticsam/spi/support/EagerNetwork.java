@@ -1,0 +1,342 @@
+package io.github.agnosticsam.spi.support;
+
+import io.github.agnosticsam.Batch;
+import io.github.agnosticsam.Evaluation;
+import io.github.agnosticsam.HostTensor;
+import io.github.agnosticsam.ModelSpec;
+import io.github.agnosticsam.Network;
+import io.github.agnosticsam.spi.CompiledStep;
+import io.github.agnosticsam.spi.GradientOracle;
+import io.github.agnosticsam.spi.LossAndGradients;
+import io.github.agnosticsam.spi.Pass;
+import io.github.agnosticsam.spi.StateSlot;
+import io.github.agnosticsam.spi.StepOutput;
+import io.github.agnosticsam.spi.StepProgram;
+import io.github.agnosticsam.spi.StepSummary;
+import io.github.agnosticsam.spi.Tensors;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A {@link Network} for an eager engine, which supplies only its primitives: the algebra, where its
+ * parameters and running statistics live, moving tensors between host and device, a scratch scope,
+ * and its model's gradient and evaluation passes. This class does the rest: it runs any
+ * {@link StepProgram} op by op, feeds the scalar inputs, allocates the optimizer state, stores
+ * the new values only after the program returned (a step that throws changes nothing), commits
+ * the clean pass's running statistics only when the step was applied, reads the summary lazily,
+ * evaluates in chunks, and refuses every use after {@link #close()}.
+ *
+ * <p>Storage: the engine hands out persistent tensors ({@link #parameterTensors()}, {@link
+ * #statisticTensors()}, {@link #allocate}) and writes into them with {@link #store}; how they are
+ * laid out — one tensor each, or views of one flat buffer — is the engine's business.
+ *
+ * @param <T> the engine's tensor handle
+ * @param <B> a batch on the engine's device
+ */
+public abstract class EagerNetwork<T, B> implements Network {
+    /** Examples per evaluation chunk, so that a large batch never needs one huge activation. */
+    protected static final int EVALUATION_CHUNK = 1000;
+
+    private final ModelSpec spec;
+    private boolean closed;
+
+    protected EagerNetwork(ModelSpec spec) {
+        this.spec = spec;
+    }
+
+    // The primitives an engine supplies.
+
+    /** The engine's algebra; its results live in the current scope. */
+    protected abstract Tensors<T> ops();
+
+    /** The persistent parameter tensors, in the model's order; the same objects on every call. */
+    protected abstract List<T> parameterTensors();
+
+    /** The persistent running statistics, in {@link ModelSpec#statisticNames()} order. */
+    protected List<T> statisticTensors() {
+        return List.of();
+    }
+
+    /** A new persistent tensor holding {@code value} (optimizer state); {@link #release} frees it. */
+    protected abstract T allocate(HostTensor value);
+
+    /** A scratch tensor holding {@code value}, in the current scope. */
+    protected abstract T upload(HostTensor value);
+
+    /** A batch on the device, in the current scope. */
+    protected abstract B upload(Batch batch);
+
+    /** Writes {@code value} (a scratch tensor of the same shape) into the persistent {@code target}. */
+    protected abstract void store(T target, T value);
+
+    /** Copies a tensor to Java memory. */
+    protected abstract HostTensor download(T tensor);
+
+    /** Opens a scope: scratch tensors made until it closes are freed when it closes. */
+    protected abstract Scope openScope();
+
+    /** Lets a scratch tensor outlive its scope (the summary, read lazily); {@link #release} frees it. */
+    protected abstract T retain(T scratch);
+
+    /** Frees a tensor made by {@link #allocate} or kept by {@link #retain}. */
+    protected abstract void release(T retained);
+
+    /**
+     * Loss and gradients at {@code values} on {@code batch}, in training mode (batch statistics).
+     * When {@code pass.updatesRunningStatistics()}, also the running statistics the batch moves
+     * {@code statistics} to, as new tensors; {@code statistics} themselves are never written.
+     */
+    protected abstract Gradients<T> gradients(List<T> values, List<T> statistics, B batch, Pass pass);
+
+    /** The logits {@code [n, classes]} in evaluation mode (running statistics). */
+    protected abstract T logits(List<T> parameters, List<T> statistics, B batch);
+
+    /** Frees what the network holds natively. Called once, by {@link #close()}. */
+    protected abstract void free();
+
+    /** The lifetime of a step's scratch tensors. */
+    public interface Scope extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    // Network, written once over the primitives.
+
+    @Override
+    public final ModelSpec model() {
+        return spec;
+    }
+
+    @Override
+    public List<HostTensor> parameters() {
+        checkOpen();
+        return downloadAll(parameterTensors());
+    }
+
+    @Override
+    public void setParameters(List<HostTensor> values) {
+        checkOpen();
+        spec.checkParameters(values);
+        List<T> targets = parameterTensors();
+        try (Scope scope = openScope()) {
+            for (int i = 0; i < values.size(); i++) {
+                store(targets.get(i), upload(values.get(i)));
+            }
+        }
+    }
+
+    @Override
+    public List<HostTensor> runningStatistics() {
+        checkOpen();
+        return downloadAll(statisticTensors());
+    }
+
+    @Override
+    public Evaluation evaluate(Batch batch) {
+        checkOpen();
+        batch.checkFits(spec, "evaluation");
+        int n = batch.size();
+        double lossSum = 0;
+        int correct = 0;
+        for (int start = 0; start < n; start += EVALUATION_CHUNK) {
+            Batch chunk = slice(batch, start, Math.min(n, start + EVALUATION_CHUNK));
+            Evaluation e;
+            try (Scope scope = openScope()) {
+                e = Logits.evaluate(spec, download(logits(parameterTensors(), statisticTensors(), upload(chunk)))
+                        .values(), chunk.labels());
+            }
+            lossSum += e.loss() * e.count();
+            correct += e.correct();
+        }
+        return new Evaluation(lossSum / n, correct, n);
+    }
+
+    @Override
+    public CompiledStep compile(StepProgram program) {
+        checkOpen();
+        if (program == null) {
+            throw new IllegalArgumentException("program must not be null");
+        }
+        return new Step(program);
+    }
+
+    @Override
+    public final void close() {
+        if (!closed) {
+            closed = true;
+            free();
+        }
+    }
+
+    /** Whether {@link #close()} was called. */
+    protected final boolean isClosed() {
+        return closed;
+    }
+
+    /** Throws IllegalStateException after {@link #close()}. */
+    protected final void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("this network (" + spec + ") is closed");
+        }
+    }
+
+    private List<HostTensor> downloadAll(List<T> tensors) {
+        List<HostTensor> out = new ArrayList<>(tensors.size());
+        for (T t : tensors) {
+            out.add(download(t));
+        }
+        return out;
+    }
+
+    private static Batch slice(Batch batch, int start, int end) {
+        if (start == 0 && end == batch.size()) {
+            return batch;
+        }
+        int width = batch.features().size() / batch.size();
+        int[] shape = batch.features().shape().clone();
+        shape[0] = end - start;
+        double[] x = Arrays.copyOfRange(batch.features().values(), start * width, end * width);
+        return new Batch(new HostTensor(shape, x), Arrays.copyOfRange(batch.labels(), start, end));
+    }
+
+    /**
+     * A step program compiled on this network, with its own optimizer state. Engine integrations
+     * that hold batches on the device already (DJL's Trainer) call {@link #run(Object, Object,
+     * double[], StepHook)}.
+     */
+    public final class Step implements CompiledStep {
+        private final StepProgram program;
+        private final List<T> state = new ArrayList<>();
+        private boolean stepClosed;
+
+        private Step(StepProgram program) {
+            this.program = program;
+            List<int[]> shapes = spec.parameterShapes();
+            for (StateSlot slot : program.state(shapes)) {
+                HostTensor initial = HostTensor.zeros(slot.shape());
+                Arrays.fill(initial.values(), slot.initialValue());
+                state.add(allocate(initial));
+            }
+        }
+
+        @Override
+        public StepSummary run(Batch train, Batch validation, double[] scalars) {
+            return execute(() -> upload(train), validation == null ? () -> null : () -> upload(validation), scalars,
+                    null);
+        }
+
+        /**
+         * One step on batches already on the device (validation null when the program has none).
+         * {@code hook}, when given, sees the step before its scratch tensors are freed.
+         */
+        public StepSummary run(B train, B validation, double[] scalars, StepHook<T> hook) {
+            return execute(() -> train, () -> validation, scalars, hook);
+        }
+
+        private StepSummary execute(java.util.function.Supplier<B> trainBatch,
+                java.util.function.Supplier<B> validationBatch, double[] scalars, StepHook<T> hook) {
+            checkUsable();
+            T summary;
+            try (Scope scope = openScope()) {
+                B train = trainBatch.get();
+                B validation = validationBatch.get();
+                List<T> params = parameterTensors();
+                List<T> statistics = statisticTensors();
+                List<T> inputs = new ArrayList<>(scalars.length);
+                for (double s : scalars) {
+                    inputs.add(upload(HostTensor.scalar(s)));
+                }
+                List<List<T>> moved = new ArrayList<>(1);
+                GradientOracle<T> oracle = (values, pass) -> {
+                    B batch = pass.usesValidationBatch() ? validation : train;
+                    if (batch == null) {
+                        throw new IllegalArgumentException("the " + pass.describe() + " pass needs a validation batch");
+                    }
+                    Gradients<T> g = gradients(values, statistics, batch, pass);
+                    if (pass.updatesRunningStatistics()) {
+                        moved.clear();
+                        moved.add(g.statistics());
+                    }
+                    return new LossAndGradients<>(g.loss(), g.gradients());
+                };
+                StepOutput<T> out = program.define(ops(), oracle, params, state, inputs);
+                // Nothing is stored before the program returned.
+                if (!moved.isEmpty() && !moved.get(0).isEmpty()) {
+                    commitStatistics(statistics, moved.get(0), out.applied());
+                }
+                storeChanged(params, out.parameters());
+                storeChanged(state, out.state());
+                if (hook != null) {
+                    hook.afterStep(out);
+                }
+                summary = retain(out.summary());
+            }
+            return lazy(summary);
+        }
+
+        /** The clean pass's statistics, where the step was applied and they are finite. */
+        private void commitStatistics(List<T> current, List<T> next, T applied) {
+            Tensors<T> ops = ops();
+            for (int i = 0; i < current.size(); i++) {
+                T keep = ops.allFinite(next.get(i));
+                if (applied != null) {
+                    keep = ops.mul(applied, keep);
+                }
+                store(current.get(i), ops.where(keep, next.get(i), current.get(i)));
+            }
+        }
+
+        private void storeChanged(List<T> targets, List<T> values) {
+            for (int i = 0; i < targets.size(); i++) {
+                if (values.get(i) != targets.get(i)) {
+                    store(targets.get(i), values.get(i));
+                }
+            }
+        }
+
+        private StepSummary lazy(T summary) {
+            return new StepSummary() {
+                private double[] values;
+
+                @Override
+                public double[] read() {
+                    if (values == null) {
+                        values = download(summary).values();
+                        release(summary);
+                    }
+                    return values;
+                }
+            };
+        }
+
+        @Override
+        public List<HostTensor> state() {
+            checkUsable();
+            return downloadAll(state);
+        }
+
+        @Override
+        public void close() {
+            if (!stepClosed) {
+                stepClosed = true;
+                if (!closed) {
+                    state.forEach(EagerNetwork.this::release);
+                }
+            }
+        }
+
+        private void checkUsable() {
+            checkOpen();
+            if (stepClosed) {
+                throw new IllegalStateException("this compiled step is closed");
+            }
+        }
+    }
+
+    /** Sees a step's output before its scratch tensors are freed (DJL's listeners, say). */
+    @FunctionalInterface
+    public interface StepHook<T> {
+        void afterStep(StepOutput<T> output);
+    }
+}
