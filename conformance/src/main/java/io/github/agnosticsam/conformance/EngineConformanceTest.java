@@ -45,7 +45,7 @@ import org.junit.jupiter.api.TestInstance;
  * }
  * }</pre>
  *
- * It runs every golden case and checks the properties of spec/algorithm.md, the bad-value rule
+ * It runs every golden case and checks the properties of docs/algorithm.md, the bad-value rule
  * and the input checks. A feature the engine does not support ({@link UnsupportedFeatureException})
  * is reported as aborted, never as passed.
  */

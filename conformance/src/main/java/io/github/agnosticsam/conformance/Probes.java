@@ -16,7 +16,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Step programs that change nothing and read out what the properties of spec/algorithm.md are
+ * Step programs that change nothing and read out what the properties of docs/algorithm.md are
  * about, computed by the engine under test with the core's own ascent code. They use perturbed
  * passes so that no running statistic moves.
  */

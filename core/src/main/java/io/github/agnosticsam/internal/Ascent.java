@@ -5,7 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The ascent direction D(θ, g) of spec/algorithm.md, scaled by a radius:
+ * The ascent direction D(θ, g) of docs/algorithm.md, scaled by a radius:
  * plain ρ·g / (‖g‖ + ε); adaptive (ASAM) ρ·T⊙T⊙g / (‖T⊙g‖ + ε) with T = |θ| + η.
  * Data-independent: a zero gradient gives 0 through the ε guard, not through a branch.
  */

@@ -5,6 +5,7 @@ import io.github.agnosticsam.EngineNotFoundException;
 import io.github.agnosticsam.conformance.CaseResult;
 import io.github.agnosticsam.conformance.CaseRunner;
 import io.github.agnosticsam.conformance.GoldenCases;
+import io.github.agnosticsam.conformance.TensorsContract;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -24,7 +25,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** Runs conformance case files on an engine. */
 @Command(name = "conformance", mixinStandardHelpOptions = true,
-        description = {"Runs conformance cases (spec/conformance-case.md) on an engine and compares every loss and "
+        description = {"Runs conformance cases (docs/conformance-case.md) on an engine and compares every loss and "
                 + "parameter after every step with the case's expected values.",
                 "Exit status: 0 nothing failed, 1 a case failed, 2 usage error (unknown engine, no case found)."})
 final class ConformanceCommand implements Callable<Integer> {
@@ -42,10 +43,19 @@ final class ConformanceCommand implements Callable<Integer> {
         @Option(names = "--golden", description = "Also run the golden cases shipped in the conformance kit.")
         boolean golden;
 
+        @Option(names = "--contract", description = "Also check every tensor operation of the engine on its own "
+                + "(NaN, ±Inf, −0, huge values, scalar on either side).")
+        boolean contract;
+
         @Parameters(paramLabel = "PATH", arity = "0..*",
                 description = "Case files, or folders whose *.json files (not sub-folders) are run.")
         List<Path> paths = new ArrayList<>();
     }
+
+    @Option(names = "--precision", paramLabel = "float32|float64", defaultValue = "float32",
+            description = "The engine's arithmetic, for --contract's rounding allowance and extreme values "
+                    + "(default float32; the reference engine is float64).")
+    String precision;
 
     @Spec
     CommandSpec spec;
@@ -72,7 +82,11 @@ final class ConformanceCommand implements Callable<Integer> {
             }
         }
         files.sort(Comparator.comparing(f -> f.getFileName().toString()));
-        if (files.isEmpty() && !sources.golden) {
+        if (!precision.equals("float32") && !precision.equals("float64")) {
+            err.println("agnostic-sam conformance: --precision must be float32 or float64, got '" + precision + "'");
+            return 2;
+        }
+        if (files.isEmpty() && !sources.golden && !sources.contract) {
             err.println("agnostic-sam conformance: no case found (no *.json in " + sources.paths + ")");
             return 2;
         }
@@ -95,6 +109,11 @@ final class ConformanceCommand implements Callable<Integer> {
             }
             for (Path f : files) {
                 results.add(report(out, CaseRunner.run(engine, f)));
+            }
+            if (sources.contract) {
+                for (CaseResult r : TensorsContract.run(engine, precision.equals("float64") ? 1e-12 : 1e-6)) {
+                    results.add(report(out, r));
+                }
             }
             for (CaseResult r : results) {
                 switch (r.outcome()) {

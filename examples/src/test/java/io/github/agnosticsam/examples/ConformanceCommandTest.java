@@ -26,6 +26,17 @@ class ConformanceCommandTest {
     }
 
     @Test
+    void contractFlagChecksEveryTensorOperation() {
+        Cli r = run("conformance", "--engine", "reference", "--precision", "float64", "--contract");
+        assertThat(r.exit()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("allFinite: ").contains("concat: ").doesNotContain(" FAIL ")
+                .containsPattern("\\n[0-9]{2,} passed, 0 failed, 0 skipped\\n$");
+        Cli wrongPrecision = run("conformance", "--engine", "reference", "--precision", "float16", "--contract");
+        assertThat(wrongPrecision.exit()).isEqualTo(2);
+        assertThat(wrongPrecision.err()).contains("--precision must be float32 or float64, got 'float16'");
+    }
+
+    @Test
     void goldenFlagRunsTheCasesFromTheKit() {
         Cli r = run("conformance", "--engine", "reference", "--golden");
         assertThat(r.exit()).isZero();
