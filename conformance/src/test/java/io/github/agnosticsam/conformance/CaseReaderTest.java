@@ -125,7 +125,7 @@ class CaseReaderTest {
     @Test
     void everyShippedCaseIsListedAndReadable() throws IOException {
         List<String> names = GoldenCases.names();
-        assertThat(names).hasSize(28).isSorted();
+        assertThat(names).hasSize(60).isSorted();
         try (var files = Files.list(Path.of("src/main/resources/io/github/agnosticsam/conformance/cases"))) {
             assertThat(files.filter(p -> p.toString().endsWith(".json")).count()).isEqualTo(names.size());
         }
@@ -135,6 +135,8 @@ class CaseReaderTest {
             assertThat(c.expected()).allSatisfy(e -> assertThat(e.statistics()).hasSize(
                     c.model().statisticNames().size()));
         }
+        // The 28 version-1 cases have no evaluation; each of the 32 version-2 cases has one.
+        assertThat(names.stream().filter(n -> GoldenCases.load(n).evaluation().isPresent())).hasSize(32);
     }
 
     // Format version 2.
