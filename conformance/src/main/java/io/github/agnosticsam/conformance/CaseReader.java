@@ -1,9 +1,15 @@
 package io.github.agnosticsam.conformance;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.github.agnosticsam.Activation;
 import io.github.agnosticsam.Adam;
 import io.github.agnosticsam.AgnosticSam;
@@ -19,21 +25,24 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
- * Reads case files of format version 1 (spec/conformance-case.md). Omitted optional fields take
- * their defaults; unknown fields are errors, since they are usually typos.
+ * Reads case files of format versions 1 and 2 (docs/conformance-case.md). Omitted optional fields
+ * take their defaults; unknown fields, duplicate keys, content after the JSON value and numbers
+ * that are not finite as a double are errors. Every error names the JSON path.
  */
 public final class CaseReader {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    static {
-        JSON.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
-                .maxDocumentLength(256L << 20).build());
-    }
+    private static final ObjectMapper JSON = JsonMapper.builder(JsonFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder().maxDocumentLength(256L << 20).build())
+                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                    .build())
+            .build();
 
     private CaseReader() {
     }
@@ -51,11 +60,21 @@ public final class CaseReader {
     /** Parses a case; {@code source} names it in error messages. */
     public static ConformanceCase parse(String json, String source) throws CaseFormatException {
         JsonNode root;
-        try {
-            root = JSON.readTree(json);
+        try (JsonParser parser = JSON.createParser(json)) {
+            root = JSON.readTree(parser);
+            if (root == null || root.isMissingNode()) {
+                throw new CaseFormatException(source + ": empty; a case file holds one JSON object");
+            }
+            JsonLocation end = parser.currentTokenLocation();
+            if (nextTokenOrError(parser)) {
+                throw new CaseFormatException(source + ": content after the JSON value, which ends at line "
+                        + end.getLineNr() + " column " + end.getColumnNr() + "; a case file holds exactly one JSON value");
+            }
         } catch (JsonProcessingException e) {
-            throw new CaseFormatException(source + ": not valid JSON: " + e.getOriginalMessage()
+            throw new CaseFormatException(source + ": not valid JSON" + at(e) + ": " + e.getOriginalMessage()
                     + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"), e);
+        } catch (IOException e) {
+            throw new CaseFormatException(source + ": cannot read: " + e.getMessage(), e);
         }
         try {
             return new Parser().parseCase(root);
@@ -64,15 +83,54 @@ public final class CaseReader {
         }
     }
 
+    /** True when anything but the end of input follows, including text that is not a JSON token. */
+    private static boolean nextTokenOrError(JsonParser parser) throws IOException {
+        try {
+            return parser.nextToken() != null;
+        } catch (JsonProcessingException e) {
+            return true;
+        }
+    }
+
+    /** " at $.a.b[2]" for the place a parse error happened, or "" at the top level. */
+    private static String at(JsonProcessingException e) {
+        if (!(e.getProcessor() instanceof JsonParser parser)) {
+            return "";
+        }
+        String path = path(parser.getParsingContext());
+        return path.equals("$") ? "" : " at " + path;
+    }
+
+    private static String path(JsonStreamContext context) {
+        if (context == null || context.inRoot()) {
+            return "$";
+        }
+        String parent = path(context.getParent());
+        if (context.inArray()) {
+            return parent + "[" + Math.max(0, context.getCurrentIndex()) + "]";
+        }
+        return context.getCurrentName() == null ? parent : parent + "." + context.getCurrentName();
+    }
+
     /** Walks the tree; every error is an IllegalArgumentException naming the JSON path. */
     private static final class Parser {
+        /** Per-step arrays read so far (path and length), checked against the number of steps. */
+        private final List<String> perStepPaths = new ArrayList<>();
+        private final List<Integer> perStepLengths = new ArrayList<>();
+
         ConformanceCase parseCase(JsonNode root) {
             object(root, "$");
-            allowOnly(root, "$", Set.of("name", "model", "initialParams", "optimizer", "steps", "expected",
-                    "tolerance"));
+            allowOnly(root, "$", Set.of("name", "model", "initialParams", "initialStatistics", "optimizer", "steps",
+                    "expected", "evaluation", "tolerance"));
             String name = text(required(root, "$", "name"), "$.name");
-            ModelSpec.Mlp model = model(required(root, "$", "model"));
-            List<HostTensor> init = tensors(required(root, "$", "initialParams"), "$.initialParams", model);
+            ModelSpec model = model(required(root, "$", "model"));
+            boolean hasStatistics = !model.statisticNames().isEmpty();
+            List<HostTensor> init = tensors(required(root, "$", "initialParams"), "$.initialParams",
+                    model.parameterShapes(), model.parameterNames());
+            List<HostTensor> initialStatistics = model.initialStatistics();
+            if (root.has("initialStatistics")) {
+                initialStatistics = statistics(root.get("initialStatistics"), "$.initialStatistics", model);
+            }
             JsonNode opt = required(root, "$", "optimizer");
             Optimizer optimizer = optimizer(opt);
             boolean agnostic = optimizer instanceof AgnosticSam;
@@ -83,10 +141,10 @@ public final class CaseReader {
                 String path = "$.steps[" + i + "]";
                 JsonNode step = object(stepsNode.get(i), path);
                 allowOnly(step, path, Set.of("train", "validation"));
-                Batch train = batch(required(step, path, "train"), path + ".train", model);
+                Batch train = batch(required(step, path, "train"), path + ".train", model, Set.of());
                 Batch validation = null;
                 if (agnostic) {
-                    validation = batch(required(step, path, "validation"), path + ".validation", model);
+                    validation = batch(required(step, path, "validation"), path + ".validation", model, Set.of());
                 } else if (step.has("validation")) {
                     throw new IllegalArgumentException(path + ".validation is present, but only agnostic-sam "
                             + "steps have a validation batch");
@@ -95,6 +153,12 @@ public final class CaseReader {
             }
             if (steps.isEmpty()) {
                 throw new IllegalArgumentException("$.steps is empty");
+            }
+            for (int i = 0; i < perStepPaths.size(); i++) {
+                if (perStepLengths.get(i) < steps.size()) {
+                    throw new IllegalArgumentException(perStepPaths.get(i) + " has " + perStepLengths.get(i)
+                            + " values, but there are " + steps.size() + " steps (one value per step)");
+                }
             }
 
             JsonNode expectedNode = array(required(root, "$", "expected"), "$.expected");
@@ -106,9 +170,21 @@ public final class CaseReader {
             for (int i = 0; i < expectedNode.size(); i++) {
                 String path = "$.expected[" + i + "]";
                 JsonNode e = object(expectedNode.get(i), path);
-                allowOnly(e, path, Set.of("loss", "params"));
+                allowOnly(e, path, Set.of("loss", "params", "statistics"));
+                List<HostTensor> statistics = List.of();
+                if (hasStatistics) {
+                    statistics = statistics(required(e, path, "statistics"), path + ".statistics", model);
+                } else if (e.has("statistics")) {
+                    statistics(e.get("statistics"), path + ".statistics", model); // throws: none to expect
+                }
                 expected.add(new ConformanceCase.Expected(number(required(e, path, "loss"), path + ".loss"),
-                        tensors(required(e, path, "params"), path + ".params", model)));
+                        tensors(required(e, path, "params"), path + ".params", model.parameterShapes(),
+                                model.parameterNames()), statistics));
+            }
+
+            Optional<ConformanceCase.FinalEvaluation> evaluation = Optional.empty();
+            if (root.has("evaluation")) {
+                evaluation = Optional.of(evaluation(root.get("evaluation"), model));
             }
 
             ConformanceCase.Tolerance tolerance = ConformanceCase.Tolerance.DEFAULT;
@@ -119,39 +195,61 @@ public final class CaseReader {
                         nonNegative(optionalNumber(t, "$.tolerance", "abs", tolerance.abs()), "$.tolerance.abs"),
                         nonNegative(optionalNumber(t, "$.tolerance", "rel", tolerance.rel()), "$.tolerance.rel"));
             }
-            return new ConformanceCase(name, model, init, optimizer, steps, expected, tolerance);
+            return new ConformanceCase(name, model, init, initialStatistics, optimizer, steps, expected, evaluation,
+                    tolerance);
         }
 
-        private ModelSpec.Mlp model(JsonNode node) {
+        private ModelSpec model(JsonNode node) {
             String path = "$.model";
             object(node, path);
-            allowOnly(node, path, Set.of("type", "layers", "activation", "loss", "labelSmoothing"));
             String type = text(required(node, path, "type"), path + ".type");
-            if (!type.equals("mlp")) {
-                throw new IllegalArgumentException(path + ".type must be \"mlp\", got \"" + type + "\"");
-            }
-            JsonNode layersNode = array(required(node, path, "layers"), path + ".layers");
-            int[] layers = new int[layersNode.size()];
-            for (int i = 0; i < layers.length; i++) {
-                JsonNode w = layersNode.get(i);
-                if (!w.canConvertToInt() || !w.isIntegralNumber()) {
-                    throw new IllegalArgumentException(path + ".layers[" + i + "] must be a whole number, got " + w);
+            try {
+                switch (type) {
+                    case "mlp" -> {
+                        allowOnly(node, path, Set.of("type", "layers", "activation", "batchNorm", "loss",
+                                "labelSmoothing"));
+                        loss(node, path);
+                        JsonNode layersNode = array(required(node, path, "layers"), path + ".layers");
+                        int[] layers = new int[layersNode.size()];
+                        for (int i = 0; i < layers.length; i++) {
+                            layers[i] = wholeNumber(layersNode.get(i), path + ".layers[" + i + "]");
+                        }
+                        String activation = text(required(node, path, "activation"), path + ".activation");
+                        double smoothing = optionalNumber(node, path, "labelSmoothing", 0);
+                        return new ModelSpec.Mlp(layers, Activation.fromId(activation), smoothing,
+                                bool(node, path, "batchNorm", false));
+                    }
+                    case "cnn" -> {
+                        allowOnly(node, path, Set.of("type", "size", "channels", "classes", "loss"));
+                        loss(node, path);
+                        int size = wholeNumber(required(node, path, "size"), path + ".size");
+                        JsonNode channels = array(required(node, path, "channels"), path + ".channels");
+                        if (channels.size() != 2) {
+                            throw new IllegalArgumentException(path + ".channels must be an array of 2 (the channels "
+                                    + "of the two convolutions), got " + describe(channels));
+                        }
+                        int classes = wholeNumber(required(node, path, "classes"), path + ".classes");
+                        return new ModelSpec.Cnn(size, wholeNumber(channels.get(0), path + ".channels[0]"),
+                                wholeNumber(channels.get(1), path + ".channels[1]"), classes);
+                    }
+                    default -> throw new IllegalArgumentException(path + ".type must be \"mlp\" or \"cnn\", got \""
+                            + type + "\"");
                 }
-                layers[i] = w.intValue();
+            } catch (IllegalArgumentException e) {
+                if (e.getMessage().startsWith("$")) {
+                    throw e;
+                }
+                throw new IllegalArgumentException(path + ": " + e.getMessage(), e);
             }
-            String activation = text(required(node, path, "activation"), path + ".activation");
-            if (node.has("loss")) {
-                String loss = text(node.get("loss"), path + ".loss");
+        }
+
+        private static void loss(JsonNode model, String path) {
+            if (model.has("loss")) {
+                String loss = text(model.get("loss"), path + ".loss");
                 if (!loss.equals("softmax-cross-entropy")) {
                     throw new IllegalArgumentException(path + ".loss must be \"softmax-cross-entropy\", got \""
                             + loss + "\"");
                 }
-            }
-            double smoothing = optionalNumber(node, path, "labelSmoothing", 0);
-            try {
-                return new ModelSpec.Mlp(layers, Activation.fromId(activation), smoothing);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(path + ": " + e.getMessage(), e);
             }
         }
 
@@ -169,7 +267,7 @@ public final class CaseReader {
                     case "sam" -> {
                         allowOnly(node, path, Set.of("name", "rho", "adaptive", "eta", "base"));
                         base = base(required(node, path, "base"));
-                        return new Sam(base, Schedule.constant(number(required(node, path, "rho"), path + ".rho")),
+                        return new Sam(base, schedule(required(node, path, "rho"), path + ".rho"),
                                 bool(node, path, "adaptive", false), optionalNumber(node, path, "eta", 0.01));
                     }
                     case "agnostic-sam" -> {
@@ -181,8 +279,8 @@ public final class CaseReader {
                                     + variant + "\"");
                         }
                         return new AgnosticSam(base,
-                                Schedule.constant(number(required(node, path, "rho1"), path + ".rho1")),
-                                Schedule.constant(number(required(node, path, "rho2"), path + ".rho2")),
+                                schedule(required(node, path, "rho1"), path + ".rho1"),
+                                schedule(required(node, path, "rho2"), path + ".rho2"),
                                 variant.equals("exact") ? AgnosticSam.Variant.EXACT : AgnosticSam.Variant.FAST,
                                 bool(node, path, "adaptive", false), optionalNumber(node, path, "eta", 0.01));
                     }
@@ -201,17 +299,17 @@ public final class CaseReader {
             String path = "$.optimizer.base";
             object(node, path);
             String name = text(required(node, path, "name"), path + ".name");
-            double lr = number(required(node, path, "lr"), path + ".lr");
+            Schedule lr = schedule(required(node, path, "lr"), path + ".lr");
             switch (name) {
                 case "sgd" -> {
                     allowOnly(node, path, Set.of("name", "lr", "momentum", "weightDecay", "nesterov"));
-                    return new Sgd(Schedule.constant(lr), optionalNumber(node, path, "momentum", 0),
+                    return new Sgd(lr, optionalNumber(node, path, "momentum", 0),
                             optionalNumber(node, path, "weightDecay", 0), bool(node, path, "nesterov", false));
                 }
                 case "adam", "adamw" -> {
                     allowOnly(node, path, Set.of("name", "lr", "beta1", "beta2", "epsilon", "weightDecay"));
                     boolean decoupled = name.equals("adamw");
-                    return new Adam(Schedule.constant(lr), optionalNumber(node, path, "beta1", 0.9),
+                    return new Adam(lr, optionalNumber(node, path, "beta1", 0.9),
                             optionalNumber(node, path, "beta2", 0.999), optionalNumber(node, path, "epsilon", 1e-8),
                             optionalNumber(node, path, "weightDecay", decoupled ? 0.01 : 0), decoupled);
                 }
@@ -220,9 +318,36 @@ public final class CaseReader {
             }
         }
 
-        private Batch batch(JsonNode node, String path, ModelSpec.Mlp model) {
+        /**
+         * A number (a constant) or an array of one value ≥ 0 per step ({@link Schedule#perStep}); the
+         * array's length is checked once the steps are known.
+         */
+        private Schedule schedule(JsonNode node, String path) {
+            if (!node.isArray()) {
+                return Schedule.constant(number(node, path));
+            }
+            if (node.size() == 0) {
+                throw new IllegalArgumentException(path + " is an empty array; give a number or one value per step");
+            }
+            double[] values = new double[node.size()];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = nonNegative(number(node.get(i), path + "[" + i + "]"), path + "[" + i + "]");
+            }
+            perStepPaths.add(path);
+            perStepLengths.add(values.length);
+            return Schedule.perStep(values);
+        }
+
+        /**
+         * A batch: {@code x} has one flat array per example (the model's input values in row-major
+         * order), {@code y} one class per example. {@code more} names further fields the object may
+         * hold (read by the caller).
+         */
+        private Batch batch(JsonNode node, String path, ModelSpec model, Set<String> more) {
             object(node, path);
-            allowOnly(node, path, Set.of("x", "y"));
+            Set<String> allowed = new TreeSet<>(more);
+            allowed.addAll(Set.of("x", "y"));
+            allowOnly(node, path, allowed);
             JsonNode x = array(required(node, path, "x"), path + ".x");
             JsonNode y = array(required(node, path, "y"), path + ".y");
             if (x.size() != y.size()) {
@@ -231,26 +356,50 @@ public final class CaseReader {
             if (x.size() == 0) {
                 throw new IllegalArgumentException(path + ".x is empty; batch sizes must be >= 1");
             }
-            int in = model.layers()[0];
-            HostTensor features = tensor(x, path + ".x", new int[] {x.size(), in});
+            int[] input = model.inputShape();
+            int width = Math.toIntExact(HostTensor.size(input));
+            double[] values = tensor(x, path + ".x", new int[] {x.size(), width}).values();
+            int[] shape = new int[input.length + 1];
+            shape[0] = x.size();
+            System.arraycopy(input, 0, shape, 1, input.length);
             int[] labels = new int[y.size()];
             for (int i = 0; i < labels.length; i++) {
                 JsonNode label = y.get(i);
-                if (!label.isIntegralNumber() || label.intValue() < 0 || label.intValue() >= model.classes()) {
+                if (!label.isIntegralNumber() || !label.canConvertToInt() || label.intValue() < 0
+                        || label.intValue() >= model.classes()) {
                     throw new IllegalArgumentException(path + ".y[" + i + "] must be a class in [0, " + model.classes()
                             + "), got " + label);
                 }
                 labels[i] = label.intValue();
             }
-            return new Batch(features, labels);
+            return new Batch(new HostTensor(shape, values), labels);
         }
 
-        private List<HostTensor> tensors(JsonNode node, String path, ModelSpec.Mlp model) {
+        private ConformanceCase.FinalEvaluation evaluation(JsonNode node, ModelSpec model) {
+            String path = "$.evaluation";
+            Batch batch = batch(node, path, model, Set.of("loss", "correct"));
+            double loss = number(required(node, path, "loss"), path + ".loss");
+            int correct = wholeNumber(required(node, path, "correct"), path + ".correct");
+            if (correct < 0 || correct > batch.size()) {
+                throw new IllegalArgumentException(path + ".correct must be in [0, " + batch.size() + "] (the batch "
+                        + "size), got " + correct);
+            }
+            return new ConformanceCase.FinalEvaluation(batch, loss, correct);
+        }
+
+        /** Running statistics; an error for a model that has none. */
+        private List<HostTensor> statistics(JsonNode node, String path, ModelSpec model) {
+            if (model.statisticNames().isEmpty()) {
+                throw new IllegalArgumentException(path + " is present, but " + model + " has no running statistics");
+            }
+            return tensors(node, path, model.statisticShapes(), model.statisticNames());
+        }
+
+        private List<HostTensor> tensors(JsonNode node, String path, List<int[]> shapes, List<String> names) {
             array(node, path);
-            List<int[]> shapes = model.parameterShapes();
             if (node.size() != shapes.size()) {
-                throw new IllegalArgumentException(path + " has " + node.size() + " tensors, but " + model + " has "
-                        + shapes.size() + " (W0, b0, W1, b1, ...)");
+                throw new IllegalArgumentException(path + " has " + node.size() + " tensors, but the model has "
+                        + shapes.size() + " (" + String.join(", ", names) + ")");
             }
             List<HostTensor> out = new ArrayList<>();
             for (int i = 0; i < shapes.size(); i++) {
@@ -273,7 +422,7 @@ public final class CaseReader {
             }
             if (!node.isArray() || node.size() != shape[depth]) {
                 throw new IllegalArgumentException(path + " must be an array of " + shape[depth] + " (shape "
-                        + java.util.Arrays.toString(shape) + "), got " + describe(node));
+                        + Arrays.toString(shape) + "), got " + describe(node));
             }
             for (int i = 0; i < node.size(); i++) {
                 fill(node.get(i), path + "[" + i + "]", shape, depth + 1, out, at);
@@ -311,7 +460,7 @@ public final class CaseReader {
                 String f = it.next();
                 if (!allowed.contains(f)) {
                     throw new IllegalArgumentException(path + "." + f + " is not a known field here (known: "
-                            + String.join(", ", new java.util.TreeSet<>(allowed)) + ")");
+                            + String.join(", ", new TreeSet<>(allowed)) + ")");
                 }
             }
         }
@@ -323,11 +472,24 @@ public final class CaseReader {
             return node.textValue();
         }
 
+        /** A number that is finite as a double (1e400 is not: it would read as Infinity). */
         private static double number(JsonNode node, String path) {
             if (!node.isNumber()) {
                 throw new IllegalArgumentException(path + " must be a number, got " + describe(node));
             }
-            return node.doubleValue();
+            double v = node.doubleValue();
+            if (!Double.isFinite(v)) {
+                throw new IllegalArgumentException(path + " is not finite as a double (it reads as " + v
+                        + "); numbers must lie within ±" + Double.MAX_VALUE);
+            }
+            return v;
+        }
+
+        private static int wholeNumber(JsonNode node, String path) {
+            if (!node.isIntegralNumber() || !node.canConvertToInt()) {
+                throw new IllegalArgumentException(path + " must be a whole number, got " + node);
+            }
+            return node.intValue();
         }
 
         private static double nonNegative(double v, String path) {

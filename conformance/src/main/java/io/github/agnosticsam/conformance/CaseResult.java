@@ -5,6 +5,9 @@ import java.util.Locale;
 /**
  * How a case went on an engine: PASS, FAIL or SKIP (the engine does not support a feature the
  * case needs), the worst error as a fraction of the tolerance, and for FAIL and SKIP the reason.
+ * The worst error covers every value checked within the tolerance (losses, parameters, running
+ * statistics, the evaluation loss); the evaluation's correct count is checked exactly and shows
+ * only in the reason.
  */
 public record CaseResult(String name, Outcome outcome, double worstRatio, String detail) {
 

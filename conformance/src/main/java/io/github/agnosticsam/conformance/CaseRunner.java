@@ -2,6 +2,7 @@ package io.github.agnosticsam.conformance;
 
 import io.github.agnosticsam.BadValuePolicy;
 import io.github.agnosticsam.Engine;
+import io.github.agnosticsam.Evaluation;
 import io.github.agnosticsam.HostTensor;
 import io.github.agnosticsam.Network;
 import io.github.agnosticsam.StepResult;
@@ -14,8 +15,15 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Runs conformance cases on an engine: every element of every parameter and the loss, after
- * every step, against |actual − expected| ≤ abs + rel·|expected|.
+ * Runs conformance cases on an engine: after every step the loss, every element of every
+ * parameter and of every running statistic, and after the last step the evaluation, against
+ * |actual − expected| ≤ abs + rel·|expected| (the evaluation's correct count exactly).
+ *
+ * <p>A case is skipped when the engine cannot build its model ({@link UnsupportedFeatureException}),
+ * when the engine's network reports no running statistics for a model that has them (the default
+ * of {@link Network#runningStatistics()}: the engine does not support them), and when the case
+ * starts from running statistics other than the model's defaults (a {@link Network} cannot be set
+ * to others).
  */
 public final class CaseRunner {
     private CaseRunner() {
@@ -42,45 +50,117 @@ public final class CaseRunner {
      * wrong implementation fails it).
      */
     public static CaseResult run(Engine engine, ConformanceCase c, StepProgram program) {
-        try (Network network = engine.build(c.model(), c.initialParams());
-                Training training = Training.start(network, program, BadValuePolicy.THROW)) {
-            double worst = 0;
-            String firstFailure = null;
-            List<String> names = c.model().parameterNames();
-            for (int s = 0; s < c.steps().size(); s++) {
-                ConformanceCase.Step step = c.steps().get(s);
-                StepResult r = program.usesValidationBatch() ? training.step(step.train(), step.validation())
-                        : training.step(step.train());
-                ConformanceCase.Expected expected = c.expected().get(s);
-                double ratio = c.tolerance().ratio(r.loss(), expected.loss());
-                worst = Math.max(worst, ratio);
-                if (ratio > 1 && firstFailure == null) {
-                    firstFailure = String.format(Locale.ROOT, "first at step %d, loss: expected %.17g, got %.17g",
-                            s, expected.loss(), r.loss());
-                }
-                List<HostTensor> actual = network.parameters();
-                for (int p = 0; p < actual.size(); p++) {
-                    double[] a = actual.get(p).values();
-                    double[] e = expected.params().get(p).values();
-                    for (int i = 0; i < a.length; i++) {
-                        double q = c.tolerance().ratio(a[i], e[i]);
-                        worst = Math.max(worst, q);
-                        if (q > 1 && firstFailure == null) {
-                            firstFailure = String.format(Locale.ROOT,
-                                    "first at step %d, parameter %s%s: expected %.17g, got %.17g", s, names.get(p),
-                                    Arrays.toString(index(actual.get(p).shape(), i)), e[i], a[i]);
-                        }
-                    }
+        List<String> statisticNames = c.model().statisticNames();
+        if (!statisticNames.isEmpty() && !sameValues(c.initialStatistics(), c.model().initialStatistics())) {
+            return new CaseResult(c.name(), CaseResult.Outcome.SKIP, Double.NaN, "the case starts from running "
+                    + "statistics other than the defaults (means 0, variances 1), and a Network cannot be set to others");
+        }
+        try (Network network = engine.build(c.model(), c.initialParams())) {
+            if (!statisticNames.isEmpty() && network.runningStatistics().isEmpty()) {
+                return new CaseResult(c.name(), CaseResult.Outcome.SKIP, Double.NaN, engine.name() + " reports no "
+                        + "running statistics for " + c.model() + ", which has " + String.join(", ", statisticNames)
+                        + ": it does not support them");
+            }
+            Check check = new Check(c.tolerance());
+            check.tensors("before step 0, statistic", statisticNames, c.initialStatistics(),
+                    network.runningStatistics());
+            try (Training training = Training.start(network, program, BadValuePolicy.THROW)) {
+                for (int s = 0; s < c.steps().size(); s++) {
+                    ConformanceCase.Step step = c.steps().get(s);
+                    StepResult r = program.usesValidationBatch() ? training.step(step.train(), step.validation())
+                            : training.step(step.train());
+                    ConformanceCase.Expected expected = c.expected().get(s);
+                    check.value(r.loss(), expected.loss(), "first at step " + s + ", loss");
+                    check.tensors("first at step " + s + ", parameter", c.model().parameterNames(), expected.params(),
+                            network.parameters());
+                    check.tensors("first at step " + s + ", statistic", statisticNames, expected.statistics(),
+                            network.runningStatistics());
                 }
             }
-            return firstFailure == null ? new CaseResult(c.name(), CaseResult.Outcome.PASS, worst, "")
-                    : new CaseResult(c.name(), CaseResult.Outcome.FAIL, worst, firstFailure);
+            if (c.evaluation().isPresent()) {
+                ConformanceCase.FinalEvaluation e = c.evaluation().get();
+                Evaluation actual = network.evaluate(e.batch());
+                check.value(actual.loss(), e.loss(), "evaluate: loss");
+                if (actual.correct() != e.correct()) {
+                    check.fail(String.format(Locale.ROOT, "evaluate: expected %d correct of %d, got %d", e.correct(),
+                            e.batch().size(), actual.correct()));
+                }
+            }
+            return check.firstFailure == null ? new CaseResult(c.name(), CaseResult.Outcome.PASS, check.worst, "")
+                    : new CaseResult(c.name(), CaseResult.Outcome.FAIL, check.worst, check.firstFailure);
         } catch (UnsupportedFeatureException e) {
             return new CaseResult(c.name(), CaseResult.Outcome.SKIP, Double.NaN, e.getMessage());
         } catch (RuntimeException e) {
             return new CaseResult(c.name(), CaseResult.Outcome.FAIL, Double.NaN,
                     e.getClass().getSimpleName() + ": " + e.getMessage());
         }
+    }
+
+    /** The worst error as a fraction of the tolerance, and the first failure's description. */
+    private static final class Check {
+        private final ConformanceCase.Tolerance tolerance;
+        private double worst;
+        private String firstFailure;
+
+        Check(ConformanceCase.Tolerance tolerance) {
+            this.tolerance = tolerance;
+        }
+
+        void value(double actual, double expected, String what) {
+            double ratio = tolerance.ratio(actual, expected);
+            worst = Math.max(worst, ratio);
+            if (ratio > 1) {
+                fail(String.format(Locale.ROOT, "%s: expected %.17g, got %.17g", what, expected, actual));
+            }
+        }
+
+        /** Element by element; {@code what} is followed by the tensor's name and the element's index. */
+        void tensors(String what, List<String> names, List<HostTensor> expected, List<HostTensor> actual) {
+            if (actual.size() != expected.size()) {
+                worst = Double.POSITIVE_INFINITY;
+                fail(what + "s: expected " + expected.size() + " tensors (" + String.join(", ", names) + "), got "
+                        + actual.size());
+                return;
+            }
+            for (int t = 0; t < expected.size(); t++) {
+                int[] shape = expected.get(t).shape();
+                if (!Arrays.equals(shape, actual.get(t).shape())) {
+                    worst = Double.POSITIVE_INFINITY;
+                    fail(what + " " + names.get(t) + ": expected shape " + Arrays.toString(shape) + ", got "
+                            + Arrays.toString(actual.get(t).shape()));
+                    continue;
+                }
+                double[] e = expected.get(t).values();
+                double[] a = actual.get(t).values();
+                for (int i = 0; i < e.length; i++) {
+                    value(a[i], e[i], what + " " + names.get(t) + Arrays.toString(index(shape, i)));
+                }
+            }
+        }
+
+        void fail(String description) {
+            if (firstFailure == null) {
+                firstFailure = description;
+            }
+        }
+    }
+
+    /** Same shapes and numerically equal values. */
+    private static boolean sameValues(List<HostTensor> a, List<HostTensor> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int t = 0; t < a.size(); t++) {
+            if (!Arrays.equals(a.get(t).shape(), b.get(t).shape())) {
+                return false;
+            }
+            for (int i = 0; i < a.get(t).size(); i++) {
+                if (a.get(t).values()[i] != b.get(t).values()[i]) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /** Row-major flat index → multi-dimensional index. */

@@ -5,28 +5,79 @@ import io.github.agnosticsam.HostTensor;
 import io.github.agnosticsam.ModelSpec;
 import io.github.agnosticsam.Optimizer;
 import java.util.List;
+import java.util.Optional;
 
 /**
- * One conformance case (spec/conformance-case.md): a model, its initial parameters, an optimizer,
- * batches, and the expected loss and parameters after every step.
+ * One conformance case (docs/conformance-case.md): a model, its initial parameters and running
+ * statistics, an optimizer, batches, the expected loss, parameters and running statistics after
+ * every step, and optionally what {@link io.github.agnosticsam.Network#evaluate} gives after the
+ * last step.
+ *
+ * @param initialStatistics the running statistics the model starts with, in the order of
+ *     {@link ModelSpec#statisticNames()}; empty for a model without them
+ * @param evaluation the check after the last step, if the case has one
  */
-public record ConformanceCase(String name, ModelSpec.Mlp model, List<HostTensor> initialParams,
-        Optimizer optimizer, List<Step> steps, List<Expected> expected, Tolerance tolerance) {
+public record ConformanceCase(String name, ModelSpec model, List<HostTensor> initialParams,
+        List<HostTensor> initialStatistics, Optimizer optimizer, List<Step> steps, List<Expected> expected,
+        Optional<FinalEvaluation> evaluation, Tolerance tolerance) {
 
     public ConformanceCase {
+        if (name == null || model == null || optimizer == null || evaluation == null || tolerance == null) {
+            throw new IllegalArgumentException("name, model, optimizer, evaluation (Optional.empty() for none) and "
+                    + "tolerance must not be null");
+        }
         initialParams = List.copyOf(initialParams);
+        initialStatistics = List.copyOf(initialStatistics);
         steps = List.copyOf(steps);
         expected = List.copyOf(expected);
+        if (steps.size() != expected.size()) {
+            throw new IllegalArgumentException(steps.size() + " steps but " + expected.size() + " expected results");
+        }
+    }
+
+    /**
+     * A case of format version 1: running statistics (if the model has any) start at
+     * {@link ModelSpec#initialStatistics()}, and there is no evaluation.
+     */
+    public ConformanceCase(String name, ModelSpec model, List<HostTensor> initialParams, Optimizer optimizer,
+            List<Step> steps, List<Expected> expected, Tolerance tolerance) {
+        this(name, model, initialParams, model.initialStatistics(), optimizer, steps, expected, Optional.empty(),
+                tolerance);
     }
 
     /** The batches of one step; {@code validation} is null unless the optimizer is Agnostic-SAM. */
     public record Step(Batch train, Batch validation) {
     }
 
-    /** After a step: the train loss before it (pass 1) and the parameters after it. */
-    public record Expected(double loss, List<HostTensor> params) {
+    /**
+     * After a step: the train loss before it (pass 1), the parameters after it, and the running
+     * statistics after it (in the order of {@link ModelSpec#statisticNames()}; empty for a model
+     * without them).
+     */
+    public record Expected(double loss, List<HostTensor> params, List<HostTensor> statistics) {
         public Expected {
             params = List.copyOf(params);
+            statistics = List.copyOf(statistics);
+        }
+
+        /** For a model without running statistics. */
+        public Expected(double loss, List<HostTensor> params) {
+            this(loss, params, List.of());
+        }
+    }
+
+    /**
+     * After the last step, {@code Network.evaluate(batch)} gives {@code loss} (within the case's
+     * tolerance) and exactly {@code correct} correct argmax predictions.
+     */
+    public record FinalEvaluation(Batch batch, double loss, int correct) {
+        public FinalEvaluation {
+            if (batch == null) {
+                throw new IllegalArgumentException("the evaluation batch must not be null");
+            }
+            if (correct < 0 || correct > batch.size()) {
+                throw new IllegalArgumentException("correct must be in [0, " + batch.size() + "], got " + correct);
+            }
         }
     }
 

@@ -3,16 +3,25 @@ package io.github.agnosticsam.conformance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.agnosticsam.Activation;
 import io.github.agnosticsam.Adam;
 import io.github.agnosticsam.AgnosticSam;
 import io.github.agnosticsam.EngineOptions;
+import io.github.agnosticsam.HostTensor;
+import io.github.agnosticsam.ModelSpec;
 import io.github.agnosticsam.Sam;
+import io.github.agnosticsam.Schedule;
 import io.github.agnosticsam.Sgd;
 import io.github.agnosticsam.conformance.reference.ReferenceEngine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -116,12 +125,277 @@ class CaseReaderTest {
     @Test
     void everyShippedCaseIsListedAndReadable() throws IOException {
         List<String> names = GoldenCases.names();
-        assertThat(names).hasSize(28).isSorted();
+        assertThat(names).hasSize(60).isSorted();
         try (var files = Files.list(Path.of("src/main/resources/io/github/agnosticsam/conformance/cases"))) {
             assertThat(files.filter(p -> p.toString().endsWith(".json")).count()).isEqualTo(names.size());
         }
         for (String name : names) {
-            assertThat(GoldenCases.load(name).name()).isEqualTo(name);
+            ConformanceCase c = GoldenCases.load(name);
+            assertThat(c.name()).isEqualTo(name);
+            assertThat(c.expected()).allSatisfy(e -> assertThat(e.statistics()).hasSize(
+                    c.model().statisticNames().size()));
+        }
+        // The 28 version-1 cases have no evaluation; each of the 32 version-2 cases has one.
+        assertThat(names.stream().filter(n -> GoldenCases.load(n).evaluation().isPresent())).hasSize(32);
+    }
+
+    // Format version 2.
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final String SGD = "{\"name\": \"base\", \"base\": {\"name\": \"sgd\", \"lr\": 0.1}}";
+
+    /** The minimal case as a tree, to change one field at a time. */
+    private static ObjectNode tree(String optimizer, String stepExtra) throws IOException {
+        return (ObjectNode) MAPPER.readTree(minimal(optimizer, stepExtra));
+    }
+
+    private static ConformanceCase parse(ObjectNode tree) throws Exception {
+        return CaseReader.parse(MAPPER.writeValueAsString(tree), "v2.json");
+    }
+
+    private static void set(ObjectNode tree, String field, String json) throws IOException {
+        tree.set(field, MAPPER.readTree(json));
+    }
+
+    /** A nested JSON array of the given shape, every element {@code value}. */
+    private static String filled(double value, int... shape) {
+        if (shape.length == 0) {
+            return Double.toString(value);
+        }
+        String inner = filled(value, Arrays.copyOfRange(shape, 1, shape.length));
+        return IntStream.range(0, shape[0]).mapToObj(i -> inner).collect(Collectors.joining(", ", "[", "]"));
+    }
+
+    /** The minimal case with two steps and the given optimizer (and validation batches when asked). */
+    private static ObjectNode twoSteps(String optimizer, boolean validation) throws IOException {
+        ObjectNode t = tree(optimizer, validation ? VALIDATION : "");
+        t.withArray("steps").add(t.withArray("steps").get(0).deepCopy());
+        t.withArray("expected").add(t.withArray("expected").get(0).deepCopy());
+        return t;
+    }
+
+    @Test
+    void perStepValuesArePerStepSchedules() throws Exception {
+        ConformanceCase c = parse(twoSteps("""
+                {"name": "agnostic-sam", "rho1": [0.2, 0.3], "rho2": [0.1, 0.0, 5.0],
+                 "base": {"name": "sgd", "lr": [0.1, 0.0], "momentum": 0.9}}""", true));
+        AgnosticSam a = (AgnosticSam) c.optimizer();
+        assertThat(a.rho1()).isEqualTo(Schedule.perStep(0.2, 0.3));
+        assertThat(a.rho2()).isEqualTo(Schedule.perStep(0.1, 0.0, 5.0));
+        assertThat(((Sgd) a.base()).lr()).isEqualTo(Schedule.perStep(0.1, 0.0));
+        assertThat(a.isPlainSam()).as("a per-step rho2 is a schedule even where it is 0").isFalse();
+        assertThat(a.gradientEvaluations()).isEqualTo(4);
+        Sam s = (Sam) parse(twoSteps("""
+                {"name": "sam", "rho": [0.05, 0.5], "base": {"name": "adam", "lr": [0.01, 0.02]}}""", false))
+                .optimizer();
+        assertThat(s.rho()).isEqualTo(Schedule.perStep(0.05, 0.5));
+        assertThat(((Adam) s.base()).lr().at(1)).isEqualTo(0.02);
+        assertThat(((Sam) parse(twoSteps("""
+                {"name": "sam", "rho": 0.05, "base": {"name": "sgd", "lr": 0.1}}""", false)).optimizer()).rho())
+                .isEqualTo(Schedule.constant(0.05));
+    }
+
+    @Test
+    void perStepErrorsNameTheValue() {
+        assertThatThrownBy(() -> parse(twoSteps("""
+                {"name": "sam", "rho": [0.05], "base": {"name": "sgd", "lr": 0.1}}""", false)))
+                .hasMessageContaining("$.optimizer.rho has 1 values, but there are 2 steps");
+        assertThatThrownBy(() -> parse(twoSteps("""
+                {"name": "sam", "rho": 0.05, "base": {"name": "sgd", "lr": [0.1, -0.5]}}""", false)))
+                .hasMessageContaining("$.optimizer.base.lr[1] must be a finite number >= 0, got -0.5");
+        assertThatThrownBy(() -> parse(twoSteps("""
+                {"name": "agnostic-sam", "rho1": [], "rho2": 0.1, "base": {"name": "sgd", "lr": 0.1}}""", true)))
+                .hasMessageContaining("$.optimizer.rho1 is an empty array");
+        assertThatThrownBy(() -> parse(twoSteps("""
+                {"name": "agnostic-sam", "rho1": 0.2, "rho2": [0.1, "x"], "base": {"name": "sgd", "lr": 0.1}}""",
+                true))).hasMessageContaining("$.optimizer.rho2[1] must be a number, got string");
+    }
+
+    /** An mlp 2-3-2 with BatchNorm: W0 [3, 2], gamma0, beta0 [3], W1 [2, 3], b1 [2]; mean0, var0 [3]. */
+    private static ObjectNode batchNormCase() throws IOException {
+        ObjectNode t = tree(SGD, "");
+        set(t, "model", "{\"type\": \"mlp\", \"layers\": [2, 3, 2], \"activation\": \"tanh\", \"batchNorm\": true}");
+        String params = "[" + filled(0.1, 3, 2) + ", " + filled(1, 3) + ", " + filled(0, 3) + ", " + filled(0.2, 2, 3)
+                + ", " + filled(0, 2) + "]";
+        set(t, "initialParams", params);
+        ObjectNode expected = (ObjectNode) t.withArray("expected").get(0);
+        set(expected, "params", params);
+        set(expected, "statistics", "[[0.1, 0.2, 0.3], [0.9, 0.8, 0.7]]");
+        t.withArray("steps").get(0).withObject("train").set("x", MAPPER.readTree("[[1.0, 2.0], [0.5, -1.0]]"));
+        t.withArray("steps").get(0).withObject("train").set("y", MAPPER.readTree("[1, 0]"));
+        return t;
+    }
+
+    @Test
+    void batchNormModelsHaveRunningStatistics() throws Exception {
+        ConformanceCase c = parse(batchNormCase());
+        assertThat(c.model()).isEqualTo(new ModelSpec.Mlp(new int[] {2, 3, 2}, Activation.TANH, 0, true));
+        assertThat(c.initialStatistics()).as("omitted: means 0, variances 1")
+                .isEqualTo(c.model().initialStatistics());
+        assertThat(c.expected().get(0).statistics()).containsExactly(
+                HostTensor.of(new double[] {0.1, 0.2, 0.3}, 3), HostTensor.of(new double[] {0.9, 0.8, 0.7}, 3));
+        ObjectNode given = batchNormCase();
+        set(given, "initialStatistics", "[[0.5, 0.5, 0.5], [2, 2, 2]]");
+        assertThat(parse(given).initialStatistics().get(1)).isEqualTo(HostTensor.of(new double[] {2, 2, 2}, 3));
+        assertThat(parse(tree(SGD, "")).initialStatistics()).isEmpty();
+        assertThat(parse(tree(SGD, "")).model()).isEqualTo(new ModelSpec.Mlp(new int[] {2, 2}, Activation.RELU, 0));
+    }
+
+    @Test
+    void batchNormErrorsNameThePath() throws Exception {
+        ObjectNode missing = batchNormCase();
+        ((ObjectNode) missing.withArray("expected").get(0)).remove("statistics");
+        assertThatThrownBy(() -> parse(missing)).hasMessageContaining("$.expected[0].statistics is required");
+        ObjectNode count = batchNormCase();
+        set(count, "initialStatistics", "[[0, 0, 0]]");
+        assertThatThrownBy(() -> parse(count))
+                .hasMessageContaining("$.initialStatistics has 1 tensors, but the model has 2 (mean0, var0)");
+        ObjectNode shape = batchNormCase();
+        set((ObjectNode) shape.withArray("expected").get(0), "statistics", "[[0, 0, 0], [1, 1]]");
+        assertThatThrownBy(() -> parse(shape))
+                .hasMessageContaining("$.expected[0].statistics[1] must be an array of 3 (shape [3]), got an array of 2");
+        ObjectNode plain = tree(SGD, "");
+        set((ObjectNode) plain.withArray("expected").get(0), "statistics", "[]");
+        assertThatThrownBy(() -> parse(plain))
+                .hasMessageContaining("$.expected[0].statistics is present, but mlp 2-2 relu has no running statistics");
+        ObjectNode plainInitial = tree(SGD, "");
+        set(plainInitial, "initialStatistics", "[]");
+        assertThatThrownBy(() -> parse(plainInitial)).hasMessageContaining("$.initialStatistics is present");
+        ObjectNode flag = batchNormCase();
+        ((ObjectNode) flag.get("model")).put("batchNorm", "yes");
+        assertThatThrownBy(() -> parse(flag)).hasMessageContaining("$.model.batchNorm must be true or false");
+        ObjectNode bnParams = batchNormCase();
+        set(bnParams, "initialParams", "[" + filled(0.1, 3, 2) + ", " + filled(0, 3) + ", " + filled(0.2, 2, 3) + ", "
+                + filled(0, 2) + "]");
+        assertThatThrownBy(() -> parse(bnParams)).hasMessageContaining(
+                "$.initialParams has 4 tensors, but the model has 5 (W0, gamma0, beta0, W1, b1)");
+    }
+
+    /** A cnn on 4×4 images, one channel in each convolution, 2 classes. */
+    private static ObjectNode cnnCase() throws IOException {
+        ObjectNode t = tree(SGD, "");
+        set(t, "model", "{\"type\": \"cnn\", \"size\": 4, \"channels\": [1, 1], \"classes\": 2}");
+        String params = "[" + filled(0.1, 1, 1, 5, 5) + ", [0.0], " + filled(0.2, 1, 1, 5, 5) + ", [0.0], "
+                + filled(0.3, 2, 1) + ", [0.0, 0.0]]";
+        set(t, "initialParams", params);
+        set((ObjectNode) t.withArray("expected").get(0), "params", params);
+        String row = IntStream.range(0, 16).mapToObj(Integer::toString).collect(Collectors.joining(", ", "[", "]"));
+        t.withArray("steps").get(0).withObject("train").set("x", MAPPER.readTree("[" + row + "]"));
+        return t;
+    }
+
+    @Test
+    void cnnRowsAreImagesInRowMajorOrder() throws Exception {
+        ConformanceCase c = parse(cnnCase());
+        assertThat(c.model()).isEqualTo(new ModelSpec.Cnn(4, 1, 1, 2));
+        HostTensor x = c.steps().get(0).train().features();
+        assertThat(x.shape()).containsExactly(1, 1, 4, 4);
+        assertThat(x.values()[6]).as("row 1, column 2").isEqualTo(6.0);
+        assertThat(c.initialParams().get(0).shape()).containsExactly(1, 1, 5, 5);
+    }
+
+    @Test
+    void cnnErrorsNameThePath() throws Exception {
+        ObjectNode size = cnnCase();
+        ((ObjectNode) size.get("model")).put("size", 6);
+        assertThatThrownBy(() -> parse(size)).hasMessageContaining("$.model: cnn size must be a multiple of 4");
+        ObjectNode activation = cnnCase();
+        ((ObjectNode) activation.get("model")).put("activation", "relu");
+        assertThatThrownBy(() -> parse(activation))
+                .hasMessageContaining("$.model.activation is not a known field here (known: channels, classes, loss, "
+                        + "size, type)");
+        ObjectNode channels = cnnCase();
+        set((ObjectNode) channels.get("model"), "channels", "[1, 1, 1]");
+        assertThatThrownBy(() -> parse(channels)).hasMessageContaining("$.model.channels must be an array of 2");
+        ObjectNode fraction = cnnCase();
+        ((ObjectNode) fraction.get("model")).put("classes", 2.5);
+        assertThatThrownBy(() -> parse(fraction)).hasMessageContaining("$.model.classes must be a whole number, got 2.5");
+        ObjectNode row = cnnCase();
+        row.withArray("steps").get(0).withObject("train").set("x", MAPPER.readTree("[" + filled(0, 15) + "]"));
+        assertThatThrownBy(() -> parse(row))
+                .hasMessageContaining("$.steps[0].train.x[0] must be an array of 16 (shape [1, 16]), got an array of 15");
+        ObjectNode conv = cnnCase();
+        set(conv, "initialParams", "[" + filled(0.1, 1, 1, 5, 4) + ", [0.0], " + filled(0.2, 1, 1, 5, 5)
+                + ", [0.0], " + filled(0.3, 2, 1) + ", [0.0, 0.0]]");
+        assertThatThrownBy(() -> parse(conv)).hasMessageContaining("$.initialParams[0][0][0][0] must be an array of 5");
+        ObjectNode type = cnnCase();
+        ((ObjectNode) type.get("model")).put("type", "rnn");
+        assertThatThrownBy(() -> parse(type)).hasMessageContaining("$.model.type must be \"mlp\" or \"cnn\", got \"rnn\"");
+    }
+
+    @Test
+    void evaluationIsReadAndChecked() throws Exception {
+        ObjectNode t = tree(SGD, "");
+        set(t, "evaluation", "{\"x\": [[1.0, 0.0], [0.0, 1.0]], \"y\": [0, 1], \"loss\": 0.7, \"correct\": 2}");
+        ConformanceCase.FinalEvaluation e = parse(t).evaluation().orElseThrow();
+        assertThat(e.loss()).isEqualTo(0.7);
+        assertThat(e.correct()).isEqualTo(2);
+        assertThat(e.batch().labels()).containsExactly(0, 1);
+        assertThat(parse(tree(SGD, "")).evaluation()).isEmpty();
+
+        ((ObjectNode) t.get("evaluation")).put("correct", 3);
+        assertThatThrownBy(() -> parse(t)).hasMessageContaining("$.evaluation.correct must be in [0, 2] (the batch size), "
+                + "got 3");
+        ((ObjectNode) t.get("evaluation")).put("correct", 1.5);
+        assertThatThrownBy(() -> parse(t)).hasMessageContaining("$.evaluation.correct must be a whole number, got 1.5");
+        ((ObjectNode) t.get("evaluation")).remove("loss");
+        assertThatThrownBy(() -> parse(t)).hasMessageContaining("$.evaluation.loss is required");
+        ((ObjectNode) t.get("evaluation")).put("accuracy", 1);
+        assertThatThrownBy(() -> parse(t)).hasMessageContaining("$.evaluation.accuracy is not a known field");
+        set(t, "evaluation", "{\"x\": [[1.0, 0.0]], \"y\": [5], \"loss\": 0.7, \"correct\": 0}");
+        assertThatThrownBy(() -> parse(t)).hasMessageContaining("$.evaluation.y[0] must be a class in [0, 2), got 5");
+    }
+
+    // Reader hardening.
+
+    @Test
+    void duplicateKeysAreErrors() {
+        assertThatThrownBy(() -> CaseReader.parse(minimal(SGD.replace("\"lr\": 0.1", "\"lr\": 0.1, \"lr\": 0.2"), ""),
+                "dup.json"))
+                .isInstanceOf(CaseFormatException.class)
+                .hasMessageContaining("dup.json: not valid JSON at $.optimizer.base.lr")
+                .hasMessageContaining("Duplicate field 'lr'");
+        assertThatThrownBy(() -> CaseReader.parse(minimal(SGD, "").replace("{\"name\": \"tiny\",",
+                "{\"name\": \"tiny\", \"name\": \"other\","), "dup.json"))
+                .hasMessageContaining("at $.name").hasMessageContaining("Duplicate field 'name'");
+    }
+
+    @Test
+    void contentAfterTheJsonValueIsAnError() throws Exception {
+        String good = minimal(SGD, "");
+        assertThat(CaseReader.parse(good + "\n  \n", "f").name()).as("trailing white space is fine").isEqualTo("tiny");
+        for (String extra : List.of("{}", "x", "]", "{\"name\": \"second\"}", "0")) {
+            assertThatThrownBy(() -> CaseReader.parse(good + extra, "two.json")).as(extra)
+                    .isInstanceOf(CaseFormatException.class)
+                    .hasMessageContaining("two.json: content after the JSON value, which ends at line 6 column 79");
+        }
+        assertThatThrownBy(() -> CaseReader.parse("", "empty.json")).hasMessageContaining("empty.json: empty");
+    }
+
+    @Test
+    void numbersThatAreNotFiniteAsDoublesAreErrors() {
+        assertThatThrownBy(() -> CaseReader.parse(minimal(SGD, "").replaceFirst("0\\.3, 0\\.4", "1e400, 0.4"), "big.json"))
+                .isInstanceOf(CaseFormatException.class)
+                .hasMessageContaining("big.json: $.initialParams[0][1][0] is not finite as a double (it reads as "
+                        + "Infinity)");
+        assertThatThrownBy(() -> CaseReader.parse(minimal(SGD, "").replace("[1.0, 2.0]", "[1.0, -2e308000]"), "f"))
+                .hasMessageContaining("$.steps[0].train.x[0][1] is not finite as a double (it reads as -Infinity)");
+        assertThatThrownBy(() -> CaseReader.parse(minimal(SGD.replace("0.1", "1" + "0".repeat(400)), ""), "f"))
+                .hasMessageContaining("$.optimizer.base.lr is not finite as a double");
+        assertThatThrownBy(() -> CaseReader.parse(minimal(SGD, "").replace("\"loss\": 0.5", "\"loss\": 1e309"), "f"))
+                .hasMessageContaining("$.expected[0].loss is not finite as a double");
+        assertThatThrownBy(() -> CaseReader.parse(minimal(SGD, "").replace("\"y\": [1]", "\"y\": [4294967297]"), "f"))
+                .as("a label that wraps around as an int").hasMessageContaining("$.steps[0].train.y[0] must be a class");
+        assertThat(catchMessage(minimal(SGD, "").replaceFirst("0\\.3, 0\\.4", "1e-400, 0.4"))).as("underflow to 0 is "
+                + "finite").isNull();
+    }
+
+    private static String catchMessage(String json) {
+        try {
+            CaseReader.parse(json, "f");
+            return null;
+        } catch (CaseFormatException e) {
+            return e.getMessage();
         }
     }
 }
