@@ -10,6 +10,7 @@ import io.github.agnosticsam.AgnosticSam;
 import io.github.agnosticsam.BadValuePolicy;
 import io.github.agnosticsam.Batch;
 import io.github.agnosticsam.Engine;
+import io.github.agnosticsam.Evaluation;
 import io.github.agnosticsam.HostTensor;
 import io.github.agnosticsam.ModelSpec;
 import io.github.agnosticsam.Network;
@@ -45,9 +46,11 @@ import org.junit.jupiter.api.TestInstance;
  * }
  * }</pre>
  *
- * It runs every golden case and checks the properties of docs/algorithm.md, the bad-value rule
- * and the input checks. A feature the engine does not support ({@link UnsupportedFeatureException})
- * is reported as aborted, never as passed.
+ * It runs every golden case and checks the operations of the engine's algebra one by one, the
+ * properties of docs/algorithm.md, the bad-value rule, which pass moves running statistics, what
+ * {@link Network#evaluate} reports, the input checks and the lifecycle (docs/conformance-kit.md).
+ * A feature the engine does not support ({@link UnsupportedFeatureException}) is reported as
+ * aborted, never as passed.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class EngineConformanceTest {
@@ -466,6 +469,133 @@ public abstract class EngineConformanceTest {
 
     private boolean float64() {
         return relativeRounding() < 1e-9;
+    }
+
+    // Running statistics and evaluation.
+
+    @Test
+    void onlyTheCleanTrainPassMovesTheRunningStatistics() {
+        // Every step runs the same clean pass on the train batch at θ first, so from the same θ and
+        // statistics the running statistics after a step of SAM or Agnostic-SAM are those after a
+        // step of the base optimizer, whose only pass that is.
+        ModelSpec model = statisticsModel();
+        Assumptions.assumeTrue(model == BN_MODEL, "engine does not build " + BN_MODEL);
+        Data data = new Data(27);
+        List<HostTensor> init = BN_MODEL.initialParameters(27);
+        List<HostTensor> base;
+        try (Network net = build(BN_MODEL, init); Training t = Training.start(net, sgd(0.1))) {
+            t.step(data.train(0));
+            base = net.runningStatistics();
+        }
+        assertThat(base).as("running statistics after one step of SGD: the clean train pass must move them")
+                .isNotEqualTo(BN_MODEL.initialStatistics());
+        List<Optimizer> optimizers = List.of(Sam.builder().base(sgd(0.1)).rho(0.5).build(),
+                AgnosticSam.builder().base(sgd(0.1)).rho1(0.5).rho2(0.2).build(),
+                AgnosticSam.builder().base(sgd(0.1)).rho1(0.5).rho2(0.2).variant(AgnosticSam.Variant.FAST).build());
+        for (Optimizer optimizer : optimizers) {
+            try (Network net = build(BN_MODEL, init); Training t = Training.start(net, optimizer)) {
+                if (t.program().usesValidationBatch()) {
+                    t.step(data.train(0), data.validation(0));
+                } else {
+                    t.step(data.train(0));
+                }
+                List<HostTensor> statistics = net.runningStatistics();
+                for (int i = 0; i < base.size(); i++) {
+                    double[] expected = base.get(i).values();
+                    double[] actual = statistics.get(i).values();
+                    for (int j = 0; j < expected.length; j++) {
+                        double allowance = 100 * relativeRounding() * Math.max(1, Math.abs(expected[j]));
+                        assertThat(actual[j]).as("running statistic %s element %d after one step of %s: it must be "
+                                + "what the clean train pass (Pass.TRAIN) left, as after one step of the base "
+                                + "optimizer (suspect a perturbed or validation pass that moves running statistics: "
+                                + "the oracle must honour Pass.updatesRunningStatistics())",
+                                BN_MODEL.statisticNames().get(i), j, optimizer)
+                                .isCloseTo(expected[j], within(allowance));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void evaluationAgreesWithTheGradientOracle() {
+        // Without BatchNorm, evaluation computes the logits as training does, so evaluate() reports
+        // the loss the gradient oracle reports on the same batch at the same parameters. And with one
+        // example and no label smoothing, the oracle's gradient of the last bias is
+        // softmax(logits) − onehot(label): the probabilities, whose argmax says whether the
+        // example is predicted right.
+        Data data = new Data(31); // 4 of these 8 examples are predicted right at the initial parameters
+        Batch batch = firstExamples(data.train(0), 8);
+        double tolerance = 100 * relativeRounding();
+        try (Network net = build(MODEL, data.init())) {
+            int expectedCorrect = 0;
+            for (int i = 0; i < batch.size(); i++) {
+                Batch one = example(batch, i);
+                int label = one.labels()[0];
+                Probes.Gradients g = Probes.gradients(net, one);
+                double[] probabilities = g.grads().get(g.grads().size() - 1).clone();
+                probabilities[label] += 1;
+                Evaluation e = net.evaluate(one);
+                assertThat(e.count()).as("evaluate(example %d alone).count", i).isEqualTo(1);
+                assertThat(e.loss()).as("evaluate(example %d alone).loss against the oracle's loss at the same "
+                        + "parameters: the softmax cross-entropy of its label (suspect Network.evaluate: its loss, "
+                        + "or the batch or labels it reads)", i)
+                        .isCloseTo(g.loss(), within(tolerance * Math.max(1, g.loss())));
+                int predicted = argmax(probabilities);
+                if (margin(probabilities) > 1e3 * relativeRounding()) { // else a near tie: either answer is right
+                    int right = predicted == label ? 1 : 0;
+                    expectedCorrect += right;
+                    assertThat(e.correct()).as("evaluate(example %d alone).correct: label %d, probabilities %s from "
+                            + "the oracle's gradient of the last bias, predicted %d (suspect Network.evaluate's "
+                            + "argmax, or the labels it reads)", i, label, java.util.Arrays.toString(probabilities),
+                            predicted).isEqualTo(right);
+                } else {
+                    expectedCorrect += e.correct();
+                }
+            }
+            assertThat(expectedCorrect).as("right predictions by the oracle's probabilities: the kit's batch must "
+                    + "hold right and wrong ones, so that no constant answer passes")
+                    .isStrictlyBetween(0, batch.size());
+            Evaluation whole = net.evaluate(batch);
+            double loss = Probes.gradients(net, batch).loss();
+            assertThat(whole.count()).as("evaluate(batch).count").isEqualTo(batch.size());
+            assertThat(whole.loss()).as("evaluate(batch).loss against the oracle's mean loss on the batch (suspect "
+                    + "Network.evaluate: its loss, or the batch or labels it reads)")
+                    .isCloseTo(loss, within(tolerance * Math.max(1, loss)));
+            assertThat(whole.correct()).as("evaluate(batch).correct: the right predictions among its examples, each "
+                    + "evaluated alone (suspect Network.evaluate's argmax or count)").isEqualTo(expectedCorrect);
+        }
+    }
+
+    /** The first {@code n} examples of the batch. */
+    private static Batch firstExamples(Batch batch, int n) {
+        int width = batch.features().size() / batch.size();
+        return new Batch(HostTensor.of(java.util.Arrays.copyOf(batch.features().values(), n * width), n, width),
+                java.util.Arrays.copyOf(batch.labels(), n));
+    }
+
+    /** Example {@code i} of the batch, as a batch of one. */
+    private static Batch example(Batch batch, int i) {
+        int width = batch.features().size() / batch.size();
+        double[] x = java.util.Arrays.copyOfRange(batch.features().values(), i * width, (i + 1) * width);
+        return new Batch(HostTensor.of(x, 1, width), new int[] {batch.labels()[i]});
+    }
+
+    private static int argmax(double[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /** The largest value minus the second largest. */
+    private static double margin(double[] v) {
+        double[] sorted = v.clone();
+        java.util.Arrays.sort(sorted);
+        return sorted[sorted.length - 1] - sorted[sorted.length - 2];
     }
 
     // Lifecycle.

@@ -18,8 +18,8 @@ import java.util.function.UnaryOperator;
 
 /**
  * An engine with a planted bug, to show that the kit catches it: it delegates everything to a real
- * engine, except that every step program it compiles is first changed by the bug. Closing it
- * closes the real engine.
+ * engine, except that every step program it compiles is first changed by the bug, or that its
+ * networks evaluate wrongly. Closing it closes the real engine.
  *
  * <pre>{@code
  * Engine buggy = BuggyEngine.withOps(reference, new BuggyEngine.OpsBug() {
@@ -34,25 +34,103 @@ import java.util.function.UnaryOperator;
 final class BuggyEngine implements Engine {
     private final Engine real;
     private final UnaryOperator<StepProgram> bug;
+    private final EvaluationBug evaluation;
 
-    private BuggyEngine(Engine real, UnaryOperator<StepProgram> bug) {
+    private BuggyEngine(Engine real, UnaryOperator<StepProgram> bug, EvaluationBug evaluation) {
         this.real = real;
         this.bug = bug;
+        this.evaluation = evaluation;
     }
 
     /** The engine, running every step program as {@code bug} rewrites it. */
     static Engine withPrograms(Engine engine, UnaryOperator<StepProgram> bug) {
-        return new BuggyEngine(engine, bug);
+        return new BuggyEngine(engine, bug, Network::evaluate);
     }
 
     /** The engine, with every step program seeing the algebra as {@code bug} plants it. */
     static Engine withOps(Engine engine, OpsBug bug) {
-        return withPrograms(engine, program -> new ProgramWithBuggyOps(program, bug));
+        return withPrograms(engine, program -> new ForwardingProgram(program) {
+            @Override
+            public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> parameters,
+                    List<T> state, List<T> scalars) {
+                return real.define(bug.plant(ops), oracle, parameters, state, scalars);
+            }
+        });
+    }
+
+    /**
+     * The engine, whose gradient oracle is asked for {@code asked.apply(pass)} whenever a step
+     * program asks it for {@code pass}: a wrong batch, or running statistics moved by the wrong pass.
+     */
+    static Engine withPasses(Engine engine, UnaryOperator<Pass> asked) {
+        return withPrograms(engine, program -> new ForwardingProgram(program) {
+            @Override
+            public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> parameters,
+                    List<T> state, List<T> scalars) {
+                GradientOracle<T> wrong = (values, pass) -> oracle.evaluate(values, asked.apply(pass));
+                return real.define(ops, wrong, parameters, state, scalars);
+            }
+        });
+    }
+
+    /** The engine, whose networks evaluate batches as {@code bug} does. */
+    static Engine withEvaluation(Engine engine, EvaluationBug bug) {
+        return new BuggyEngine(engine, UnaryOperator.identity(), bug);
     }
 
     /** A wrong algebra made from the engine's own; {@code T} is the engine's handle type. */
     interface OpsBug {
         <T> Tensors<T> plant(Tensors<T> ops);
+    }
+
+    /** A wrong {@link Network#evaluate}, made from the real network's. */
+    interface EvaluationBug {
+        Evaluation evaluate(Network real, Batch batch);
+    }
+
+    /** A program that forwards everything to the real one: override what to get wrong. */
+    static class ForwardingProgram implements StepProgram {
+        protected final StepProgram real;
+
+        ForwardingProgram(StepProgram real) {
+            this.real = real;
+        }
+
+        @Override
+        public List<Pass> passes() {
+            return real.passes();
+        }
+
+        @Override
+        public List<StateSlot> state(List<int[]> parameterShapes) {
+            return real.state(parameterShapes);
+        }
+
+        @Override
+        public double[] scalars(long step) {
+            return real.scalars(step);
+        }
+
+        @Override
+        public double[] scalars(long step, long appliedSteps) {
+            return real.scalars(step, appliedSteps);
+        }
+
+        @Override
+        public boolean countsAppliedSteps() {
+            return real.countsAppliedSteps();
+        }
+
+        @Override
+        public boolean usesValidationBatch() {
+            return real.usesValidationBatch();
+        }
+
+        @Override
+        public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> parameters, List<T> state,
+                List<T> scalars) {
+            return real.define(ops, oracle, parameters, state, scalars);
+        }
     }
 
     /** An algebra that forwards every operation: override the one to get wrong. */
@@ -119,9 +197,13 @@ final class BuggyEngine implements Engine {
         }
     }
 
+    /**
+     * The real engine's name: it names the provider, and the kit looks the provider up by it (its
+     * isAvailable() check), which a bug planted in the engine's work does not change.
+     */
     @Override
     public String name() {
-        return real.name() + " (with a planted bug)";
+        return real.name();
     }
 
     @Override
@@ -173,41 +255,12 @@ final class BuggyEngine implements Engine {
 
         @Override
         public Evaluation evaluate(Batch batch) {
-            return real.evaluate(batch);
+            return evaluation.evaluate(real, batch);
         }
 
         @Override
         public void close() {
             real.close();
-        }
-    }
-
-    /** The program, unchanged but for the algebra its {@code define} is given. */
-    private record ProgramWithBuggyOps(StepProgram real, OpsBug bug) implements StepProgram {
-        @Override
-        public List<Pass> passes() {
-            return real.passes();
-        }
-
-        @Override
-        public List<StateSlot> state(List<int[]> parameterShapes) {
-            return real.state(parameterShapes);
-        }
-
-        @Override
-        public double[] scalars(long step) {
-            return real.scalars(step);
-        }
-
-        @Override
-        public boolean usesValidationBatch() {
-            return real.usesValidationBatch();
-        }
-
-        @Override
-        public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> parameters, List<T> state,
-                List<T> scalars) {
-            return real.define(bug.plant(ops), oracle, parameters, state, scalars);
         }
     }
 }

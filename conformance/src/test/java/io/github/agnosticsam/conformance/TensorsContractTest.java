@@ -4,16 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.agnosticsam.Engine;
 import io.github.agnosticsam.EngineOptions;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.conformance.BuggyEngine.ForwardingTensors;
 import io.github.agnosticsam.conformance.reference.ReferenceEngine;
-import io.github.agnosticsam.spi.Tensors;
 import io.github.agnosticsam.spi.UnsupportedFeatureException;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
-import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -44,63 +37,7 @@ class TensorsContractTest {
     }
 
     static Stream<Arguments> plantedBugs() {
-        return Stream.of(
-                bug("allFinite", "sees NaN but not ±Inf", real -> new ForwardingTensors<>(real) {
-                    @Override
-                    public HostTensor allFinite(HostTensor a) {
-                        return HostTensor.scalar(Arrays.stream(a.values()).anyMatch(Double::isNaN) ? 0 : 1);
-                    }
-                }),
-                bug("sub", "swaps its operands when the left one is a scalar", real -> new ForwardingTensors<>(real) {
-                    @Override
-                    public HostTensor sub(HostTensor a, HostTensor b) {
-                        return isScalar(a) ? real.sub(b, a) : real.sub(a, b);
-                    }
-                }),
-                bug("div", "swaps its operands when the left one is a scalar", real -> new ForwardingTensors<>(real) {
-                    @Override
-                    public HostTensor div(HostTensor a, HostTensor b) {
-                        return isScalar(a) ? real.div(b, a) : real.div(a, b);
-                    }
-                }),
-                bug("where", "ignores its condition", real -> new ForwardingTensors<>(real) {
-                    @Override
-                    public HostTensor where(HostTensor condition, HostTensor a, HostTensor b) {
-                        return a;
-                    }
-                }),
-                bug("sqrt", "is the identity", real -> new ForwardingTensors<>(real) {
-                    @Override
-                    public HostTensor sqrt(HostTensor a) {
-                        return a;
-                    }
-                }),
-                bug("concat", "reverses the order", real -> new ForwardingTensors<>(real) {
-                    @Override
-                    public HostTensor concat(List<HostTensor> tensors) {
-                        List<HostTensor> reversed = new ArrayList<>(tensors);
-                        Collections.reverse(reversed);
-                        return real.concat(reversed);
-                    }
-                }),
-                bug("abs", "returns its input", real -> new ForwardingTensors<>(real) {
-                    @Override
-                    public HostTensor abs(HostTensor a) {
-                        return a;
-                    }
-                }),
-                bug("sumOfSquares", "returns the plain sum", real -> new ForwardingTensors<>(real) {
-                    @Override
-                    public HostTensor sumOfSquares(HostTensor a) {
-                        return HostTensor.scalar(Arrays.stream(a.values()).sum());
-                    }
-                }),
-                bug("scalar", "gives 0 for NaN", real -> new ForwardingTensors<>(real) {
-                    @Override
-                    public HostTensor scalar(double value) {
-                        return real.scalar(Double.isNaN(value) ? 0 : value);
-                    }
-                }));
+        return PlantedOpBugs.all().stream().map(b -> Arguments.of(b.op(), b.what(), b.bug()));
     }
 
     @ParameterizedTest(name = "{0} that {1}")
@@ -117,7 +54,7 @@ class TensorsContractTest {
 
     @Test
     void aFailureSaysWhatWasComputedFromWhatAndWhatCameOut() {
-        Engine buggy = BuggyEngine.withOps(REFERENCE, bugOf(plantedBugs(), "allFinite"));
+        Engine buggy = BuggyEngine.withOps(REFERENCE, PlantedOpBugs.named("allFinite").bug());
         CaseResult r = TensorsContract.run(buggy, FLOAT64).stream()
                 .filter(c -> c.name().equals("allFinite: [3,3] with one +Inf (last) is 0")).findFirst().orElseThrow();
         assertThat(r.line()).isEqualTo("allFinite: [3,3] with one +Inf (last) is 0 FAIL — "
@@ -136,28 +73,5 @@ class TensorsContractTest {
             assertThat(r.outcome()).isEqualTo(CaseResult.Outcome.SKIP);
             assertThat(r.detail()).contains("no step programs here");
         });
-    }
-
-    // Helpers.
-
-    /** The bugs are planted in the reference engine, whose tensors are HostTensors. */
-    @SuppressWarnings("unchecked")
-    private static Arguments bug(String op, String what, UnaryOperator<Tensors<HostTensor>> plant) {
-        BuggyEngine.OpsBug onReference = new BuggyEngine.OpsBug() {
-            @Override
-            public <T> Tensors<T> plant(Tensors<T> ops) {
-                return (Tensors<T>) plant.apply((Tensors<HostTensor>) ops);
-            }
-        };
-        return Arguments.of(op, what, onReference);
-    }
-
-    private static BuggyEngine.OpsBug bugOf(Stream<Arguments> bugs, String op) {
-        return bugs.filter(a -> a.get()[0].equals(op)).map(a -> (BuggyEngine.OpsBug) a.get()[2]).findFirst()
-                .orElseThrow();
-    }
-
-    private static boolean isScalar(HostTensor t) {
-        return t.shape().length == 0;
     }
 }

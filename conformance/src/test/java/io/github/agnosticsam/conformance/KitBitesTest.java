@@ -1,0 +1,258 @@
+package io.github.agnosticsam.conformance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+
+import io.github.agnosticsam.Batch;
+import io.github.agnosticsam.Engine;
+import io.github.agnosticsam.Evaluation;
+import io.github.agnosticsam.spi.GradientOracle;
+import io.github.agnosticsam.spi.Pass;
+import io.github.agnosticsam.spi.StepOutput;
+import io.github.agnosticsam.spi.StepProgram;
+import io.github.agnosticsam.spi.Tensors;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.launcher.TestExecutionListener;
+import org.junit.platform.launcher.TestIdentifier;
+import org.junit.platform.launcher.TestPlan;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+
+/**
+ * The proof that the kit bites: the whole kit (every test of {@link EngineConformanceTest}, run
+ * in-process through the JUnit Platform launcher as {@link PlantedBugKit}) on the reference engine
+ * with one planted bug at a time. Each bug must fail at least one kit test that the plain
+ * reference engine passes, and the plain engine must pass them all. The kit tests that catch each
+ * bug are printed at the end (docs/conformance-kit.md lists them).
+ */
+class KitBitesTest {
+    private static KitRun plain;
+    private static final Map<String, Set<String>> CAUGHT = new LinkedHashMap<>();
+
+    /** A bug and how to plant it in a reference engine. */
+    record PlantedBug(String name, UnaryOperator<Engine> plant) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static Stream<PlantedBug> plantedBugs() {
+        Stream<PlantedBug> ops = PlantedOpBugs.all().stream()
+                .map(b -> new PlantedBug(b.toString(), engine -> BuggyEngine.withOps(engine, b.bug())));
+        Stream<PlantedBug> others = Stream.of(
+                new PlantedBug("Network.evaluate that reports loss 0 and every prediction correct",
+                        engine -> BuggyEngine.withEvaluation(engine, (network, batch) -> {
+                            Evaluation right = network.evaluate(batch);
+                            return new Evaluation(0, right.count(), right.count());
+                        })),
+                new PlantedBug("Network.evaluate that counts every prediction correct (its loss right)",
+                        engine -> BuggyEngine.withEvaluation(engine, (network, batch) -> {
+                            Evaluation right = network.evaluate(batch);
+                            return new Evaluation(right.loss(), right.count(), right.count());
+                        })),
+                new PlantedBug("Network.evaluate on the wrong batch (labels rotated by one class)",
+                        engine -> BuggyEngine.withEvaluation(engine,
+                                (network, batch) -> network.evaluate(rotateLabels(batch, network.model().classes())))),
+                new PlantedBug("an oracle that reads the train batch for the validation passes",
+                        engine -> BuggyEngine.withPasses(engine, p -> p.usesValidationBatch() ? Pass.TRAIN_PERTURBED : p)),
+                new PlantedBug("running statistics moved by the perturbed train pass",
+                        engine -> BuggyEngine.withPasses(engine, p -> p == Pass.TRAIN_PERTURBED ? Pass.TRAIN : p)),
+                new PlantedBug("the last pass on the validation batch",
+                        engine -> BuggyEngine.withPasses(engine,
+                                p -> p == Pass.TRAIN_PERTURBED ? Pass.VALIDATION_PERTURBED : p)),
+                new PlantedBug("a perturbed pass that writes θ in place (the update lands at the perturbed point)",
+                        engine -> BuggyEngine.withPrograms(engine, UpdateAtThePerturbedPoint::new)),
+                new PlantedBug("optimizer state stored without the guard",
+                        engine -> BuggyEngine.withPrograms(engine, UnguardedState::new)));
+        return Stream.concat(ops, others);
+    }
+
+    @BeforeAll
+    static void runTheKitOnThePlainEngine() {
+        plain = KitRun.of(UnaryOperator.identity());
+    }
+
+    @Test
+    void thePlainReferenceEnginePassesTheWholeKit() {
+        assertThat(plain.passed()).as("kit tests the plain reference engine passed").hasSizeGreaterThan(100);
+        assertThat(plain.failures()).as("kit tests the plain reference engine fails").isEmpty();
+    }
+
+    @Test
+    void theWrapperWithoutABugChangesNoOutcome() {
+        KitRun wrapped = KitRun.of(engine -> BuggyEngine.withPrograms(engine, BuggyEngine.ForwardingProgram::new));
+        assertThat(wrapped.failures().keySet()).as("kit tests failed by the engine wrapped with no bug")
+                .containsExactlyInAnyOrderElementsOf(plain.failures().keySet());
+        assertThat(wrapped.passed()).as("kit tests passed by the engine wrapped with no bug")
+                .containsExactlyInAnyOrderElementsOf(plain.passed());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("plantedBugs")
+    void everyPlantedBugFailsTheKit(PlantedBug bug) {
+        KitRun run = KitRun.of(bug.plant());
+        Set<String> caught = new TreeSet<>(run.failures().keySet());
+        caught.removeAll(plain.failures().keySet());
+        CAUGHT.put(bug.name(), caught);
+        assertThat(caught).as("kit tests failed by the reference engine with %s (beyond those the plain engine "
+                + "fails: %s)", bug, plain.failures().keySet()).isNotEmpty();
+    }
+
+    @AfterAll
+    static void printWhatCaughtEachBug() {
+        StringBuilder out = new StringBuilder("What the kit catches (kit tests failed by each planted bug):\n");
+        CAUGHT.forEach((bug, tests) -> out.append("- ").append(bug).append(": ").append(grouped(tests)).append('\n'));
+        System.out.print(out);
+    }
+
+    /** "someTest, tensorOperations (3: a; b; c)": dynamic tests grouped under their factory. */
+    private static String grouped(Set<String> tests) {
+        if (tests.isEmpty()) {
+            return "NOTHING";
+        }
+        Map<String, List<String>> byMethod = new TreeMap<>();
+        for (String test : tests) {
+            int colon = test.indexOf(": ");
+            byMethod.computeIfAbsent(colon < 0 ? test : test.substring(0, colon), k -> new ArrayList<>())
+                    .add(colon < 0 ? "" : test.substring(colon + 2));
+        }
+        return byMethod.entrySet().stream().map(e -> {
+            List<String> dynamic = e.getValue().stream().filter(s -> !s.isEmpty()).toList();
+            return dynamic.isEmpty() ? e.getKey()
+                    : e.getKey() + " (" + dynamic.size() + ": " + String.join("; ", dynamic) + ")";
+        }).collect(Collectors.joining(", "));
+    }
+
+    private static Batch rotateLabels(Batch batch, int classes) {
+        int[] labels = batch.labels().clone();
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = (labels[i] + 1) % classes;
+        }
+        return new Batch(batch.features(), labels);
+    }
+
+    /**
+     * A perturbed pass that writes the perturbed point into θ, emulated: the new parameters are the
+     * program's plus (the last perturbed point the oracle was asked about − θ).
+     */
+    private static final class UpdateAtThePerturbedPoint extends BuggyEngine.ForwardingProgram {
+        UpdateAtThePerturbedPoint(StepProgram real) {
+            super(real);
+        }
+
+        @Override
+        public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> parameters, List<T> state,
+                List<T> scalars) {
+            List<List<T>> lastPerturbed = new ArrayList<>(1);
+            GradientOracle<T> recording = (values, pass) -> {
+                if (pass.isPerturbed()) {
+                    lastPerturbed.clear();
+                    lastPerturbed.add(values);
+                }
+                return oracle.evaluate(values, pass);
+            };
+            StepOutput<T> out = real.define(ops, recording, parameters, state, scalars);
+            if (lastPerturbed.isEmpty()) {
+                return out;
+            }
+            List<T> shifted = new ArrayList<>();
+            for (int i = 0; i < parameters.size(); i++) {
+                T trace = ops.sub(lastPerturbed.get(0).get(i), parameters.get(i));
+                shifted.add(ops.add(out.parameters().get(i), trace));
+            }
+            return new StepOutput<>(shifted, out.state(), out.summary(), out.applied());
+        }
+    }
+
+    /**
+     * Optimizer state stored without the guard, emulated: where the step is not applied, the state
+     * becomes what an update with a non-finite gradient makes of it (state·NaN).
+     */
+    private static final class UnguardedState extends BuggyEngine.ForwardingProgram {
+        UnguardedState(StepProgram real) {
+            super(real);
+        }
+
+        @Override
+        public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> parameters, List<T> state,
+                List<T> scalars) {
+            StepOutput<T> out = real.define(ops, oracle, parameters, state, scalars);
+            List<T> unguarded = new ArrayList<>();
+            for (T s : out.state()) {
+                unguarded.add(ops.where(out.applied(), s, ops.mul(s, ops.scalar(Double.NaN))));
+            }
+            return new StepOutput<>(out.parameters(), unguarded, out.summary(), out.applied());
+        }
+    }
+
+    /** The outcome of one launch of the kit: tests passed, and the failed ones with the first line of why. */
+    private record KitRun(Set<String> passed, Map<String, String> failures) {
+
+        static KitRun of(UnaryOperator<Engine> plant) {
+            Recorder recorder = new Recorder();
+            PlantedBugKit.plant = plant;
+            try {
+                LauncherFactory.create().execute(
+                        LauncherDiscoveryRequestBuilder.request().selectors(selectClass(PlantedBugKit.class)).build(),
+                        recorder);
+            } finally {
+                PlantedBugKit.plant = UnaryOperator.identity();
+            }
+            return new KitRun(recorder.passed, recorder.failures);
+        }
+    }
+
+    /** Records outcomes by kit test name: the method, or "factory: display name" for a dynamic test. */
+    private static final class Recorder implements TestExecutionListener {
+        private final Set<String> passed = new TreeSet<>();
+        private final Map<String, String> failures = new TreeMap<>();
+        private TestPlan plan;
+
+        @Override
+        public void testPlanExecutionStarted(TestPlan testPlan) {
+            plan = testPlan;
+        }
+
+        @Override
+        public void executionFinished(TestIdentifier test, TestExecutionResult result) {
+            if (result.getStatus() == TestExecutionResult.Status.FAILED) {
+                String why = result.getThrowable().map(t -> String.valueOf(t.getMessage()).strip().lines()
+                        .findFirst().orElse(t.getClass().getName())).orElse("");
+                failures.put(name(test), why);
+            } else if (result.getStatus() == TestExecutionResult.Status.SUCCESSFUL && test.isTest()) {
+                passed.add(name(test));
+            }
+        }
+
+        private String name(TestIdentifier test) {
+            TestIdentifier parent = plan.getParent(test).orElse(null);
+            if (parent != null && isMethod(parent)) {
+                return name(parent) + ": " + test.getDisplayName(); // a dynamic test, under its factory
+            }
+            if (test.getSource().orElse(null) instanceof org.junit.platform.engine.support.descriptor.MethodSource m) {
+                return m.getMethodName();
+            }
+            return test.getDisplayName() + " (the class, before or after its tests)";
+        }
+
+        private static boolean isMethod(TestIdentifier test) {
+            return test.getSource().orElse(null) instanceof org.junit.platform.engine.support.descriptor.MethodSource;
+        }
+    }
+}

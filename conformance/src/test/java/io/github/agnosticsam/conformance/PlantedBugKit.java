@@ -1,0 +1,25 @@
+package io.github.agnosticsam.conformance;
+
+import io.github.agnosticsam.Engine;
+import io.github.agnosticsam.EngineOptions;
+import io.github.agnosticsam.conformance.reference.ReferenceEngine;
+import java.util.function.UnaryOperator;
+
+/**
+ * The whole kit on the reference engine with the bug that {@link KitBitesTest} plants before it
+ * launches this class. Not run by surefire on its own: its name does not end in Test.
+ */
+class PlantedBugKit extends EngineConformanceTest {
+    /** Turns each new reference engine into the engine under test; the identity runs the plain engine. */
+    static volatile UnaryOperator<Engine> plant = UnaryOperator.identity();
+
+    @Override
+    protected Engine createEngine() {
+        return plant.apply(new ReferenceEngine(EngineOptions.DEFAULT));
+    }
+
+    @Override
+    protected double relativeRounding() {
+        return 1e-12;
+    }
+}
