@@ -1,0 +1,19 @@
+package org.example.engine;
+
+import io.github.agnosticsam.Engine;
+import io.github.agnosticsam.EngineOptions;
+import io.github.agnosticsam.Engines;
+import io.github.agnosticsam.conformance.EngineConformanceTest;
+
+class ExternalEngineConformanceTest extends EngineConformanceTest {
+
+    @Override
+    protected Engine createEngine() {
+        return Engines.load("external", EngineOptions.DEFAULT);
+    }
+
+    @Override
+    protected double relativeRounding() {
+        return 1e-12;
+    }
+}
