@@ -117,9 +117,12 @@ public abstract class EngineConformanceTest {
         AgnosticSam agnostic = AgnosticSam.builder().base(sgd(0.2)).rho1(0.4).rho2(0).build();
         Sam sam = Sam.builder().base(sgd(0.2)).rho(0.4).build();
         Data data = new Data(11);
-        List<HostTensor> a = train(agnostic, data, 3, r -> assertThat(r.gradientEvaluations()).isEqualTo(2));
+        List<HostTensor> a = train(agnostic, data, 3, r -> assertThat(r.gradientEvaluations())
+                .as("Agnostic-SAM with the constant rho2 = 0 takes SAM's 2 passes").isEqualTo(2));
         List<HostTensor> b = train(sam, data, 3, r -> { });
-        assertThat(a).isEqualTo(b);
+        assertThat(a).as("property 1: Agnostic-SAM with rho2 = 0 must give exactly SAM with rho = rho1 (the same "
+                + "program; a difference means the engine's results depend on something other than the ops asked for)")
+                .isEqualTo(b);
     }
 
     @Test
@@ -127,9 +130,11 @@ public abstract class EngineConformanceTest {
         AgnosticSam scheduled = AgnosticSam.builder().base(sgd(0.2)).rho1(0.4).rho2(step -> 0.0).build();
         Sam sam = Sam.builder().base(sgd(0.2)).rho(0.4).build();
         Data data = new Data(12);
-        List<HostTensor> a = train(scheduled, data, 3, r -> assertThat(r.gradientEvaluations()).isEqualTo(4));
+        List<HostTensor> a = train(scheduled, data, 3, r -> assertThat(r.gradientEvaluations())
+                .as("a scheduled rho2 runs the validation passes").isEqualTo(4));
         List<HostTensor> b = train(sam, data, 3, r -> { });
-        assertClose(a, b, 1e3 * relativeRounding());
+        assertClose("property 1: a scheduled rho2 that is 0 gives SAM (suspect mul or div by a zero scalar, "
+                + "the oracle's validation batch)", a, b, 1e3 * relativeRounding());
     }
 
     // Property 2: ρ₁ = ρ₂ = 0 gives the base optimizer's update.
@@ -139,7 +144,9 @@ public abstract class EngineConformanceTest {
         Data data = new Data(13);
         for (AgnosticSam.Variant variant : AgnosticSam.Variant.values()) {
             AgnosticSam zero = AgnosticSam.builder().base(adam).rho1(0).rho2(step -> 0.0).variant(variant).build();
-            assertClose(train(zero, data, 3, r -> { }), train(adam, data, 3, r -> { }), 1e3 * relativeRounding());
+            assertClose("property 2: radii 0 give the base optimizer, " + variant + " (suspect add of a zero "
+                    + "perturbation, div by the norm + ε, sqrt)", train(zero, data, 3, r -> { }),
+                    train(adam, data, 3, r -> { }), 1e3 * relativeRounding());
         }
     }
 
@@ -155,7 +162,9 @@ public abstract class EngineConformanceTest {
                 for (int s = 0; s < 3; s++) {
                     t.step(data.train(s), data.validation(s));
                 }
-                assertThat(net.parameters()).as("adaptive " + adaptive).isEqualTo(before);
+                assertThat(net.parameters()).as("property 3: with lr 0 the perturbation leaves no trace (adaptive "
+                        + adaptive + "): suspect a perturbed pass that writes θ in place, or the engine storing a "
+                        + "perturbed point as the parameters").isEqualTo(before);
             }
         }
     }
@@ -192,7 +201,8 @@ public abstract class EngineConformanceTest {
                 for (int i = 0; i < theta.get(p).size(); i++) {
                     double expectedDelta = -lr * g.grads().get(p)[i];
                     double actualDelta = after.get(p).values()[i] - theta.get(p).values()[i];
-                    assertThat(actualDelta).as("update of parameter %d element %d", p, i)
+                    assertThat(actualDelta).as("property 3: the update uses the gradient at θ + e, parameter %d element "
+                            + "%d (suspect the oracle's batch for the last pass, or the values it was handed)", p, i)
                             .isCloseTo(expectedDelta, within(10 * relativeRounding() + 1e-3 * Math.abs(expectedDelta)));
                 }
             }
@@ -212,13 +222,15 @@ public abstract class EngineConformanceTest {
                 double smallest = Math.min(Probes.gradients(net, data.train(s)).norm(),
                         Probes.gradients(net, data.validation(s)).norm());
                 double allowance = relativeRounding() + Ascent.EPSILON / smallest;
-                assertThat(norms[0]).isCloseTo(1.0, within(allowance));
-                assertThat(norms[1]).isEqualTo(0.0);
-                assertThat(norms[2]).isBetween(Math.abs(rho1 - rho2) * (1 - allowance),
-                        (rho1 + rho2) * (1 + allowance));
+                assertThat(norms[0]).as("property 4: ‖D(g)‖ = 1 (suspect sumOfSquares, sqrt, div)")
+                        .isCloseTo(1.0, within(allowance));
+                assertThat(norms[1]).as("property 4: D(0) = 0 (suspect div, the ε guard)").isEqualTo(0.0);
+                assertThat(norms[2]).as("property 4: |rho1 − rho2| ≤ ‖e‖ ≤ rho1 + rho2 (suspect sub, the validation "
+                        + "batch)").isBetween(Math.abs(rho1 - rho2) * (1 - allowance), (rho1 + rho2) * (1 + allowance));
             }
             double[] adaptive = Probes.ascentNorms(net, data.train(0), data.validation(0), true, 0.01, rho1, rho2);
-            assertThat(adaptive[1]).as("adaptive D of a zero gradient").isEqualTo(0.0);
+            assertThat(adaptive[1]).as("property 4: adaptive D of a zero gradient is 0 (suspect abs, mul, div)")
+                    .isEqualTo(0.0);
         }
     }
 
@@ -241,8 +253,9 @@ public abstract class EngineConformanceTest {
                     losses = t.step(data.train(s), data.validation(s)).passLosses();
                 }
                 double measured = losses[2] - losses[0];
-                assertThat(Math.abs(measured - predicted) / Math.abs(predicted)).as("batch %d: measured %s, predicted %s",
-                        s, measured, predicted).isLessThanOrEqualTo(5e-3);
+                assertThat(Math.abs(measured - predicted) / Math.abs(predicted)).as("property 5: first-order change of "
+                        + "the train loss, batch %d: measured %s, predicted %s (suspect the sign of the validation "
+                        + "term, the batch of each pass)", s, measured, predicted).isLessThanOrEqualTo(5e-3);
             }
         }
     }
@@ -258,10 +271,13 @@ public abstract class EngineConformanceTest {
             List<HostTensor> state = t.optimizerState();
             Batch poisoned = poison(data.train(1), Double.NaN);
             assertThatThrownBy(() -> t.step(poisoned, data.validation(1)))
+                    .as("NaN in the train batch must throw (suspect allFinite, div with a scalar on the left)")
                     .isInstanceOf(NonFiniteStepException.class)
                     .hasMessageContaining("pass 1 (train)").hasMessageContaining("unchanged");
-            assertThat(net.parameters()).isEqualTo(params);
-            assertThat(t.optimizerState()).isEqualTo(state);
+            assertThat(net.parameters()).as("parameters unchanged by a step not applied (suspect where)")
+                    .isEqualTo(params);
+            assertThat(t.optimizerState()).as("optimizer state unchanged by a step not applied (suspect where)")
+                    .isEqualTo(state);
             assertThat(t.skippedSteps()).isEqualTo(1);
             t.step(data.train(2), data.validation(2));
             assertThat(net.parameters()).isNotEqualTo(params);
@@ -278,14 +294,19 @@ public abstract class EngineConformanceTest {
             List<HostTensor> params = net.parameters();
             List<HostTensor> state = t.optimizerState();
             StepResult r = t.step(data.train(1), poison(data.validation(1), Double.POSITIVE_INFINITY));
-            assertThat(r.applied()).isFalse();
-            assertThat(r.skipReason()).get().asString().contains("pass 2 (validation)");
+            assertThat(r.applied()).as("a step with +Inf in the validation batch must not be applied: suspect the "
+                    + "oracle's batch for validation passes (Pass.usesValidationBatch), allFinite, div, where").isFalse();
+            assertThat(r.skipReason()).as("the reason names the validation pass").get().asString()
+                    .contains("pass 2 (validation)");
             assertThat(r.gradientEvaluations()).isEqualTo(4);
             assertThat(Double.isFinite(r.loss())).as("the train loss is reported as computed").isTrue();
-            assertThat(net.parameters()).isEqualTo(params);
-            assertThat(t.optimizerState()).isEqualTo(state);
+            assertThat(net.parameters()).as("parameters unchanged by a step not applied (suspect where)")
+                    .isEqualTo(params);
+            assertThat(t.optimizerState()).as("optimizer state unchanged by a step not applied (suspect where)")
+                    .isEqualTo(state);
             assertThat(t.skippedSteps()).isEqualTo(1);
-            assertThat(t.step(data.train(2), data.validation(2)).applied()).isTrue();
+            assertThat(t.step(data.train(2), data.validation(2)).applied()).as("the next, good step is applied")
+                    .isTrue();
             assertThat(t.skippedSteps()).isEqualTo(1);
         }
     }
@@ -719,12 +740,12 @@ public abstract class EngineConformanceTest {
         }
     }
 
-    private static void assertClose(List<HostTensor> actual, List<HostTensor> expected, double tolerance) {
+    private static void assertClose(String what, List<HostTensor> actual, List<HostTensor> expected, double tolerance) {
         for (int p = 0; p < expected.size(); p++) {
             double[] a = actual.get(p).values();
             double[] e = expected.get(p).values();
             for (int i = 0; i < e.length; i++) {
-                assertThat(a[i]).as("parameter %d element %d", p, i)
+                assertThat(a[i]).as("%s: parameter %d element %d", what, p, i)
                         .isCloseTo(e[i], within(tolerance * Math.max(1, Math.abs(e[i]))));
             }
         }
