@@ -29,6 +29,7 @@ final class DjlNetwork implements Network {
     private final NDManager manager;
     private final LossFunction loss;
     private final List<Parameter> trainable;
+    private final List<Parameter> statistics;
 
     DjlNetwork(ModelSpec spec, Block block, NDManager manager, List<HostTensor> initial) {
         this.spec = spec;
@@ -36,15 +37,32 @@ final class DjlNetwork implements Network {
         this.manager = manager;
         this.loss = LossFunction.softmaxCrossEntropy(spec.labelSmoothing());
         this.trainable = block.getParameters().values().stream().filter(Parameter::requiresGradient).toList();
-        List<int[]> shapes = spec.parameterShapes();
-        for (int i = 0; i < shapes.size(); i++) {
-            int[] actual = StepRunner.toInts(trainable.get(i).getArray().getShape());
-            if (!Arrays.equals(actual, shapes.get(i))) {
-                throw new IllegalStateException("block parameter " + i + " has shape " + Arrays.toString(actual)
-                        + ", the model description says " + Arrays.toString(shapes.get(i)));
+        this.statistics = block.getParameters().values().stream().filter(DjlNetwork::isStatistic).toList();
+        checkShapes("parameter", trainable, spec.parameterShapes());
+        checkShapes("running statistic", statistics, spec.statisticShapes());
+        setParameters(initial);
+        List<HostTensor> initialStatistics = spec.initialStatistics();
+        for (int i = 0; i < statistics.size(); i++) {
+            statistics.get(i).getArray().set(toFloats(initialStatistics.get(i).values()));
+        }
+    }
+
+    private static boolean isStatistic(Parameter p) {
+        return p.getType() == Parameter.Type.RUNNING_MEAN || p.getType() == Parameter.Type.RUNNING_VAR;
+    }
+
+    private static void checkShapes(String what, List<Parameter> actual, List<int[]> described) {
+        if (actual.size() != described.size()) {
+            throw new IllegalStateException("the block has " + actual.size() + " " + what + " tensors, the model "
+                    + "description says " + described.size());
+        }
+        for (int i = 0; i < described.size(); i++) {
+            int[] shape = StepRunner.toInts(actual.get(i).getArray().getShape());
+            if (!Arrays.equals(shape, described.get(i))) {
+                throw new IllegalStateException("block " + what + " " + i + " has shape " + Arrays.toString(shape)
+                        + ", the model description says " + Arrays.toString(described.get(i)));
             }
         }
-        setParameters(initial);
     }
 
     @Override
@@ -67,6 +85,15 @@ final class DjlNetwork implements Network {
         for (int i = 0; i < values.size(); i++) {
             trainable.get(i).getArray().set(toFloats(values.get(i).values()));
         }
+    }
+
+    @Override
+    public List<HostTensor> runningStatistics() {
+        List<HostTensor> out = new ArrayList<>(statistics.size());
+        for (Parameter p : statistics) {
+            out.add(toHost(p.getArray()));
+        }
+        return out;
     }
 
     @Override
