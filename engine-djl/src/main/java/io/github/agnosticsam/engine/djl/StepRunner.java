@@ -74,11 +74,13 @@ final class StepRunner implements AutoCloseable {
             for (int i = 0; i < state.size(); i++) {
                 takeOver(state.get(i), out.state().get(i));
             }
-            // Running statistics take the clean pass's values unless those are not finite.
+            // Running statistics take the clean pass's values only where the step is applied; a
+            // program that does not say so gets them whenever they are finite.
+            NDArray applied = out.applied();
             for (var update : oracle.statisticUpdates().entrySet()) {
                 NDArray current = update.getKey().getArray();
                 NDArray next = update.getValue();
-                takeOver(current, ops.where(ops.allFinite(next), next, current));
+                takeOver(current, ops.where(applied != null ? applied : ops.allFinite(next), next, current));
             }
             summary = out.summary();
             summary.attach(manager); // outlives the step until it is read
