@@ -20,7 +20,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** A standard model built as a DJL block, trained through host batches. */
+/**
+ * A standard model built as a DJL block, trained through host batches. Closing it frees its arrays
+ * (closing the engine does too); after that every method but {@link #model()} throws.
+ */
 final class DjlNetwork implements Network {
     private static final int EVALUATION_CHUNK = 1000;
 
@@ -30,6 +33,7 @@ final class DjlNetwork implements Network {
     private final LossFunction loss;
     private final List<Parameter> trainable;
     private final List<Parameter> statistics;
+    private boolean closed;
 
     DjlNetwork(ModelSpec spec, Block block, NDManager manager, List<HostTensor> initial) {
         this.spec = spec;
@@ -65,6 +69,16 @@ final class DjlNetwork implements Network {
         }
     }
 
+    /** Throws unless this network and its engine are open. */
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("network is closed");
+        }
+        if (!manager.isOpen()) {
+            throw new IllegalStateException("network is closed: its engine was closed");
+        }
+    }
+
     @Override
     public ModelSpec model() {
         return spec;
@@ -72,6 +86,7 @@ final class DjlNetwork implements Network {
 
     @Override
     public List<HostTensor> parameters() {
+        checkOpen();
         List<HostTensor> out = new ArrayList<>(trainable.size());
         for (Parameter p : trainable) {
             out.add(toHost(p.getArray()));
@@ -81,6 +96,7 @@ final class DjlNetwork implements Network {
 
     @Override
     public void setParameters(List<HostTensor> values) {
+        checkOpen();
         spec.checkParameters(values);
         for (int i = 0; i < values.size(); i++) {
             trainable.get(i).getArray().set(toFloats(values.get(i).values()));
@@ -89,6 +105,7 @@ final class DjlNetwork implements Network {
 
     @Override
     public List<HostTensor> runningStatistics() {
+        checkOpen();
         List<HostTensor> out = new ArrayList<>(statistics.size());
         for (Parameter p : statistics) {
             out.add(toHost(p.getArray()));
@@ -98,6 +115,7 @@ final class DjlNetwork implements Network {
 
     @Override
     public Evaluation evaluate(Batch batch) {
+        checkOpen();
         batch.checkFits(spec, "evaluation");
         double lossSum = 0;
         int correct = 0;
@@ -118,10 +136,12 @@ final class DjlNetwork implements Network {
 
     @Override
     public CompiledStep compile(StepProgram program) {
+        checkOpen();
         StepRunner runner = new StepRunner(manager, block, trainable, loss, program);
         return new CompiledStep() {
             @Override
             public StepSummary run(Batch train, Batch validation, double[] scalars) {
+                checkOpen();
                 try (NDManager inputs = manager.newSubManager()) {
                     return runner.run(inputs(inputs, train), validation == null ? null : inputs(inputs, validation),
                             scalars, null);
@@ -130,6 +150,7 @@ final class DjlNetwork implements Network {
 
             @Override
             public List<HostTensor> state() {
+                checkOpen();
                 return runner.state();
             }
 
@@ -142,6 +163,7 @@ final class DjlNetwork implements Network {
 
     @Override
     public void close() {
+        closed = true;
         manager.close();
     }
 

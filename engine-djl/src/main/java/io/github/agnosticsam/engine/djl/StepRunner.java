@@ -53,6 +53,7 @@ final class StepRunner implements AutoCloseable {
      */
     StepSummary run(NDList[] train, NDList[] validation, double[] scalars,
             java.util.function.BiConsumer<StepSummary, NDList> afterStep) {
+        checkOpen();
         NDArray summary;
         StepSummary result;
         try (NDManager scope = manager.newSubManager()) {
@@ -119,6 +120,7 @@ final class StepRunner implements AutoCloseable {
     }
 
     List<HostTensor> state() {
+        checkOpen();
         List<HostTensor> out = new ArrayList<>(state.size());
         for (NDArray s : state) {
             out.add(DjlNetwork.toHost(s));
@@ -140,6 +142,13 @@ final class StepRunner implements AutoCloseable {
             out[i] = shape[i];
         }
         return out;
+    }
+
+    /** Closing the step, its network or its engine frees the optimizer state: nothing to run on. */
+    private void checkOpen() {
+        if (!manager.isOpen()) {
+            throw new IllegalStateException("step is closed");
+        }
     }
 
     @Override
