@@ -101,7 +101,8 @@ public final class TfEngine implements Engine {
             throw new io.github.agnosticsam.spi.UnsupportedFeatureException("a custom model needs its TensorFlow "
                     + "function: use build(TfModel, initialParameters), not " + model);
         }
-        return new TfNetwork(model, (tf, p, x, layers) -> GraphModels.logits(tf, model, p, x), initialParameters, config);
+        return new TfNetwork(model, (tf, p, x, layers) -> GraphModels.logits(tf, model, p, x, layers),
+                initialParameters, config);
     }
 
     /** Builds your own model; train it with {@link io.github.agnosticsam.Training} like any network. */

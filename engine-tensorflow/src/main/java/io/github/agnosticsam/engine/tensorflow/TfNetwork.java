@@ -50,6 +50,7 @@ final class TfNetwork implements Network {
     private final List<Operand<TFloat32>> reads = new ArrayList<>();
     private final Placeholder<TFloat32> evaluationInput;
     private final Operand<TFloat32> evaluationLogits;
+    private final List<Operand<TFloat32>> statisticReads = new ArrayList<>();
     private int programs;
 
     TfNetwork(ModelSpec spec, ModelFunction function, List<HostTensor> initial, ConfigProto config) {
@@ -81,16 +82,37 @@ final class TfNetwork implements Network {
                 org.tensorflow.op.core.VarHandleOp.sharedName("agnosticsam_" + java.util.UUID.randomUUID()));
     }
 
-    /** Stateful layers for one trace of the model; new running statistics start at mean 0, variance 1. */
+    /**
+     * Stateful layers for one trace of the model. New running statistics start at the description's
+     * initial values, or (a model that does not describe them) at mean 0, variance 1.
+     */
     TfLayers layers(Ops ops, TfLayers.Mode mode) {
         return new TfLayers(ops, mode, statistics, features -> {
             int[] shape = {Math.toIntExact(features)};
+            int index = 2 * statistics.size();
+            List<HostTensor> initial = spec.initialStatistics();
             Operand<? extends TType> mean = variable(tf, shape);
             Operand<? extends TType> variance = variable(tf, shape);
-            pendingInit.add(tf.assignVariableOp(mean, tf.fill(tf.constant(shape), tf.constant(0f))));
-            pendingInit.add(tf.assignVariableOp(variance, tf.fill(tf.constant(shape), tf.constant(1f))));
+            pendingInit.add(tf.assignVariableOp(mean, initialValue(shape, initial, index, 0)));
+            pendingInit.add(tf.assignVariableOp(variance, initialValue(shape, initial, index + 1, 1)));
             return new TfLayers.Statistics(mean, variance);
         });
+    }
+
+    private Operand<TFloat32> initialValue(int[] shape, List<HostTensor> initial, int index, float otherwise) {
+        if (index >= initial.size()) {
+            return tf.fill(tf.constant(shape), tf.constant(otherwise));
+        }
+        HostTensor t = initial.get(index);
+        if (!Arrays.equals(t.shape(), shape)) {
+            throw new IllegalStateException("running statistic " + spec.statisticNames().get(index) + " has shape "
+                    + Arrays.toString(shape) + " in the graph, the model description says " + Arrays.toString(t.shape()));
+        }
+        float[] values = new float[t.size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) t.values()[i];
+        }
+        return tf.constant(values);
     }
 
     /** Runs the initialisers of variables created by the latest traces. */
@@ -136,14 +158,18 @@ final class TfNetwork implements Network {
         return out;
     }
 
-    /** Running means and variances of the batch-norm layers, in call order: mean₀, var₀, mean₁, … */
-    List<HostTensor> runningStatistics() {
-        List<Operand<TFloat32>> ops = new ArrayList<>();
-        for (TfLayers.Statistics s : statistics) {
-            ops.add(tf.readVariableOp(s.mean(), TFloat32.class));
-            ops.add(tf.readVariableOp(s.variance(), TFloat32.class));
+    /**
+     * Running means and variances of the batch-norm layers in call order (mean₀, var₀, mean₁, …): for
+     * the standard models, the description's order.
+     */
+    @Override
+    public List<HostTensor> runningStatistics() {
+        // Read ops are added once per statistic, so that asking does not grow the graph.
+        for (int i = statisticReads.size() / 2; i < statistics.size(); i++) {
+            statisticReads.add(tf.readVariableOp(statistics.get(i).mean(), TFloat32.class));
+            statisticReads.add(tf.readVariableOp(statistics.get(i).variance(), TFloat32.class));
         }
-        return ops.isEmpty() ? List.of() : fetch(ops);
+        return statisticReads.isEmpty() ? List.of() : fetch(statisticReads);
     }
 
     @Override
