@@ -20,6 +20,7 @@ import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Gradients;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.family.TType;
@@ -106,8 +107,12 @@ final class TfStep implements CompiledStep {
                 updates.add(gated.assignVariableOp(stateHandles.get(i), out.state().get(i)));
             }
         }
+        // Running statistics move only where the step is applied; a program that does not say so
+        // moves them whenever they are finite.
+        Operand<TBool> applied = out.applied() == null ? null : tf.dtypes.cast(out.applied(), TBool.class);
         for (TfLayers.Update u : statisticUpdates) {
-            updates.add(gated.assignVariableOp(u.variable(), u.value()));
+            Operand<TBool> keep = applied != null ? applied : tf.reduceAll(tf.math.isFinite(u.moved()), tf.constant(0));
+            updates.add(gated.assignVariableOp(u.variable(), tf.select(keep, u.moved(), u.current())));
         }
         this.summary = out.summary();
         net.initialiseNewVariables();
