@@ -27,7 +27,8 @@ import org.tensorflow.types.family.TType;
 
 /**
  * A standard model as a TensorFlow graph: parameters are resource variables, every step program
- * compiled on it is traced into the same graph, and one session runs them all.
+ * compiled on it is traced into the same graph, and one session runs them all. Closing it frees the
+ * graph and the session; after that every method but {@link #model()} throws, and so do its steps.
  */
 final class TfNetwork implements Network {
     private static final int EVALUATION_CHUNK = 1000;
@@ -52,6 +53,7 @@ final class TfNetwork implements Network {
     private final Operand<TFloat32> evaluationLogits;
     private final List<Operand<TFloat32>> statisticReads = new ArrayList<>();
     private int programs;
+    private boolean closed;
 
     TfNetwork(ModelSpec spec, ModelFunction function, List<HostTensor> initial, ConfigProto config) {
         this.spec = spec;
@@ -115,6 +117,13 @@ final class TfNetwork implements Network {
         return tf.constant(values);
     }
 
+    /** Throws unless the network is open. */
+    void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("network is closed");
+        }
+    }
+
     /** Runs the initialisers of variables created by the latest traces. */
     void initialiseNewVariables() {
         if (!pendingInit.isEmpty()) {
@@ -142,6 +151,7 @@ final class TfNetwork implements Network {
 
     @Override
     public List<HostTensor> parameters() {
+        checkOpen();
         return fetch(reads);
     }
 
@@ -164,6 +174,7 @@ final class TfNetwork implements Network {
      */
     @Override
     public List<HostTensor> runningStatistics() {
+        checkOpen();
         // Read ops are added once per statistic, so that asking does not grow the graph.
         for (int i = statisticReads.size() / 2; i < statistics.size(); i++) {
             statisticReads.add(tf.readVariableOp(statistics.get(i).mean(), TFloat32.class));
@@ -174,6 +185,7 @@ final class TfNetwork implements Network {
 
     @Override
     public void setParameters(List<HostTensor> values) {
+        checkOpen();
         spec.checkParameters(values);
         List<Tensor> feeds = new ArrayList<>();
         try {
@@ -191,6 +203,7 @@ final class TfNetwork implements Network {
 
     @Override
     public Evaluation evaluate(Batch batch) {
+        checkOpen();
         batch.checkFits(spec, "evaluation");
         int n = batch.size();
         int width = batch.features().size() / n;
@@ -236,13 +249,17 @@ final class TfNetwork implements Network {
 
     @Override
     public CompiledStep compile(StepProgram program) {
+        checkOpen();
         return new TfStep(this, program, "step" + programs++);
     }
 
     @Override
     public void close() {
-        session.close();
-        graph.close();
+        if (!closed) {
+            closed = true;
+            session.close();
+            graph.close();
+        }
     }
 
     static Shape shape(int[] dims) {

@@ -42,6 +42,7 @@ final class TfStep implements CompiledStep {
     private final List<Operand<TFloat32>> stateReads = new ArrayList<>();
     private final List<Op> updates = new ArrayList<>();
     private final Operand<TFloat32> summary;
+    private boolean closed;
 
     TfStep(TfNetwork net, StepProgram program, String name) {
         this.net = net;
@@ -125,6 +126,7 @@ final class TfStep implements CompiledStep {
 
     @Override
     public StepSummary run(Batch train, Batch validation, double[] scalarValues) {
+        checkOpen();
         List<Tensor> feeds = new ArrayList<>();
         try {
             Session.Runner runner = net.session.runner();
@@ -164,11 +166,20 @@ final class TfStep implements CompiledStep {
 
     @Override
     public List<HostTensor> state() {
+        checkOpen();
         return stateReads.isEmpty() ? List.of() : net.fetch(stateReads);
     }
 
+    private void checkOpen() {
+        net.checkOpen();
+        if (closed) {
+            throw new IllegalStateException("step is closed");
+        }
+    }
+
+    /** Only refuses further use: the traced ops stay in the network's graph until the network is closed. */
     @Override
     public void close() {
-        // The traced ops stay in the network's graph until the network is closed.
+        closed = true;
     }
 }
