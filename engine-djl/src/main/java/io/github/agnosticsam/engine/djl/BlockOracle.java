@@ -106,6 +106,9 @@ final class BlockOracle implements GradientOracle<NDArray> {
 
         @Override
         public NDArray getValue(Parameter parameter, Device device, boolean training) {
+            if (parameter == null) {
+                return null; // an absent optional parameter, e.g. the bias of a Linear without one
+            }
             NDArray v = values.get(parameter.getId());
             if (v != null) {
                 return v;

@@ -126,6 +126,9 @@ public final class DjlEngine implements Engine {
 
     @Override
     public Network build(ModelSpec model, List<HostTensor> initialParameters) {
+        if (!manager.isOpen()) {
+            throw new IllegalStateException("engine is closed");
+        }
         Block block = StandardModels.block(model);
         NDManager networkManager = manager.newSubManager();
         try {
@@ -143,6 +146,7 @@ public final class DjlEngine implements Engine {
         }
     }
 
+    /** Frees every network built here (and their steps) with it. */
     @Override
     public void close() {
         manager.close();

@@ -20,7 +20,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** A standard model built as a DJL block, trained through host batches. */
+/**
+ * A standard model built as a DJL block, trained through host batches. Closing it frees its arrays
+ * (closing the engine does too); after that every method but {@link #model()} throws.
+ */
 final class DjlNetwork implements Network {
     private static final int EVALUATION_CHUNK = 1000;
 
@@ -29,6 +32,8 @@ final class DjlNetwork implements Network {
     private final NDManager manager;
     private final LossFunction loss;
     private final List<Parameter> trainable;
+    private final List<Parameter> statistics;
+    private boolean closed;
 
     DjlNetwork(ModelSpec spec, Block block, NDManager manager, List<HostTensor> initial) {
         this.spec = spec;
@@ -36,15 +41,42 @@ final class DjlNetwork implements Network {
         this.manager = manager;
         this.loss = LossFunction.softmaxCrossEntropy(spec.labelSmoothing());
         this.trainable = block.getParameters().values().stream().filter(Parameter::requiresGradient).toList();
-        List<int[]> shapes = spec.parameterShapes();
-        for (int i = 0; i < shapes.size(); i++) {
-            int[] actual = StepRunner.toInts(trainable.get(i).getArray().getShape());
-            if (!Arrays.equals(actual, shapes.get(i))) {
-                throw new IllegalStateException("block parameter " + i + " has shape " + Arrays.toString(actual)
-                        + ", the model description says " + Arrays.toString(shapes.get(i)));
+        this.statistics = block.getParameters().values().stream().filter(DjlNetwork::isStatistic).toList();
+        checkShapes("parameter", trainable, spec.parameterShapes());
+        checkShapes("running statistic", statistics, spec.statisticShapes());
+        setParameters(initial);
+        List<HostTensor> initialStatistics = spec.initialStatistics();
+        for (int i = 0; i < statistics.size(); i++) {
+            statistics.get(i).getArray().set(toFloats(initialStatistics.get(i).values()));
+        }
+    }
+
+    private static boolean isStatistic(Parameter p) {
+        return p.getType() == Parameter.Type.RUNNING_MEAN || p.getType() == Parameter.Type.RUNNING_VAR;
+    }
+
+    private static void checkShapes(String what, List<Parameter> actual, List<int[]> described) {
+        if (actual.size() != described.size()) {
+            throw new IllegalStateException("the block has " + actual.size() + " " + what + " tensors, the model "
+                    + "description says " + described.size());
+        }
+        for (int i = 0; i < described.size(); i++) {
+            int[] shape = StepRunner.toInts(actual.get(i).getArray().getShape());
+            if (!Arrays.equals(shape, described.get(i))) {
+                throw new IllegalStateException("block " + what + " " + i + " has shape " + Arrays.toString(shape)
+                        + ", the model description says " + Arrays.toString(described.get(i)));
             }
         }
-        setParameters(initial);
+    }
+
+    /** Throws unless this network and its engine are open. */
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("network is closed");
+        }
+        if (!manager.isOpen()) {
+            throw new IllegalStateException("network is closed: its engine was closed");
+        }
     }
 
     @Override
@@ -54,6 +86,7 @@ final class DjlNetwork implements Network {
 
     @Override
     public List<HostTensor> parameters() {
+        checkOpen();
         List<HostTensor> out = new ArrayList<>(trainable.size());
         for (Parameter p : trainable) {
             out.add(toHost(p.getArray()));
@@ -63,6 +96,7 @@ final class DjlNetwork implements Network {
 
     @Override
     public void setParameters(List<HostTensor> values) {
+        checkOpen();
         spec.checkParameters(values);
         for (int i = 0; i < values.size(); i++) {
             trainable.get(i).getArray().set(toFloats(values.get(i).values()));
@@ -70,7 +104,18 @@ final class DjlNetwork implements Network {
     }
 
     @Override
+    public List<HostTensor> runningStatistics() {
+        checkOpen();
+        List<HostTensor> out = new ArrayList<>(statistics.size());
+        for (Parameter p : statistics) {
+            out.add(toHost(p.getArray()));
+        }
+        return out;
+    }
+
+    @Override
     public Evaluation evaluate(Batch batch) {
+        checkOpen();
         batch.checkFits(spec, "evaluation");
         double lossSum = 0;
         int correct = 0;
@@ -91,10 +136,12 @@ final class DjlNetwork implements Network {
 
     @Override
     public CompiledStep compile(StepProgram program) {
+        checkOpen();
         StepRunner runner = new StepRunner(manager, block, trainable, loss, program);
         return new CompiledStep() {
             @Override
             public StepSummary run(Batch train, Batch validation, double[] scalars) {
+                checkOpen();
                 try (NDManager inputs = manager.newSubManager()) {
                     return runner.run(inputs(inputs, train), validation == null ? null : inputs(inputs, validation),
                             scalars, null);
@@ -103,6 +150,7 @@ final class DjlNetwork implements Network {
 
             @Override
             public List<HostTensor> state() {
+                checkOpen();
                 return runner.state();
             }
 
@@ -115,6 +163,7 @@ final class DjlNetwork implements Network {
 
     @Override
     public void close() {
+        closed = true;
         manager.close();
     }
 

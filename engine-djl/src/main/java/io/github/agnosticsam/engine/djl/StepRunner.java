@@ -53,6 +53,7 @@ final class StepRunner implements AutoCloseable {
      */
     StepSummary run(NDList[] train, NDList[] validation, double[] scalars,
             java.util.function.BiConsumer<StepSummary, NDList> afterStep) {
+        checkOpen();
         NDArray summary;
         StepSummary result;
         try (NDManager scope = manager.newSubManager()) {
@@ -74,11 +75,13 @@ final class StepRunner implements AutoCloseable {
             for (int i = 0; i < state.size(); i++) {
                 takeOver(state.get(i), out.state().get(i));
             }
-            // Running statistics take the clean pass's values unless those are not finite.
+            // Running statistics take the clean pass's values only where the step is applied; a
+            // program that does not say so gets them whenever they are finite.
+            NDArray applied = out.applied();
             for (var update : oracle.statisticUpdates().entrySet()) {
                 NDArray current = update.getKey().getArray();
                 NDArray next = update.getValue();
-                takeOver(current, ops.where(ops.allFinite(next), next, current));
+                takeOver(current, ops.where(applied != null ? applied : ops.allFinite(next), next, current));
             }
             summary = out.summary();
             summary.attach(manager); // outlives the step until it is read
@@ -117,6 +120,7 @@ final class StepRunner implements AutoCloseable {
     }
 
     List<HostTensor> state() {
+        checkOpen();
         List<HostTensor> out = new ArrayList<>(state.size());
         for (NDArray s : state) {
             out.add(DjlNetwork.toHost(s));
@@ -138,6 +142,13 @@ final class StepRunner implements AutoCloseable {
             out[i] = shape[i];
         }
         return out;
+    }
+
+    /** Closing the step, its network or its engine frees the optimizer state: nothing to run on. */
+    private void checkOpen() {
+        if (!manager.isOpen()) {
+            throw new IllegalStateException("step is closed");
+        }
     }
 
     @Override

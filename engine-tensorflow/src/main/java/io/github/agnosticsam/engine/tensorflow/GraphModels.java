@@ -19,23 +19,35 @@ final class GraphModels {
     private GraphModels() {
     }
 
-    static Operand<TFloat32> logits(Ops tf, ModelSpec spec, List<Operand<TFloat32>> p, Operand<TFloat32> x) {
+    static Operand<TFloat32> logits(Ops tf, ModelSpec spec, List<Operand<TFloat32>> p, Operand<TFloat32> x,
+            TfLayers layers) {
         if (spec instanceof ModelSpec.Mlp mlp) {
             Operand<TFloat32> h = x;
-            int layers = mlp.layers().length - 1;
-            for (int l = 0; l < layers; l++) {
-                h = dense(tf, h, p.get(2 * l), p.get(2 * l + 1));
-                if (l + 1 < layers) {
+            int[] widths = mlp.layers();
+            int k = 0;
+            for (int l = 0; l + 1 < widths.length; l++) {
+                boolean hidden = l + 2 < widths.length;
+                Operand<TFloat32> w = p.get(k++);
+                if (hidden && mlp.batchNorm()) {
+                    // No bias: BatchNorm's beta takes its place.
+                    Operand<TFloat32> gamma = p.get(k++);
+                    Operand<TFloat32> beta = p.get(k++);
+                    h = layers.batchNorm(tf.linalg.matMul(h, w, MatMul.transposeB(true)), gamma, beta);
+                } else {
+                    h = dense(tf, h, w, p.get(k++));
+                }
+                if (hidden) {
                     h = mlp.activation() == Activation.RELU ? tf.nn.relu(h) : tf.math.tanh(h);
                 }
             }
             return h;
         }
+        ModelSpec.Cnn cnn = (ModelSpec.Cnn) spec;
         Operand<TFloat32> h = tf.linalg.transpose(x, tf.constant(new int[] {0, 2, 3, 1}));
         h = pool(tf, tf.nn.relu(conv(tf, h, p.get(0), p.get(1))));
         h = pool(tf, tf.nn.relu(conv(tf, h, p.get(2), p.get(3))));
         h = tf.linalg.transpose(h, tf.constant(new int[] {0, 3, 1, 2}));
-        h = tf.reshape(h, tf.constant(new int[] {-1, 64 * 7 * 7}));
+        h = tf.reshape(h, tf.constant(new int[] {-1, cnn.flattened()}));
         return dense(tf, h, p.get(4), p.get(5));
     }
 

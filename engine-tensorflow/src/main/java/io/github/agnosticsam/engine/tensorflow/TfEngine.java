@@ -29,6 +29,7 @@ public final class TfEngine implements Engine {
 
     private final ConfigProto config;
     private final String device;
+    private boolean closed;
 
     private TfEngine(ConfigProto config, String device) {
         this.config = config;
@@ -97,20 +98,30 @@ public final class TfEngine implements Engine {
 
     @Override
     public Network build(ModelSpec model, List<HostTensor> initialParameters) {
+        checkOpen();
         if (model instanceof ModelSpec.Custom) {
             throw new io.github.agnosticsam.spi.UnsupportedFeatureException("a custom model needs its TensorFlow "
                     + "function: use build(TfModel, initialParameters), not " + model);
         }
-        return new TfNetwork(model, (tf, p, x, layers) -> GraphModels.logits(tf, model, p, x), initialParameters, config);
+        return new TfNetwork(model, (tf, p, x, layers) -> GraphModels.logits(tf, model, p, x, layers),
+                initialParameters, config);
     }
 
     /** Builds your own model; train it with {@link io.github.agnosticsam.Training} like any network. */
     public Network build(TfModel model, List<HostTensor> initialParameters) {
+        checkOpen();
         return new TfNetwork(model.description(), model::logits, initialParameters, config);
     }
 
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("engine is closed");
+        }
+    }
+
+    /** Builds nothing more; each network owns its graph and session and stays usable until it is closed. */
     @Override
     public void close() {
-        // Each network owns its graph and session.
+        closed = true;
     }
 }

@@ -26,8 +26,11 @@ public final class TfLayers {
     record Statistics(Operand<? extends TType> mean, Operand<? extends TType> variance) {
     }
 
-    /** A new running value to store after the step. */
-    record Update(Operand<? extends TType> variable, Operand<TFloat32> value) {
+    /**
+     * A running statistic as the clean pass moves it: the step stores {@code moved} in place of
+     * {@code current} only if it applies the step.
+     */
+    record Update(Operand<? extends TType> variable, Operand<TFloat32> current, Operand<TFloat32> moved) {
     }
 
     static final double MOMENTUM = 0.1;
@@ -78,19 +81,19 @@ public final class TfLayers {
                         tf.constant((float) features));
                 Operand<TFloat32> unbiased = tf.math.div(tf.math.mul(variance, count),
                         tf.math.sub(count, tf.constant(1f)));
-                updates.add(new Update(s.mean(), moved(tf.readVariableOp(s.mean(), TFloat32.class), mean)));
-                updates.add(new Update(s.variance(), moved(tf.readVariableOp(s.variance(), TFloat32.class), unbiased)));
+                updates.add(update(s.mean(), mean));
+                updates.add(update(s.variance(), unbiased));
             }
         }
         Operand<TFloat32> scale = tf.math.mul(gamma, tf.math.rsqrt(tf.math.add(variance, tf.constant((float) EPSILON))));
         return tf.math.add(tf.math.mul(tf.math.sub(x, mean), scale), beta);
     }
 
-    /** (1 − m)·running + m·batch, kept as it was when the batch value is not finite. */
-    private Operand<TFloat32> moved(Operand<TFloat32> running, Operand<TFloat32> batch) {
-        Operand<TFloat32> next = tf.math.add(tf.math.mul(tf.constant((float) (1 - MOMENTUM)), running),
-                tf.math.mul(tf.constant((float) MOMENTUM), batch));
-        return tf.select(tf.reduceAll(tf.math.isFinite(next), tf.constant(0)), next, running);
+    /** (1 − m)·running + m·batch. */
+    private Update update(Operand<? extends TType> variable, Operand<TFloat32> batch) {
+        Operand<TFloat32> running = tf.readVariableOp(variable, TFloat32.class);
+        return new Update(variable, running, tf.math.add(tf.math.mul(tf.constant((float) (1 - MOMENTUM)), running),
+                tf.math.mul(tf.constant((float) MOMENTUM), batch)));
     }
 
     List<Update> updates() {

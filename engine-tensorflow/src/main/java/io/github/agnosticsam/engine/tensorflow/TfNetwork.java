@@ -27,7 +27,8 @@ import org.tensorflow.types.family.TType;
 
 /**
  * A standard model as a TensorFlow graph: parameters are resource variables, every step program
- * compiled on it is traced into the same graph, and one session runs them all.
+ * compiled on it is traced into the same graph, and one session runs them all. Closing it frees the
+ * graph and the session; after that every method but {@link #model()} throws, and so do its steps.
  */
 final class TfNetwork implements Network {
     private static final int EVALUATION_CHUNK = 1000;
@@ -50,7 +51,9 @@ final class TfNetwork implements Network {
     private final List<Operand<TFloat32>> reads = new ArrayList<>();
     private final Placeholder<TFloat32> evaluationInput;
     private final Operand<TFloat32> evaluationLogits;
+    private final List<Operand<TFloat32>> statisticReads = new ArrayList<>();
     private int programs;
+    private boolean closed;
 
     TfNetwork(ModelSpec spec, ModelFunction function, List<HostTensor> initial, ConfigProto config) {
         this.spec = spec;
@@ -81,16 +84,44 @@ final class TfNetwork implements Network {
                 org.tensorflow.op.core.VarHandleOp.sharedName("agnosticsam_" + java.util.UUID.randomUUID()));
     }
 
-    /** Stateful layers for one trace of the model; new running statistics start at mean 0, variance 1. */
+    /**
+     * Stateful layers for one trace of the model. New running statistics start at the description's
+     * initial values, or (a model that does not describe them) at mean 0, variance 1.
+     */
     TfLayers layers(Ops ops, TfLayers.Mode mode) {
         return new TfLayers(ops, mode, statistics, features -> {
             int[] shape = {Math.toIntExact(features)};
+            int index = 2 * statistics.size();
+            List<HostTensor> initial = spec.initialStatistics();
             Operand<? extends TType> mean = variable(tf, shape);
             Operand<? extends TType> variance = variable(tf, shape);
-            pendingInit.add(tf.assignVariableOp(mean, tf.fill(tf.constant(shape), tf.constant(0f))));
-            pendingInit.add(tf.assignVariableOp(variance, tf.fill(tf.constant(shape), tf.constant(1f))));
+            pendingInit.add(tf.assignVariableOp(mean, initialValue(shape, initial, index, 0)));
+            pendingInit.add(tf.assignVariableOp(variance, initialValue(shape, initial, index + 1, 1)));
             return new TfLayers.Statistics(mean, variance);
         });
+    }
+
+    private Operand<TFloat32> initialValue(int[] shape, List<HostTensor> initial, int index, float otherwise) {
+        if (index >= initial.size()) {
+            return tf.fill(tf.constant(shape), tf.constant(otherwise));
+        }
+        HostTensor t = initial.get(index);
+        if (!Arrays.equals(t.shape(), shape)) {
+            throw new IllegalStateException("running statistic " + spec.statisticNames().get(index) + " has shape "
+                    + Arrays.toString(shape) + " in the graph, the model description says " + Arrays.toString(t.shape()));
+        }
+        float[] values = new float[t.size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) t.values()[i];
+        }
+        return tf.constant(values);
+    }
+
+    /** Throws unless the network is open. */
+    void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("network is closed");
+        }
     }
 
     /** Runs the initialisers of variables created by the latest traces. */
@@ -120,6 +151,7 @@ final class TfNetwork implements Network {
 
     @Override
     public List<HostTensor> parameters() {
+        checkOpen();
         return fetch(reads);
     }
 
@@ -136,18 +168,24 @@ final class TfNetwork implements Network {
         return out;
     }
 
-    /** Running means and variances of the batch-norm layers, in call order: mean₀, var₀, mean₁, … */
-    List<HostTensor> runningStatistics() {
-        List<Operand<TFloat32>> ops = new ArrayList<>();
-        for (TfLayers.Statistics s : statistics) {
-            ops.add(tf.readVariableOp(s.mean(), TFloat32.class));
-            ops.add(tf.readVariableOp(s.variance(), TFloat32.class));
+    /**
+     * Running means and variances of the batch-norm layers in call order (mean₀, var₀, mean₁, …): for
+     * the standard models, the description's order.
+     */
+    @Override
+    public List<HostTensor> runningStatistics() {
+        checkOpen();
+        // Read ops are added once per statistic, so that asking does not grow the graph.
+        for (int i = statisticReads.size() / 2; i < statistics.size(); i++) {
+            statisticReads.add(tf.readVariableOp(statistics.get(i).mean(), TFloat32.class));
+            statisticReads.add(tf.readVariableOp(statistics.get(i).variance(), TFloat32.class));
         }
-        return ops.isEmpty() ? List.of() : fetch(ops);
+        return statisticReads.isEmpty() ? List.of() : fetch(statisticReads);
     }
 
     @Override
     public void setParameters(List<HostTensor> values) {
+        checkOpen();
         spec.checkParameters(values);
         List<Tensor> feeds = new ArrayList<>();
         try {
@@ -165,6 +203,7 @@ final class TfNetwork implements Network {
 
     @Override
     public Evaluation evaluate(Batch batch) {
+        checkOpen();
         batch.checkFits(spec, "evaluation");
         int n = batch.size();
         int width = batch.features().size() / n;
@@ -210,13 +249,17 @@ final class TfNetwork implements Network {
 
     @Override
     public CompiledStep compile(StepProgram program) {
+        checkOpen();
         return new TfStep(this, program, "step" + programs++);
     }
 
     @Override
     public void close() {
-        session.close();
-        graph.close();
+        if (!closed) {
+            closed = true;
+            session.close();
+            graph.close();
+        }
     }
 
     static Shape shape(int[] dims) {

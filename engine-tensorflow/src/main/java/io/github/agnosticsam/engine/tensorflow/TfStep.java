@@ -20,6 +20,7 @@ import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Gradients;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.family.TType;
@@ -41,6 +42,7 @@ final class TfStep implements CompiledStep {
     private final List<Operand<TFloat32>> stateReads = new ArrayList<>();
     private final List<Op> updates = new ArrayList<>();
     private final Operand<TFloat32> summary;
+    private boolean closed;
 
     TfStep(TfNetwork net, StepProgram program, String name) {
         this.net = net;
@@ -106,8 +108,12 @@ final class TfStep implements CompiledStep {
                 updates.add(gated.assignVariableOp(stateHandles.get(i), out.state().get(i)));
             }
         }
+        // Running statistics move only where the step is applied; a program that does not say so
+        // moves them whenever they are finite.
+        Operand<TBool> applied = out.applied() == null ? null : tf.dtypes.cast(out.applied(), TBool.class);
         for (TfLayers.Update u : statisticUpdates) {
-            updates.add(gated.assignVariableOp(u.variable(), u.value()));
+            Operand<TBool> keep = applied != null ? applied : tf.reduceAll(tf.math.isFinite(u.moved()), tf.constant(0));
+            updates.add(gated.assignVariableOp(u.variable(), tf.select(keep, u.moved(), u.current())));
         }
         this.summary = out.summary();
         net.initialiseNewVariables();
@@ -120,6 +126,7 @@ final class TfStep implements CompiledStep {
 
     @Override
     public StepSummary run(Batch train, Batch validation, double[] scalarValues) {
+        checkOpen();
         List<Tensor> feeds = new ArrayList<>();
         try {
             Session.Runner runner = net.session.runner();
@@ -159,11 +166,20 @@ final class TfStep implements CompiledStep {
 
     @Override
     public List<HostTensor> state() {
+        checkOpen();
         return stateReads.isEmpty() ? List.of() : net.fetch(stateReads);
     }
 
+    private void checkOpen() {
+        net.checkOpen();
+        if (closed) {
+            throw new IllegalStateException("step is closed");
+        }
+    }
+
+    /** Only refuses further use: the traced ops stay in the network's graph until the network is closed. */
     @Override
     public void close() {
-        // The traced ops stay in the network's graph until the network is closed.
+        closed = true;
     }
 }
