@@ -236,7 +236,10 @@ def mlp_bn(activation, smoothing=0.0):
 
 
 def cnn(activation):
-    return Cnn(8, [2, 3], 3)
+    # c2 >= 16: PyTorch 2.7.1 on AVX-512 CPUs computes a wrong conv2d input gradient for fewer than 16
+    # output channels with 2 threads (measured; see docs/conformance-kit.md), which the kit would
+    # report as an engine bug of every PyTorch-based engine.
+    return Cnn(8, [4, 16], 3)
 
 
 BOTH = ("relu", "tanh")
@@ -262,7 +265,7 @@ NEW_FEATURES = {
     "bn-sam": (lambda a: mlp_bn(a, 0.1), sam(0.3), STEPS, BOTH),
     "bn-agnostic-sam-exact": (mlp_bn, agnostic(0.4, 0.2), STEPS, BOTH),
     "bn-agnostic-sam-fast": (mlp_bn, agnostic(0.4, 0.2, variant="fast"), STEPS, BOTH),
-    # a reduced CNN: 8×8 inputs, 2 and 3 channels, 3 classes
+    # a reduced CNN: 8×8 inputs, 4 and 16 channels, 3 classes
     "cnn-sgd": (cnn, plain(SGD), STEPS, ("relu",)),
     "cnn-agnostic-sam-exact": (cnn, agnostic(0.4, 0.2), STEPS, ("relu",)),
 }

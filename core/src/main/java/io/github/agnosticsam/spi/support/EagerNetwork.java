@@ -76,7 +76,11 @@ public abstract class EagerNetwork<T, B> implements Network {
     /** Opens a scope: scratch tensors made until it closes are freed when it closes. */
     protected abstract Scope openScope();
 
-    /** Lets a scratch tensor outlive its scope (the summary, read lazily); {@link #release} frees it. */
+    /**
+     * A tensor that outlives the current scope with the value of {@code scratch} (the summary, read
+     * lazily); {@link #release} frees it. {@code scratch} may be any tensor the program returned — an
+     * input or a cached constant too — so an engine that frees it later must keep a copy.
+     */
     protected abstract T retain(T scratch);
 
     /** Frees a tensor made by {@link #allocate} or kept by {@link #retain}. */
@@ -153,7 +157,7 @@ public abstract class EagerNetwork<T, B> implements Network {
     }
 
     @Override
-    public CompiledStep compile(StepProgram program) {
+    public Step compile(StepProgram program) {
         checkOpen();
         if (program == null) {
             throw new IllegalArgumentException("program must not be null");
@@ -174,11 +178,20 @@ public abstract class EagerNetwork<T, B> implements Network {
         return closed;
     }
 
-    /** Throws IllegalStateException after {@link #close()}. */
+    /** Throws IllegalStateException after {@link #close()}, or when {@link #closedReason()} gives one. */
     protected final void checkOpen() {
         if (closed) {
-            throw new IllegalStateException("this network (" + spec + ") is closed");
+            throw new IllegalStateException("network is closed (" + spec + ")");
         }
+        String reason = closedReason();
+        if (reason != null) {
+            throw new IllegalStateException("network is closed (" + spec + "): " + reason);
+        }
+    }
+
+    /** Why the network cannot be used although it was not closed itself (its engine was), or null. */
+    protected String closedReason() {
+        return null;
     }
 
     private List<HostTensor> downloadAll(List<T> tensors) {
@@ -230,14 +243,14 @@ public abstract class EagerNetwork<T, B> implements Network {
          * One step on batches already on the device (validation null when the program has none).
          * {@code hook}, when given, sees the step before its scratch tensors are freed.
          */
-        public StepSummary run(B train, B validation, double[] scalars, StepHook<T> hook) {
+        public StepSummary run(B train, B validation, double[] scalars, StepHook hook) {
             return execute(() -> train, () -> validation, scalars, hook);
         }
 
         private StepSummary execute(java.util.function.Supplier<B> trainBatch,
-                java.util.function.Supplier<B> validationBatch, double[] scalars, StepHook<T> hook) {
+                java.util.function.Supplier<B> validationBatch, double[] scalars, StepHook hook) {
             checkUsable();
-            T summary;
+            StepSummary summary;
             try (Scope scope = openScope()) {
                 B train = trainBatch.get();
                 B validation = validationBatch.get();
@@ -267,12 +280,12 @@ public abstract class EagerNetwork<T, B> implements Network {
                 }
                 storeChanged(params, out.parameters());
                 storeChanged(state, out.state());
+                summary = lazy(retain(out.summary()));
                 if (hook != null) {
-                    hook.afterStep(out);
+                    hook.afterStep(summary);
                 }
-                summary = retain(out.summary());
             }
-            return lazy(summary);
+            return summary;
         }
 
         /** The clean pass's statistics, where the step was applied and they are finite. */
@@ -329,14 +342,14 @@ public abstract class EagerNetwork<T, B> implements Network {
         private void checkUsable() {
             checkOpen();
             if (stepClosed) {
-                throw new IllegalStateException("this compiled step is closed");
+                throw new IllegalStateException("step is closed");
             }
         }
     }
 
-    /** Sees a step's output before its scratch tensors are freed (DJL's listeners, say). */
+    /** Sees a step that was run, before its scratch tensors are freed (DJL's listeners, say). */
     @FunctionalInterface
-    public interface StepHook<T> {
-        void afterStep(StepOutput<T> output);
+    public interface StepHook {
+        void afterStep(StepSummary summary);
     }
 }

@@ -8,9 +8,6 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
-import io.github.agnosticsam.spi.GradientOracle;
-import io.github.agnosticsam.spi.LossAndGradients;
-import io.github.agnosticsam.spi.Pass;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -18,39 +15,22 @@ import java.util.Map;
 
 /**
  * Loss and gradients of any DJL {@link Block} at any parameter values. The block reads its
- * parameters through a {@link ParameterStore}; this oracle hands it fresh leaves (detached views
- * of the given values) instead of the parameters, so a perturbed pass never writes to θ and
- * gradients never accumulate across passes. Running statistics (BatchNorm's running mean and
- * variance) are never handed over themselves: every pass updates copies, and the copies of the
- * clean train pass are kept as {@link #statisticUpdates()} for the step to commit.
+ * parameters through a {@link ParameterStore}; this hands it fresh leaves (detached views of the
+ * given values) instead of the parameters, so a perturbed pass never writes to θ and gradients never
+ * accumulate across passes. Running statistics (BatchNorm's running mean and variance) are never
+ * handed over themselves: the block updates copies, which the result returns.
  */
-final class BlockOracle implements GradientOracle<NDArray> {
-    private final Block block;
-    private final List<Parameter> trainable;
-    private final LossFunction loss;
-    private final NDManager scope;
-    private final NDList[] train;
-    private final NDList[] validation;
-    private NDList trainPredictions;
-    private final Map<Parameter, NDArray> statisticUpdates = new HashMap<>();
-
-    /** {@code train} and {@code validation} are {data, labels}; validation may be null. */
-    BlockOracle(Block block, List<Parameter> trainable, LossFunction loss, NDManager scope, NDList[] train,
-            NDList[] validation) {
-        this.block = block;
-        this.trainable = trainable;
-        this.loss = loss;
-        this.scope = scope;
-        this.train = train;
-        this.validation = validation;
+final class BlockOracle {
+    private BlockOracle() {
     }
 
-    @Override
-    public LossAndGradients<NDArray> evaluate(List<NDArray> values, Pass pass) {
-        NDList[] batch = pass.usesValidationBatch() ? validation : train;
-        if (batch == null) {
-            throw new IllegalStateException(pass + " pass needs a validation batch, and none was given");
-        }
+    /** One pass: the loss, the gradients, the predictions and the block's copies of its running statistics. */
+    record Result(NDArray loss, List<NDArray> gradients, NDList predictions, Map<Parameter, NDArray> statistics) {
+    }
+
+    /** {@code batch} is {data, labels}; every array made lives in {@code scope}. */
+    static Result evaluate(Block block, List<Parameter> trainable, LossFunction loss, NDManager scope,
+            List<NDArray> values, NDList[] batch) {
         Map<String, NDArray> leaves = new HashMap<>();
         List<NDArray> leafList = new ArrayList<>(values.size());
         for (int i = 0; i < values.size(); i++) {
@@ -60,16 +40,14 @@ final class BlockOracle implements GradientOracle<NDArray> {
             leaves.put(trainable.get(i).getId(), leaf);
             leafList.add(leaf);
         }
-        ValueStore store = new ValueStore(scope, leaves,
-                pass.updatesRunningStatistics() ? statisticUpdates : new HashMap<>());
+        Map<Parameter, NDArray> statistics = new HashMap<>();
+        ValueStore store = new ValueStore(scope, leaves, statistics);
         NDArray lossValue;
+        NDList predictions;
         try (GradientCollector collector = scope.getEngine().newGradientCollector()) {
-            NDList predictions = block.forward(store, batch[0], true);
+            predictions = block.forward(store, batch[0], true);
             lossValue = loss.evaluate(batch[1], predictions);
             collector.backward(lossValue);
-            if (pass == Pass.TRAIN) {
-                trainPredictions = predictions;
-            }
         }
         lossValue.attach(scope);
         List<NDArray> grads = new ArrayList<>(leafList.size());
@@ -78,17 +56,7 @@ final class BlockOracle implements GradientOracle<NDArray> {
             g.attach(scope);
             grads.add(g);
         }
-        return new LossAndGradients<>(lossValue, grads);
-    }
-
-    /** The running statistics as the clean train pass left them (on copies), by parameter. */
-    Map<Parameter, NDArray> statisticUpdates() {
-        return statisticUpdates;
-    }
-
-    /** The predictions of the clean train pass of this step, for DJL's metrics and listeners. */
-    NDList trainPredictions() {
-        return trainPredictions;
+        return new Result(lossValue, grads, predictions, statistics);
     }
 
     /** Hands the block the values of this pass instead of its parameters, and copies of its statistics. */

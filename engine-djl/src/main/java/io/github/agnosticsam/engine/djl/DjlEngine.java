@@ -139,7 +139,7 @@ public final class DjlEngine implements Engine {
                 shape[i + 1] = input[i];
             }
             block.initialize(networkManager, DataType.FLOAT32, new Shape(shape));
-            return new DjlNetwork(model, block, networkManager, initialParameters);
+            return DjlNetwork.standard(model, block, networkManager, initialParameters);
         } catch (RuntimeException e) {
             networkManager.close();
             throw e;

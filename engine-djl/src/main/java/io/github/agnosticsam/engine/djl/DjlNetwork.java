@@ -9,46 +9,58 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.Evaluation;
 import io.github.agnosticsam.HostTensor;
 import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
-import io.github.agnosticsam.spi.CompiledStep;
-import io.github.agnosticsam.spi.StepProgram;
-import io.github.agnosticsam.spi.StepSummary;
+import io.github.agnosticsam.spi.Pass;
+import io.github.agnosticsam.spi.Tensors;
+import io.github.agnosticsam.spi.support.EagerNetwork;
+import io.github.agnosticsam.spi.support.Gradients;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * A standard model built as a DJL block, trained through host batches. Closing it frees its arrays
- * (closing the engine does too); after that every method but {@link #model()} throws.
+ * A DJL block as a network of the engine support layer: the block's parameter arrays are the
+ * persistent tensors, a step's scratch arrays live in a sub-manager closed with the step, and new
+ * values take over the persistent arrays' handles ({@code intern}): nothing is copied back and no
+ * value is read to the host inside a step. Serves the standard models ({@link DjlEngine#build}) and
+ * the block of a DJL {@code Trainer} ({@link SharpnessAwareTrainer}).
  */
-final class DjlNetwork implements Network {
-    private static final int EVALUATION_CHUNK = 1000;
-
-    private final ModelSpec spec;
+final class DjlNetwork extends EagerNetwork<NDArray, NDList[]> {
     private final Block block;
     private final NDManager manager;
     private final LossFunction loss;
     private final List<Parameter> trainable;
     private final List<Parameter> statistics;
-    private boolean closed;
+    private final NdTensors ops;
+    private NDManager scope;
+    private NDList trainPredictions;
 
-    DjlNetwork(ModelSpec spec, Block block, NDManager manager, List<HostTensor> initial) {
-        this.spec = spec;
+    /**
+     * {@code manager} holds what this network allocates (optimizer state, read-later summaries) and
+     * is closed with it; for a standard model it also holds the block's arrays.
+     */
+    DjlNetwork(ModelSpec spec, Block block, NDManager manager, LossFunction loss) {
+        super(spec);
         this.block = block;
         this.manager = manager;
-        this.loss = LossFunction.softmaxCrossEntropy(spec.labelSmoothing());
+        this.loss = loss;
         this.trainable = block.getParameters().values().stream().filter(Parameter::requiresGradient).toList();
         this.statistics = block.getParameters().values().stream().filter(DjlNetwork::isStatistic).toList();
+        this.ops = new NdTensors(manager);
         checkShapes("parameter", trainable, spec.parameterShapes());
-        checkShapes("running statistic", statistics, spec.statisticShapes());
-        setParameters(initial);
+    }
+
+    /** A standard model: its initial parameters, and running statistics as the description says. */
+    static DjlNetwork standard(ModelSpec spec, Block block, NDManager manager, List<HostTensor> initial) {
+        DjlNetwork net = new DjlNetwork(spec, block, manager, LossFunction.softmaxCrossEntropy(spec.labelSmoothing()));
+        checkShapes("running statistic", net.statistics, spec.statisticShapes());
+        net.setParameters(initial);
         List<HostTensor> initialStatistics = spec.initialStatistics();
-        for (int i = 0; i < statistics.size(); i++) {
-            statistics.get(i).getArray().set(toFloats(initialStatistics.get(i).values()));
+        for (int i = 0; i < net.statistics.size(); i++) {
+            net.statistics.get(i).getArray().set(toFloats(initialStatistics.get(i).values()));
         }
+        return net;
     }
 
     private static boolean isStatistic(Parameter p) {
@@ -61,7 +73,7 @@ final class DjlNetwork implements Network {
                     + "description says " + described.size());
         }
         for (int i = 0; i < described.size(); i++) {
-            int[] shape = StepRunner.toInts(actual.get(i).getArray().getShape());
+            int[] shape = toInts(actual.get(i).getArray().getShape());
             if (!Arrays.equals(shape, described.get(i))) {
                 throw new IllegalStateException("block " + what + " " + i + " has shape " + Arrays.toString(shape)
                         + ", the model description says " + Arrays.toString(described.get(i)));
@@ -69,108 +81,52 @@ final class DjlNetwork implements Network {
         }
     }
 
-    /** Throws unless this network and its engine are open. */
-    private void checkOpen() {
-        if (closed) {
-            throw new IllegalStateException("network is closed");
-        }
-        if (!manager.isOpen()) {
-            throw new IllegalStateException("network is closed: its engine was closed");
-        }
+    /** The clean train pass's predictions of the step being run, for DJL's metrics and listeners. */
+    NDList trainPredictions() {
+        return trainPredictions;
     }
 
     @Override
-    public ModelSpec model() {
-        return spec;
+    protected String closedReason() {
+        return manager.isOpen() ? null : "its engine or trainer was closed";
     }
 
     @Override
-    public List<HostTensor> parameters() {
-        checkOpen();
-        List<HostTensor> out = new ArrayList<>(trainable.size());
-        for (Parameter p : trainable) {
-            out.add(toHost(p.getArray()));
-        }
-        return out;
+    protected Tensors<NDArray> ops() {
+        return ops;
     }
 
     @Override
-    public void setParameters(List<HostTensor> values) {
-        checkOpen();
-        spec.checkParameters(values);
-        for (int i = 0; i < values.size(); i++) {
-            trainable.get(i).getArray().set(toFloats(values.get(i).values()));
-        }
+    protected List<NDArray> parameterTensors() {
+        return arrays(trainable);
     }
 
     @Override
-    public List<HostTensor> runningStatistics() {
-        checkOpen();
-        List<HostTensor> out = new ArrayList<>(statistics.size());
-        for (Parameter p : statistics) {
-            out.add(toHost(p.getArray()));
+    protected List<NDArray> statisticTensors() {
+        return arrays(statistics);
+    }
+
+    private static List<NDArray> arrays(List<Parameter> parameters) {
+        List<NDArray> out = new ArrayList<>(parameters.size());
+        for (Parameter p : parameters) {
+            out.add(p.getArray());
         }
         return out;
     }
 
     @Override
-    public Evaluation evaluate(Batch batch) {
-        checkOpen();
-        batch.checkFits(spec, "evaluation");
-        double lossSum = 0;
-        int correct = 0;
-        int n = batch.size();
-        int width = batch.features().size() / n;
-        for (int start = 0; start < n; start += EVALUATION_CHUNK) {
-            int end = Math.min(n, start + EVALUATION_CHUNK);
-            try (NDManager scope = manager.newSubManager()) {
-                NDList[] inputs = inputs(scope, slice(batch, start, end, width));
-                NDList predictions = block.forward(new ParameterStore(scope, false), inputs[0], false);
-                lossSum += loss.evaluate(inputs[1], predictions).getFloat() * (end - start);
-                NDArray hits = predictions.singletonOrThrow().argMax(1).eq(inputs[1].singletonOrThrow());
-                correct += (int) hits.sum().toType(DataType.INT64, false).getLong();
-            }
-        }
-        return new Evaluation(lossSum / n, correct, n);
+    protected NDArray allocate(HostTensor value) {
+        return manager.create(toFloats(value.values()), new Shape(toLongs(value.shape())));
     }
 
     @Override
-    public CompiledStep compile(StepProgram program) {
-        checkOpen();
-        StepRunner runner = new StepRunner(manager, block, trainable, loss, program);
-        return new CompiledStep() {
-            @Override
-            public StepSummary run(Batch train, Batch validation, double[] scalars) {
-                checkOpen();
-                try (NDManager inputs = manager.newSubManager()) {
-                    return runner.run(inputs(inputs, train), validation == null ? null : inputs(inputs, validation),
-                            scalars, null);
-                }
-            }
-
-            @Override
-            public List<HostTensor> state() {
-                checkOpen();
-                return runner.state();
-            }
-
-            @Override
-            public void close() {
-                runner.close();
-            }
-        };
+    protected NDArray upload(HostTensor value) {
+        return scope.create(toFloats(value.values()), new Shape(toLongs(value.shape())));
     }
 
     @Override
-    public void close() {
-        closed = true;
-        manager.close();
-    }
-
-    /** {data, labels} of a host batch as arrays on the device. */
-    private static NDList[] inputs(NDManager scope, Batch batch) {
-        int[] shape = batch.features().shape();
-        NDArray x = scope.create(toFloats(batch.features().values()), new Shape(StepRunner.toLongs(shape)));
+    protected NDList[] upload(Batch batch) {
+        NDArray x = scope.create(toFloats(batch.features().values()), new Shape(toLongs(batch.features().shape())));
         long[] labels = new long[batch.size()];
         for (int i = 0; i < labels.length; i++) {
             labels[i] = batch.labels()[i];
@@ -178,14 +134,77 @@ final class DjlNetwork implements Network {
         return new NDList[] {new NDList(x), new NDList(scope.create(labels))};
     }
 
-    private static Batch slice(Batch batch, int start, int end, int width) {
-        if (start == 0 && end == batch.size()) {
-            return batch;
+    /** The target takes the value's handle (the value, a scratch array, goes with the old one). */
+    @Override
+    protected void store(NDArray target, NDArray value) {
+        boolean gradient = target.hasGradient();
+        target.intern(value);
+        if (gradient) {
+            target.setRequiresGradient(true);
         }
-        int[] shape = batch.features().shape().clone();
-        shape[0] = end - start;
-        double[] x = Arrays.copyOfRange(batch.features().values(), start * width, end * width);
-        return new Batch(new HostTensor(shape, x), Arrays.copyOfRange(batch.labels(), start, end));
+    }
+
+    @Override
+    protected HostTensor download(NDArray tensor) {
+        return toHost(tensor);
+    }
+
+    @Override
+    protected Scope openScope() {
+        NDManager opened = manager.newSubManager();
+        NDManager outer = scope;
+        scope = opened;
+        ops.enter(opened);
+        return () -> {
+            trainPredictions = null;
+            scope = outer;
+            ops.enter(outer);
+            opened.close();
+        };
+    }
+
+    /** A copy (a summary is a few numbers): the program may have returned a cached constant or an input. */
+    @Override
+    protected NDArray retain(NDArray scratch) {
+        NDArray kept = scratch.duplicate();
+        kept.attach(manager);
+        return kept;
+    }
+
+    @Override
+    protected void release(NDArray retained) {
+        retained.close();
+    }
+
+    /**
+     * The block reads fresh leaves (detached views of {@code values}) instead of its parameters, so a
+     * perturbed pass never writes θ and gradients never accumulate across passes; it updates copies
+     * of the running statistics, never the statistics themselves.
+     */
+    @Override
+    protected Gradients<NDArray> gradients(List<NDArray> values, List<NDArray> current, NDList[] batch, Pass pass) {
+        BlockOracle.Result r = BlockOracle.evaluate(block, trainable, loss, scope, values, batch);
+        if (pass == Pass.TRAIN) {
+            trainPredictions = r.predictions();
+        }
+        if (!pass.updatesRunningStatistics()) {
+            return new Gradients<>(r.loss(), r.gradients());
+        }
+        List<NDArray> moved = new ArrayList<>(statistics.size());
+        for (Parameter p : statistics) {
+            moved.add(r.statistics().get(p));
+        }
+        return new Gradients<>(r.loss(), r.gradients(), moved);
+    }
+
+    @Override
+    protected NDArray logits(List<NDArray> parameters, List<NDArray> current, NDList[] batch) {
+        return block.forward(new ParameterStore(scope, false), batch[0], false).singletonOrThrow();
+    }
+
+    @Override
+    protected void free() {
+        manager.close();
     }
 
     static float[] toFloats(double[] values) {
@@ -202,6 +221,22 @@ final class DjlNetwork implements Network {
         for (int i = 0; i < f.length; i++) {
             d[i] = f[i];
         }
-        return new HostTensor(StepRunner.toInts(array.getShape()), d);
+        return new HostTensor(toInts(array.getShape()), d);
+    }
+
+    static int[] toInts(Shape shape) {
+        int[] out = new int[shape.dimension()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = Math.toIntExact(shape.get(i));
+        }
+        return out;
+    }
+
+    static long[] toLongs(int[] shape) {
+        long[] out = new long[shape.length];
+        for (int i = 0; i < shape.length; i++) {
+            out[i] = shape[i];
+        }
+        return out;
     }
 }

@@ -1,7 +1,9 @@
 package io.github.agnosticsam.engine.djl;
 
 import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.EasyTrain;
@@ -12,10 +14,12 @@ import ai.djl.training.dataset.RandomAccessDataset;
 import ai.djl.training.listener.TrainingListener;
 import ai.djl.translate.TranslateException;
 import io.github.agnosticsam.BadValuePolicy;
+import io.github.agnosticsam.ModelSpec;
 import io.github.agnosticsam.Optimizer;
 import io.github.agnosticsam.StepLedger;
 import io.github.agnosticsam.StepResult;
 import io.github.agnosticsam.spi.StepProgram;
+import io.github.agnosticsam.spi.support.EagerNetwork;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
@@ -48,7 +52,8 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
     private final Trainer trainer;
     private final Device device;
     private final StepLedger ledger;
-    private final StepRunner runner;
+    private final DjlNetwork network;
+    private final EagerNetwork<NDArray, NDList[]>.Step step;
 
     private SharpnessAwareTrainer(Trainer trainer, Optimizer optimizer, BadValuePolicy policy) {
         Device[] devices = trainer.getDevices();
@@ -68,7 +73,27 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
         }
         StepProgram program = StepProgram.of(optimizer);
         this.ledger = new StepLedger(program, trainable.stream().map(Parameter::getName).toList(), policy);
-        this.runner = new StepRunner(trainer.getManager(), block, trainable, trainer.getLoss()::evaluate, program);
+        this.network = new DjlNetwork(describe(block, trainable), block, trainer.getManager().newSubManager(),
+                trainer.getLoss()::evaluate);
+        this.step = network.compile(program);
+    }
+
+    /**
+     * The trainer's block as the support layer sees it: parameter names and shapes (for the
+     * optimizer state and error messages), input shape and output width. The network is used for
+     * steps only, never to evaluate, so its loss need not be a classifier's.
+     */
+    private static ModelSpec describe(Block block, List<Parameter> trainable) {
+        Shape[] inputs = block.getInputShapes();
+        Shape input = inputs.length > 0 ? inputs[0] : new Shape(1, 1);
+        Shape output = block.getOutputShapes(inputs.length > 0 ? inputs : new Shape[] {input})[0];
+        int[] exampleShape = DjlNetwork.toInts(input.slice(1));
+        int width = Math.toIntExact(output.get(output.dimension() - 1));
+        List<int[]> shapes = trainable.stream().map(p -> DjlNetwork.toInts(p.getArray().getShape())).toList();
+        List<String> names = trainable.stream().map(Parameter::getName).toList();
+        List<Integer> fanIns = trainable.stream().map(p -> 1).toList();
+        return new ModelSpec.Custom("DJL " + block.getClass().getSimpleName(), exampleShape, Math.max(2, width), shapes,
+                names, fanIns, 0);
     }
 
     /** With the bad-value policy THROW. The trainer must be initialised. */
@@ -111,13 +136,13 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
             validationArrays = new NDList[] {v.getData(), v.getLabels()};
         }
         StepResult[] result = new StepResult[1];
-        runner.run(trainArrays, validationArrays, scalars, (summary, predictions) -> {
+        step.run(trainArrays, validationArrays, scalars, summary -> {
             // The ledger first: with policy THROW a non-finite step throws here, and a step that was
             // not applied is not reported to the listeners (DJL's divergence check would throw).
             result[0] = ledger.record(summary);
             if (result[0].applied()) {
                 TrainingListener.BatchData data = new TrainingListener.BatchData(batch,
-                        Map.of(device, train.getLabels()), Map.of(device, predictions));
+                        Map.of(device, train.getLabels()), Map.of(device, network.trainPredictions()));
                 trainer.notifyListeners(listener -> listener.onTrainingBatch(trainer, data));
             }
         });
@@ -187,6 +212,7 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
     /** Frees the optimizer state; the trainer stays open. */
     @Override
     public void close() {
-        runner.close();
+        step.close();
+        network.close();
     }
 }
