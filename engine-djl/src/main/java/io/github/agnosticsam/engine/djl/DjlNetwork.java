@@ -119,9 +119,15 @@ final class DjlNetwork extends EagerNetwork<NDArray, NDList[]> {
         return manager.create(toFloats(value.values()), new Shape(toLongs(value.shape())));
     }
 
+    /**
+     * A tensor that owns its memory: an array created from Java data may only borrow the buffer it
+     * was made from, and {@link #store} hands the handle to a persistent array that outlives that
+     * buffer (a borrowed handle read freed memory: NaN now and then).
+     */
     @Override
     protected NDArray upload(HostTensor value) {
-        return scope.create(toFloats(value.values()), new Shape(toLongs(value.shape())));
+        NDArray borrowed = scope.create(toFloats(value.values()), new Shape(toLongs(value.shape())));
+        return borrowed.duplicate();
     }
 
     @Override

@@ -24,6 +24,38 @@ import org.junit.jupiter.api.Test;
 
 class DjlEngineTest {
 
+    /**
+     * Values handed over from Java must be owned by the parameter arrays: an array that only borrows
+     * the Java buffer it was made from reads freed memory once that buffer is collected.
+     */
+    @Test
+    void parametersSetFromJavaSurviveGarbageCollection() {
+        ModelSpec model = ModelSpec.standard("mlp");
+        try (Engine e = Engines.load("djl", new EngineOptions(Device.CPU, 1, Map.of()));
+                Network net = e.build(model, model.initialParameters(1))) {
+            for (int round = 0; round < 5; round++) {
+                List<HostTensor> values = model.initialParameters(100 + round);
+                net.setParameters(values);
+                for (int i = 0; i < 5; i++) {
+                    System.gc();
+                    java.nio.ByteBuffer junk = java.nio.ByteBuffer.allocateDirect(4 << 20);
+                    while (junk.hasRemaining()) {
+                        junk.put((byte) 0xff); // NaN patterns where freed memory is reused
+                    }
+                }
+                List<HostTensor> read = net.parameters();
+                for (int p = 0; p < values.size(); p++) {
+                    double[] expected = values.get(p).values();
+                    double[] actual = read.get(p).values();
+                    for (int j = 0; j < expected.length; j++) {
+                        assertThat(actual[j]).as("round %d, parameter %d element %d", round, p, j)
+                                .isEqualTo((double) (float) expected[j]);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void isTheDefaultEngineByPriority() {
         assertThat(Engines.provider(null).name()).isEqualTo("djl");

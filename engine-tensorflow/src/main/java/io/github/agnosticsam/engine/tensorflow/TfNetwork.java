@@ -7,6 +7,7 @@ import io.github.agnosticsam.ModelSpec;
 import io.github.agnosticsam.Network;
 import io.github.agnosticsam.spi.CompiledStep;
 import io.github.agnosticsam.spi.StepProgram;
+import io.github.agnosticsam.spi.support.Logits;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -207,7 +208,6 @@ final class TfNetwork implements Network {
         batch.checkFits(spec, "evaluation");
         int n = batch.size();
         int width = batch.features().size() / n;
-        int classes = spec.classes();
         double lossSum = 0;
         int correct = 0;
         for (int start = 0; start < n; start += EVALUATION_CHUNK) {
@@ -215,34 +215,14 @@ final class TfNetwork implements Network {
             int[] shape = batch.features().shape().clone();
             shape[0] = end - start;
             double[] x = Arrays.copyOfRange(batch.features().values(), start * width, end * width);
-            float[] logits;
+            double[] logits;
             try (TFloat32 input = floats(shape, x);
                     Result r = session.runner().feed(evaluationInput, input).fetch(evaluationLogits).run()) {
-                logits = toFloats((TFloat32) r.get(0));
+                logits = toHost((TFloat32) r.get(0)).values();
             }
-            for (int i = 0; i < end - start; i++) {
-                int label = batch.labels()[start + i];
-                double max = Double.NEGATIVE_INFINITY;
-                int best = 0;
-                for (int k = 0; k < classes; k++) {
-                    double z = logits[i * classes + k];
-                    if (z > max) {
-                        max = z;
-                        best = k;
-                    }
-                }
-                double sum = 0;
-                for (int k = 0; k < classes; k++) {
-                    sum += Math.exp(logits[i * classes + k] - max);
-                }
-                double lse = max + Math.log(sum);
-                double s = spec.labelSmoothing();
-                for (int k = 0; k < classes; k++) {
-                    double target = (k == label ? 1 - s : 0) + s / classes;
-                    lossSum -= target * (logits[i * classes + k] - lse);
-                }
-                correct += best == label ? 1 : 0;
-            }
+            Evaluation e = Logits.evaluate(spec, logits, Arrays.copyOfRange(batch.labels(), start, end));
+            lossSum += e.loss() * e.count();
+            correct += e.correct();
         }
         return new Evaluation(lossSum / n, correct, n);
     }
