@@ -10,6 +10,7 @@ import io.github.agnosticsam.AgnosticSam;
 import io.github.agnosticsam.BadValuePolicy;
 import io.github.agnosticsam.Batch;
 import io.github.agnosticsam.Engine;
+import io.github.agnosticsam.EngineOptions;
 import io.github.agnosticsam.Evaluation;
 import io.github.agnosticsam.HostTensor;
 import io.github.agnosticsam.ModelSpec;
@@ -20,6 +21,7 @@ import io.github.agnosticsam.Sam;
 import io.github.agnosticsam.Sgd;
 import io.github.agnosticsam.StepResult;
 import io.github.agnosticsam.Training;
+import io.github.agnosticsam.conformance.reference.ReferenceEngineProvider;
 import io.github.agnosticsam.internal.Ascent;
 import io.github.agnosticsam.spi.CompiledStep;
 import io.github.agnosticsam.spi.StepProgram;
@@ -48,7 +50,8 @@ import org.junit.jupiter.api.TestInstance;
  *
  * It runs every golden case and checks the operations of the engine's algebra one by one, the
  * properties of docs/algorithm.md, the bad-value rule, which pass moves running statistics, what
- * {@link Network#evaluate} reports, the input checks and the lifecycle (docs/conformance-kit.md).
+ * {@link Network#evaluate} reports, the models it builds (against the float64 {@code reference}
+ * engine), the input checks and the lifecycle (docs/conformance-kit.md).
  * A feature the engine does not support ({@link UnsupportedFeatureException}) is reported as
  * aborted, never as passed.
  */
@@ -58,8 +61,16 @@ public abstract class EngineConformanceTest {
     private static final ModelSpec.Mlp MODEL = new ModelSpec.Mlp(new int[] {6, 12, 9, 4}, Activation.TANH, 0);
     private static final ModelSpec.Mlp RELU_MODEL = new ModelSpec.Mlp(new int[] {6, 12, 9, 4}, Activation.RELU, 0);
     private static final ModelSpec.Mlp BN_MODEL = new ModelSpec.Mlp(new int[] {6, 12, 9, 4}, Activation.TANH, 0, true);
+    /**
+     * 16 channels in the second convolution: with fewer output channels, PyTorch 2.7.1's CPU conv2d
+     * backward computes a wrong input gradient with 2 threads on AVX-512 machines
+     * (docs/conformance-kit.md).
+     */
+    private static final ModelSpec.Cnn SMALL_CNN = new ModelSpec.Cnn(8, 4, 16, 3);
 
     private Engine engine;
+    /** The float64 reference engine (checked against PyTorch): the independent model of the engine's networks. */
+    private Engine reference;
 
     /** The engine under test; created once for the class and closed after it. */
     protected abstract Engine createEngine();
@@ -75,12 +86,16 @@ public abstract class EngineConformanceTest {
     @BeforeAll
     void createTheEngine() {
         engine = createEngine();
+        reference = new ReferenceEngineProvider().create(EngineOptions.DEFAULT);
     }
 
     @AfterAll
     void closeTheEngine() {
         if (engine != null) {
             engine.close();
+        }
+        if (reference != null) {
+            reference.close();
         }
     }
 
@@ -622,6 +637,199 @@ public abstract class EngineConformanceTest {
         return sorted[sorted.length - 1] - sorted[sorted.length - 2];
     }
 
+    // Model descriptions: what the engine builds, against the reference engine's float64 model of
+    // the same description (checked against PyTorch in the kit's own tests).
+
+    @TestFactory
+    Stream<DynamicTest> theStandardModelsBuild() {
+        return ModelSpec.STANDARD.stream().map(name -> DynamicTest.dynamicTest(name, () -> {
+            ModelSpec spec = ModelSpec.standard(name);
+            Batch batch = SyntheticBatches.learnable(spec, 3, new SplittableRandom(1));
+            try (Network net = build(spec, spec.initialParameters(3)); Network ref = referenceOf(net)) {
+                assertThat(net.model()).as("%s: Network.model()", name).isEqualTo(spec);
+                assertThat(net.parameters()).as("%s: parameter shapes, as ModelSpec.parameterShapes()", name)
+                        .extracting(HostTensor::shape).containsExactlyElementsOf(spec.parameterShapes());
+                assertThat(net.runningStatistics()).as("%s: running statistics of a new network, as "
+                        + "ModelSpec.initialStatistics() (means 0, variances 1)", name).isEqualTo(spec.initialStatistics());
+                double loss = net.evaluate(batch).loss();
+                assertThat(loss).as("%s: evaluate() at the initial parameters: near ln(classes) (suspect the "
+                        + "model's layers or the initial parameters as stored)", name)
+                        .isCloseTo(Math.log(spec.classes()), within(0.5));
+                assertLossAgrees(name + ": evaluate() against the reference engine's at the same parameters (suspect "
+                        + "the model's layout: weight shapes [out, in], the flatten order, the layers)", loss,
+                        ref.evaluate(batch).loss());
+            }
+        }));
+    }
+
+    @Test
+    void theBatchNormMlpStoresItsParametersAndStartsAtTheInitialStatistics() {
+        List<HostTensor> init = BN_MODEL.initialParameters(7);
+        try (Network net = build(BN_MODEL, init)) {
+            assertThat(net.model()).as("Network.model()").isEqualTo(BN_MODEL);
+            assertStoredInTheEnginesPrecision(BN_MODEL, net.parameters(), init);
+            assertThat(net.runningStatistics()).as("running statistics of a new network: means 0 and variances 1, "
+                    + "as torch's BatchNorm1d, in ModelSpec.statisticNames() order").isEqualTo(BN_MODEL.initialStatistics());
+        }
+    }
+
+    @Test
+    void oneCleanStepMovesTheRunningStatisticsAsTheReferenceEngine() {
+        Data data = new Data(28);
+        try (Network net = build(BN_MODEL, BN_MODEL.initialParameters(28)); Network ref = referenceOf(net);
+                Training t = Training.start(net, sgd(0)); Training r = Training.start(ref, sgd(0))) {
+            List<HostTensor> params = net.parameters();
+            t.step(data.train(0));
+            r.step(data.train(0));
+            assertThat(net.parameters()).as("parameters after a step with lr 0").isEqualTo(params);
+            assertStatisticsAgree("after one step: momentum 0.1, the batch's mean and unbiased variance of each "
+                    + "BatchNorm layer's input (suspect the engine's BatchNorm in training mode: momentum, the "
+                    + "variance's correction, the order of the statistics)", net, ref);
+        }
+    }
+
+    @Test
+    void evaluationUsesTheRunningStatisticsAndLeavesThem() {
+        // lr 0: the parameters stay as built, so that the reference engine's statistics follow the
+        // engine's step by step; the perturbed and validation passes must not move them.
+        Data data = new Data(29);
+        Optimizer statisticsOnly = AgnosticSam.builder().base(Sgd.builder().lr(0).momentum(0.9).build())
+                .rho1(0.1).rho2(0.05).build();
+        Batch test = data.train(3);
+        try (Network net = build(BN_MODEL, BN_MODEL.initialParameters(29)); Network ref = referenceOf(net);
+                Training t = Training.start(net, statisticsOnly); Training r = Training.start(ref, statisticsOnly)) {
+            for (int s = 0; s < 3; s++) {
+                t.step(data.train(s), data.validation(s));
+                r.step(data.train(s), data.validation(s));
+            }
+            assertStatisticsAgree("after three steps of Agnostic-SAM", net, ref);
+            double expected = ref.evaluate(test).loss();
+            double batchStatistics = Probes.gradients(ref, test).loss(); // training mode
+            assertThat(Math.abs(expected - batchStatistics)).as("the kit's own check: on this batch, the loss with the "
+                    + "running statistics differs from the loss with the batch's statistics").isGreaterThan(1e-3);
+            List<HostTensor> params = net.parameters();
+            List<HostTensor> statistics = net.runningStatistics();
+            assertLossAgrees("evaluate() on the BatchNorm MLP against the reference engine's: evaluation mode "
+                    + "normalises with the running statistics, not the batch's (suspect Network.evaluate's BatchNorm "
+                    + "mode)", net.evaluate(test).loss(), expected);
+            assertThat(net.runningStatistics()).as("running statistics after evaluate(): bit-identical (suspect "
+                    + "Network.evaluate running BatchNorm in training mode)").isEqualTo(statistics);
+            assertThat(net.parameters()).as("parameters after evaluate(): bit-identical").isEqualTo(params);
+        }
+    }
+
+    @Test
+    void theSmallCnnHasTheDescriptionsLayout() {
+        List<HostTensor> init = new ArrayList<>();
+        for (HostTensor p : SMALL_CNN.initialParameters(2)) {
+            double[] v = p.values().clone();
+            for (int i = 0; i < v.length; i++) {
+                v[i] *= 4; // logits far from uniform, so that a wrong layout shows in the loss
+            }
+            init.add(new HostTensor(p.shape(), v));
+        }
+        Batch batch = SyntheticBatches.learnable(SMALL_CNN, 10, new SplittableRandom(6));
+        try (Network net = build(SMALL_CNN, init); Network ref = referenceOf(net)) {
+            assertStoredInTheEnginesPrecision(SMALL_CNN, net.parameters(), init);
+            double expected = ref.evaluate(batch).loss();
+            assertThat(expected).as("the kit's own check: the reference loss is far from ln(classes)")
+                    .isNotCloseTo(Math.log(SMALL_CNN.classes()), within(0.05));
+            assertLossAgrees(SMALL_CNN + ": evaluate() against the reference engine's at the same parameters "
+                    + "(suspect the layout: convolution weights [out, in, 5, 5], padding 2, max-pooling 2, the "
+                    + "flatten order (C, H, W) before the dense layer [classes, flattened])",
+                    net.evaluate(batch).loss(), expected);
+            assertThat(net.runningStatistics()).as("running statistics of a CNN (it has none)").isEmpty();
+        }
+    }
+
+    @Test
+    void theBatchNormMlpLearns() {
+        assertLearns(BN_MODEL, AgnosticSam.builder().base(Sgd.builder().lr(0.05).momentum(0.9).build())
+                .rho1(0.1).rho2(0.05).build(), 30);
+    }
+
+    @Test
+    void theSmallCnnLearns() {
+        // It starts on a plateau (small signals through two ReLU convolutions); Adam leaves it quickly.
+        assertLearns(SMALL_CNN, AgnosticSam.builder().base(Adam.builder().lr(0.02).build()).rho1(0.1).rho2(0.05)
+                .build(), 40);
+    }
+
+    @Test
+    void withoutTheAppliedFlagOnlyFiniteStatisticsAreCommitted() {
+        // A program of SPI 1.0 gives no applied flag: the engine commits the clean pass's running
+        // statistics only where they are finite.
+        Data data = new Data(30);
+        StepProgram legacy = Probes.withoutAppliedFlag(StepProgram.of(sgd(0.1)));
+        try (Network net = build(BN_MODEL, BN_MODEL.initialParameters(30));
+                Training t = Training.start(net, legacy, BadValuePolicy.SKIP)) {
+            t.step(data.train(0));
+            List<HostTensor> statistics = net.runningStatistics();
+            assertThat(t.step(poison(data.train(1), Double.NaN)).applied()).as("a step with NaN in the train batch")
+                    .isFalse();
+            assertThat(net.runningStatistics()).as("running statistics after a step with NaN in the train batch, "
+                    + "run by a program whose StepOutput.applied() is null: bit-identical (suspect the engine's commit "
+                    + "of statistics without an applied flag: only where they are finite)").isEqualTo(statistics);
+            t.step(data.train(2));
+            assertThat(net.runningStatistics()).as("running statistics after the next, clean step of that program: "
+                    + "moved (suspect the commit of statistics without an applied flag)").isNotEqualTo(statistics);
+        }
+    }
+
+    /** Memorising one batch of {@link SyntheticBatches}: the loss halves within {@code steps} steps. */
+    private void assertLearns(ModelSpec model, Optimizer optimizer, int steps) {
+        SplittableRandom random = new SplittableRandom(5);
+        Batch train = SyntheticBatches.learnable(model, 32, random);
+        try (Network net = build(model, model.initialParameters(1)); Training t = Training.start(net, optimizer)) {
+            double first = t.step(train, SyntheticBatches.learnable(model, 8, random)).loss();
+            double last = first;
+            for (int s = 0; s < steps; s++) {
+                last = t.step(train, SyntheticBatches.learnable(model, 8, random)).loss();
+            }
+            assertThat(last).as("%s memorising one batch of 32 in %d steps: the loss must halve (suspect the "
+                    + "gradients of the model's layers)", model, steps).isLessThan(first * 0.5);
+        }
+    }
+
+    /** The reference engine's network of the same model, at the engine's parameters as stored. */
+    private Network referenceOf(Network net) {
+        return reference.build(net.model(), net.parameters());
+    }
+
+    /** Parameters as given, in the engine's precision (float64, or rounded to float32). */
+    private void assertStoredInTheEnginesPrecision(ModelSpec model, List<HostTensor> stored, List<HostTensor> given) {
+        assertThat(stored).as("parameters of %s", model).hasSize(given.size());
+        for (int p = 0; p < given.size(); p++) {
+            assertThat(stored.get(p).shape()).as("shape of parameter %s of %s", model.parameterNames().get(p), model)
+                    .isEqualTo(given.get(p).shape());
+            double[] v = given.get(p).values();
+            for (int i = 0; i < v.length; i++) {
+                assertThat(stored.get(p).values()[i]).as("parameter %s element %d of %s as stored: the value given to "
+                        + "Engine.build in the engine's precision (suspect build's copy or layout)",
+                        model.parameterNames().get(p), i, model).isEqualTo(float64() ? v[i] : (double) (float) v[i]);
+            }
+        }
+    }
+
+    private void assertStatisticsAgree(String what, Network net, Network ref) {
+        List<HostTensor> actual = net.runningStatistics();
+        List<HostTensor> expected = ref.runningStatistics();
+        List<String> names = net.model().statisticNames();
+        assertThat(actual).as("running statistics %s: one tensor each of %s", what, names).hasSize(names.size());
+        for (int k = 0; k < expected.size(); k++) {
+            double[] e = expected.get(k).values();
+            for (int i = 0; i < e.length; i++) {
+                assertThat(actual.get(k).values()[i]).as("running statistic %s element %d %s, against the reference "
+                        + "engine's", names.get(k), i, what)
+                        .isCloseTo(e[i], within(10 * relativeRounding() * Math.max(1, Math.abs(e[i]))));
+            }
+        }
+    }
+
+    private void assertLossAgrees(String what, double actual, double expected) {
+        assertThat(actual).as(what).isCloseTo(expected, within(10 * relativeRounding() * Math.max(1, Math.abs(expected))));
+    }
+
     // Lifecycle.
 
     @Test
@@ -633,31 +841,37 @@ public abstract class EngineConformanceTest {
         Training training = Training.start(net, sgd(0.1));
         training.close();
         training.close();
-        assertThatThrownBy(() -> training.step(batch)).as("Training.step after close")
-                .isInstanceOf(IllegalStateException.class);
+        assertClosed(() -> training.step(batch), "Training.step after close", "Training");
         CompiledStep step = net.compile(program);
+        step.run(batch, null, program.scalars(0)).read();
         step.close();
-        assertThatThrownBy(() -> step.run(batch, null, program.scalars(0))).as("CompiledStep.run after close")
-                .isInstanceOf(IllegalStateException.class);
-        assertThatThrownBy(step::state).as("CompiledStep.state after close").isInstanceOf(IllegalStateException.class);
+        assertClosed(() -> step.run(batch, null, program.scalars(0)), "CompiledStep.run after close", "step");
+        assertClosed(step::state, "CompiledStep.state after close", "step");
         CompiledStep open = net.compile(program);
+        Training running = Training.start(net, sgd(0.1));
         net.close();
         net.close();
-        assertThatThrownBy(() -> open.run(batch, null, program.scalars(0)))
-                .as("CompiledStep.run after its network was closed").isInstanceOf(IllegalStateException.class);
-        assertThatThrownBy(net::parameters).as("Network.parameters after close").isInstanceOf(IllegalStateException.class);
-        assertThatThrownBy(() -> net.setParameters(data.init())).as("Network.setParameters after close")
-                .isInstanceOf(IllegalStateException.class);
-        assertThatThrownBy(() -> net.evaluate(batch)).as("Network.evaluate after close")
-                .isInstanceOf(IllegalStateException.class);
-        assertThatThrownBy(() -> net.compile(program)).as("Network.compile after close")
-                .isInstanceOf(IllegalStateException.class);
-        assertThatThrownBy(net::runningStatistics).as("Network.runningStatistics after close")
-                .isInstanceOf(IllegalStateException.class);
+        assertClosed(() -> open.run(batch, null, program.scalars(0)), "CompiledStep.run after its network was closed",
+                "network");
+        assertClosed(open::state, "CompiledStep.state after its network was closed", "network");
+        assertClosed(() -> running.step(batch), "Training.step after its network was closed", "network");
+        assertClosed(net::parameters, "Network.parameters after close", "network");
+        assertClosed(() -> net.setParameters(data.init()), "Network.setParameters after close", "network");
+        assertClosed(() -> net.evaluate(batch), "Network.evaluate after close", "network");
+        assertClosed(() -> net.compile(program), "Network.compile after close", "network");
+        assertClosed(net::runningStatistics, "Network.runningStatistics after close", "network");
+        assertThat(net.model()).as("Network.model() after close: the description is no resource").isEqualTo(MODEL);
         Engine other = createEngine();
         other.close();
-        assertThatThrownBy(() -> other.build(MODEL, data.init())).as("Engine.build after close")
-                .isInstanceOf(IllegalStateException.class);
+        other.close();
+        assertClosed(() -> other.build(MODEL, data.init()), "Engine.build after close", "engine");
+    }
+
+    /** The call is an IllegalStateException whose message says "<object> is closed". */
+    private static void assertClosed(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String what,
+            String object) {
+        assertThatThrownBy(call).as(what + ": an IllegalStateException saying \"" + object + " is closed\"")
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining(object + " is closed");
     }
 
     @Test

@@ -18,7 +18,7 @@ import java.util.List;
 /**
  * Step programs that change nothing and read out what the properties of docs/algorithm.md are
  * about, computed by the engine under test with the core's own ascent code. They use perturbed
- * passes so that no running statistic moves.
+ * passes so that no running statistic moves. And {@link #withoutAppliedFlag}, a program of SPI 1.0.
  */
 final class Probes {
     private Probes() {
@@ -89,6 +89,22 @@ final class Probes {
             }
         }, train, validation);
         return new double[] {Math.sqrt(squares[0]), Math.sqrt(squares[1]), Math.sqrt(squares[2])};
+    }
+
+    /**
+     * The program as one written for SPI 1.0 would be: its {@link StepOutput} gives no applied flag
+     * ({@code applied()} is null), so the engine must commit the running statistics only where they
+     * are finite.
+     */
+    static StepProgram withoutAppliedFlag(StepProgram program) {
+        return new ForwardingProgram(program) {
+            @Override
+            public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> parameters,
+                    List<T> state, List<T> scalars) {
+                StepOutput<T> out = real.define(ops, oracle, parameters, state, scalars);
+                return new StepOutput<>(out.parameters(), out.state(), out.summary());
+            }
+        };
     }
 
     private static <T> T squaredNorm(Tensors<T> ops, List<T> tensors) {

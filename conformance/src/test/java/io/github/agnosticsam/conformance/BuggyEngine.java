@@ -9,7 +9,6 @@ import io.github.agnosticsam.Network;
 import io.github.agnosticsam.spi.CompiledStep;
 import io.github.agnosticsam.spi.GradientOracle;
 import io.github.agnosticsam.spi.Pass;
-import io.github.agnosticsam.spi.StateSlot;
 import io.github.agnosticsam.spi.StepOutput;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.Tensors;
@@ -86,51 +85,6 @@ final class BuggyEngine implements Engine {
     /** A wrong {@link Network#evaluate}, made from the real network's. */
     interface EvaluationBug {
         Evaluation evaluate(Network real, Batch batch);
-    }
-
-    /** A program that forwards everything to the real one: override what to get wrong. */
-    static class ForwardingProgram implements StepProgram {
-        protected final StepProgram real;
-
-        ForwardingProgram(StepProgram real) {
-            this.real = real;
-        }
-
-        @Override
-        public List<Pass> passes() {
-            return real.passes();
-        }
-
-        @Override
-        public List<StateSlot> state(List<int[]> parameterShapes) {
-            return real.state(parameterShapes);
-        }
-
-        @Override
-        public double[] scalars(long step) {
-            return real.scalars(step);
-        }
-
-        @Override
-        public double[] scalars(long step, long appliedSteps) {
-            return real.scalars(step, appliedSteps);
-        }
-
-        @Override
-        public boolean countsAppliedSteps() {
-            return real.countsAppliedSteps();
-        }
-
-        @Override
-        public boolean usesValidationBatch() {
-            return real.usesValidationBatch();
-        }
-
-        @Override
-        public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> parameters, List<T> state,
-                List<T> scalars) {
-            return real.define(ops, oracle, parameters, state, scalars);
-        }
     }
 
     /** An algebra that forwards every operation: override the one to get wrong. */

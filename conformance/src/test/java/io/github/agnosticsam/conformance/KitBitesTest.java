@@ -69,6 +69,12 @@ class KitBitesTest {
                 new PlantedBug("Network.evaluate on the wrong batch (labels rotated by one class)",
                         engine -> BuggyEngine.withEvaluation(engine,
                                 (network, batch) -> network.evaluate(rotateLabels(batch, network.model().classes())))),
+                new PlantedBug("Network.evaluate in training mode (BatchNorm normalises with the batch's statistics)",
+                        engine -> BuggyEngine.withEvaluation(engine, (network, batch) -> {
+                            Evaluation right = network.evaluate(batch);
+                            return new Evaluation(Probes.gradients(network, batch).loss(), right.correct(),
+                                    right.count());
+                        })),
                 new PlantedBug("an oracle that reads the train batch for the validation passes",
                         engine -> BuggyEngine.withPasses(engine, p -> p.usesValidationBatch() ? Pass.TRAIN_PERTURBED : p)),
                 new PlantedBug("running statistics moved by the perturbed train pass",
@@ -96,7 +102,7 @@ class KitBitesTest {
 
     @Test
     void theWrapperWithoutABugChangesNoOutcome() {
-        KitRun wrapped = KitRun.of(engine -> BuggyEngine.withPrograms(engine, BuggyEngine.ForwardingProgram::new));
+        KitRun wrapped = KitRun.of(engine -> BuggyEngine.withPrograms(engine, ForwardingProgram::new));
         assertThat(wrapped.failures().keySet()).as("kit tests failed by the engine wrapped with no bug")
                 .containsExactlyInAnyOrderElementsOf(plain.failures().keySet());
         assertThat(wrapped.passed()).as("kit tests passed by the engine wrapped with no bug")
@@ -151,7 +157,7 @@ class KitBitesTest {
      * A perturbed pass that writes the perturbed point into θ, emulated: the new parameters are the
      * program's plus (the last perturbed point the oracle was asked about − θ).
      */
-    private static final class UpdateAtThePerturbedPoint extends BuggyEngine.ForwardingProgram {
+    private static final class UpdateAtThePerturbedPoint extends ForwardingProgram {
         UpdateAtThePerturbedPoint(StepProgram real) {
             super(real);
         }
@@ -184,7 +190,7 @@ class KitBitesTest {
      * Optimizer state stored without the guard, emulated: where the step is not applied, the state
      * becomes what an update with a non-finite gradient makes of it (state·NaN).
      */
-    private static final class UnguardedState extends BuggyEngine.ForwardingProgram {
+    private static final class UnguardedState extends ForwardingProgram {
         UnguardedState(StepProgram real) {
             super(real);
         }
