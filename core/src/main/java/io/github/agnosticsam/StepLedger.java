@@ -18,17 +18,34 @@ public final class StepLedger {
     private final StepProgram program;
     private final List<String> parameterNames;
     private final BadValuePolicy policy;
+    private final int updateFlags;
     private final Deque<StepResult> pending = new ArrayDeque<>();
     private long steps;
     private long skipped;
 
+    /**
+     * For a program of the core's summary layout (see {@link StepProgram}): the update flags after
+     * the gradient flags are one per parameter and one per optimizer-state tensor of these shapes;
+     * anything the program appends after them is not read as a flag.
+     */
+    public StepLedger(StepProgram program, List<String> parameterNames, List<int[]> parameterShapes,
+            BadValuePolicy policy) {
+        this(program, parameterNames, policy, parameterNames.size() + program.state(parameterShapes).size());
+    }
+
+    /** As above, but every value after the gradient flags is read as an update flag. */
     public StepLedger(StepProgram program, List<String> parameterNames, BadValuePolicy policy) {
+        this(program, parameterNames, policy, -1);
+    }
+
+    private StepLedger(StepProgram program, List<String> parameterNames, BadValuePolicy policy, int updateFlags) {
         if (program == null || parameterNames == null || policy == null) {
             throw new IllegalArgumentException("program, parameter names and policy must not be null");
         }
         this.program = program;
         this.parameterNames = List.copyOf(parameterNames);
         this.policy = policy;
+        this.updateFlags = updateFlags;
     }
 
     /**
@@ -48,7 +65,7 @@ public final class StepLedger {
      * @throws NonFiniteStepException with policy THROW, when the step met a non-finite value
      */
     public StepResult record(StepSummary summary) {
-        StepResult result = new StepResult(steps, program.passes(), parameterNames, summary);
+        StepResult result = new StepResult(steps, program.passes(), parameterNames, updateFlags, summary);
         steps++;
         if (policy == BadValuePolicy.THROW) {
             countIfSkipped(result);

@@ -14,13 +14,16 @@ public final class StepResult {
     private final long step;
     private final List<Pass> passes;
     private final List<String> parameterNames;
+    private final int updateFlags;
     private StepSummary pending;
     private double[] summary;
 
-    StepResult(long step, List<Pass> passes, List<String> parameterNames, StepSummary pending) {
+    /** {@code updateFlags}: how many values after the gradient flags are update flags, or -1 for all. */
+    StepResult(long step, List<Pass> passes, List<String> parameterNames, int updateFlags, StepSummary pending) {
         this.step = step;
         this.passes = passes;
         this.parameterNames = parameterNames;
+        this.updateFlags = updateFlags;
         this.pending = pending;
     }
 
@@ -77,7 +80,8 @@ public final class StepResult {
             }
         }
         // Update flags: one per parameter, then one per optimizer-state tensor (absent in older programs).
-        for (int at = k + k * n; at < s.length; at++) {
+        int end = updateFlags < 0 ? s.length : Math.min(s.length, k + k * n + updateFlags);
+        for (int at = k + k * n; at < end; at++) {
             if (s[at] != 1) {
                 int i = at - k - k * n;
                 return Optional.of(i < n ? "the update made parameter " + parameterNames.get(i) + " NaN or infinite"

@@ -26,7 +26,8 @@ public final class Training implements AutoCloseable {
             throw new IllegalArgumentException("network, optimizer and policy must not be null");
         }
         this.network = network;
-        this.ledger = new StepLedger(program, network.model().parameterNames(), policy);
+        this.ledger = new StepLedger(program, network.model().parameterNames(), network.model().parameterShapes(),
+                policy);
         this.compiled = network.compile(program);
     }
 

@@ -24,7 +24,9 @@ public final class AvailabilityProbe {
         boolean available = provider.isAvailable();
         Set<String> loaded = nativeLibraries();
         loaded.removeAll(before);
-        if (!available) {
+        if (!Files.exists(Path.of("/proc/self/maps"))) {
+            System.out.println("cannot tell: no /proc/self/maps on this system");
+        } else if (!available) {
             System.out.println("not available");
         } else if (loaded.isEmpty()) {
             System.out.println("available, no native library loaded");
@@ -38,7 +40,7 @@ public final class AvailabilityProbe {
         Set<String> out = new TreeSet<>();
         Path maps = Path.of("/proc/self/maps");
         if (!Files.exists(maps)) {
-            return out; // not Linux: nothing to compare
+            return out; // not Linux: main says it cannot tell
         }
         String jdk = System.getProperty("java.home");
         for (String line : Files.readAllLines(maps)) {

@@ -85,7 +85,9 @@ class KitBitesTest {
                 new PlantedBug("a perturbed pass that writes θ in place (the update lands at the perturbed point)",
                         engine -> BuggyEngine.withPrograms(engine, UpdateAtThePerturbedPoint::new)),
                 new PlantedBug("optimizer state stored without the guard",
-                        engine -> BuggyEngine.withPrograms(engine, UnguardedState::new)));
+                        engine -> BuggyEngine.withPrograms(engine, UnguardedState::new)),
+                new PlantedBug("running statistics committed whatever the step's verdict (applied always 1)",
+                        engine -> BuggyEngine.withPrograms(engine, AlwaysApplied::new)));
         return Stream.concat(ops, others);
     }
 
@@ -204,6 +206,20 @@ class KitBitesTest {
                 unguarded.add(ops.where(out.applied(), s, ops.mul(s, ops.scalar(Double.NaN))));
             }
             return new StepOutput<>(out.parameters(), unguarded, out.summary(), out.applied());
+        }
+    }
+
+    /** Tells the engine every step was applied, so it commits the clean pass's statistics even on a skipped step. */
+    private static final class AlwaysApplied extends ForwardingProgram {
+        AlwaysApplied(StepProgram real) {
+            super(real);
+        }
+
+        @Override
+        public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> parameters, List<T> state,
+                List<T> scalars) {
+            StepOutput<T> out = real.define(ops, oracle, parameters, state, scalars);
+            return new StepOutput<>(out.parameters(), out.state(), out.summary(), ops.scalar(1));
         }
     }
 

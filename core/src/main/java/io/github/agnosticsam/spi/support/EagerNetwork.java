@@ -17,6 +17,7 @@ import io.github.agnosticsam.spi.Tensors;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A {@link Network} for an eager engine, which supplies only its primitives: the algebra, where its
@@ -278,8 +279,11 @@ public abstract class EagerNetwork<T, B> implements Network {
                 if (!moved.isEmpty() && !moved.get(0).isEmpty()) {
                     commitStatistics(statistics, moved.get(0), out.applied());
                 }
-                storeChanged(params, out.parameters());
-                storeChanged(state, out.state());
+                Set<T> persistent = identities(params, state, statistics);
+                List<T> newParams = fresh(out.parameters(), params, persistent);
+                List<T> newState = fresh(out.state(), state, persistent);
+                storeChanged(params, newParams);
+                storeChanged(state, newState);
                 summary = lazy(retain(out.summary()));
                 if (hook != null) {
                     hook.afterStep(summary);
@@ -300,6 +304,32 @@ public abstract class EagerNetwork<T, B> implements Network {
             }
         }
 
+        /**
+         * The program's outputs, with a fresh copy in place of any that is another persistent tensor
+         * or an output already seen: {@link #store} may hand a value's storage to its target, and
+         * every output must be read as it was before anything was stored.
+         */
+        private List<T> fresh(List<T> values, List<T> targets, Set<T> persistent) {
+            List<T> out = new ArrayList<>(values.size());
+            for (int i = 0; i < values.size(); i++) {
+                T v = values.get(i);
+                boolean aliased = v != targets.get(i) && persistent.contains(v);
+                out.add(aliased || !seen.add(v) ? ops().mul(v, ops().scalar(1)) : v);
+            }
+            return out;
+        }
+
+        private final Set<T> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+
+        private Set<T> identities(List<T> params, List<T> stateTensors, List<T> statistics) {
+            seen.clear();
+            Set<T> out = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            out.addAll(params);
+            out.addAll(stateTensors);
+            out.addAll(statistics);
+            return out;
+        }
+
         private void storeChanged(List<T> targets, List<T> values) {
             for (int i = 0; i < targets.size(); i++) {
                 if (values.get(i) != targets.get(i)) {
@@ -315,6 +345,7 @@ public abstract class EagerNetwork<T, B> implements Network {
                 @Override
                 public double[] read() {
                     if (values == null) {
+                        checkOpen();
                         values = download(summary).values();
                         release(summary);
                     }

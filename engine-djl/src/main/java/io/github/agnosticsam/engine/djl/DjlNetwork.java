@@ -140,9 +140,16 @@ final class DjlNetwork extends EagerNetwork<NDArray, NDList[]> {
         return new NDList[] {new NDList(x), new NDList(scope.create(labels))};
     }
 
-    /** The target takes the value's handle (the value, a scratch array, goes with the old one). */
+    /**
+     * A scratch array of this step hands its handle to the target (no copy; the scratch object goes
+     * with the old handle); anything else (a cached constant, say) is copied in.
+     */
     @Override
     protected void store(NDArray target, NDArray value) {
+        if (value.getManager() != scope) {
+            value.copyTo(target);
+            return;
+        }
         boolean gradient = target.hasGradient();
         target.intern(value);
         if (gradient) {
@@ -198,7 +205,8 @@ final class DjlNetwork extends EagerNetwork<NDArray, NDList[]> {
         }
         List<NDArray> moved = new ArrayList<>(statistics.size());
         for (Parameter p : statistics) {
-            moved.add(r.statistics().get(p));
+            // A statistic the block did not read in this pass (a branch not taken) stays as it is.
+            moved.add(r.statistics().getOrDefault(p, p.getArray()));
         }
         return new Gradients<>(r.loss(), r.gradients(), moved);
     }

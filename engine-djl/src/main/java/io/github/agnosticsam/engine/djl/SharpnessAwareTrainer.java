@@ -72,7 +72,8 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
                     + "creating its SharpnessAwareTrainer");
         }
         StepProgram program = StepProgram.of(optimizer);
-        this.ledger = new StepLedger(program, trainable.stream().map(Parameter::getName).toList(), policy);
+        this.ledger = new StepLedger(program, trainable.stream().map(Parameter::getName).toList(),
+                trainable.stream().map(p -> DjlNetwork.toInts(p.getArray().getShape())).toList(), policy);
         this.network = new DjlNetwork(describe(block, trainable), block, trainer.getManager().newSubManager(),
                 trainer.getLoss()::evaluate);
         this.step = network.compile(program);

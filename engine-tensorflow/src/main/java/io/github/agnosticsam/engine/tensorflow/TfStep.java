@@ -108,11 +108,12 @@ final class TfStep implements CompiledStep {
                 updates.add(gated.assignVariableOp(stateHandles.get(i), out.state().get(i)));
             }
         }
-        // Running statistics move only where the step is applied; a program that does not say so
-        // moves them whenever they are finite.
+        // Running statistics move only where the step is applied and they are finite (the rule of
+        // EagerNetwork too); a program that does not say whether it applied the step: where finite.
         Operand<TBool> applied = out.applied() == null ? null : tf.dtypes.cast(out.applied(), TBool.class);
         for (TfLayers.Update u : statisticUpdates) {
-            Operand<TBool> keep = applied != null ? applied : tf.reduceAll(tf.math.isFinite(u.moved()), tf.constant(0));
+            Operand<TBool> finite = tf.reduceAll(tf.math.isFinite(u.moved()), tf.constant(0));
+            Operand<TBool> keep = applied != null ? tf.math.logicalAnd(applied, finite) : finite;
             updates.add(gated.assignVariableOp(u.variable(), tf.select(keep, u.moved(), u.current())));
         }
         this.summary = out.summary();
