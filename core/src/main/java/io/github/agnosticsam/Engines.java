@@ -32,7 +32,9 @@ public final class Engines {
      * @throws EngineNotFoundException when no available engine matches
      */
     public static Engine load(String name, EngineOptions options) {
-        return provider(name).create(options);
+        EngineProvider provider = provider(name);
+        Engine engine = provider.create(options);
+        return provider.spiVersion().equals("1.0") ? new Spi10Engine(engine) : engine;
     }
 
     /** The provider that {@link #load(String, EngineOptions)} would use. */

@@ -144,6 +144,43 @@ class EnginesTest {
     }
 
     @Test
+    void anSpi10EngineIsNotOfferedTheModelsAddedSince() {
+        Engine plain = new Engine() {
+            @Override
+            public String name() {
+                return "old";
+            }
+
+            @Override
+            public String device() {
+                return "cpu";
+            }
+
+            @Override
+            public Network build(ModelSpec model, List<HostTensor> initialParameters) {
+                throw new IllegalStateException("reached the engine with " + model);
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Engine old = new Spi10Engine(plain);
+        ModelSpec bn = new ModelSpec.Mlp(new int[] {4, 3, 2}, Activation.TANH, 0, true);
+        assertThatThrownBy(() -> old.build(bn, bn.initialParameters(0)))
+                .isInstanceOf(io.github.agnosticsam.spi.UnsupportedFeatureException.class)
+                .hasMessageContaining("built against SPI 1.0").hasMessageContaining("BatchNorm");
+        ModelSpec small = new ModelSpec.Cnn(8, 4, 16, 3);
+        assertThatThrownBy(() -> old.build(small, small.initialParameters(0)))
+                .isInstanceOf(io.github.agnosticsam.spi.UnsupportedFeatureException.class);
+        ModelSpec mlp = new ModelSpec.Mlp(new int[] {4, 3, 2}, Activation.TANH, 0);
+        assertThatThrownBy(() -> old.build(mlp, mlp.initialParameters(0))).as("1.0 models reach the engine")
+                .hasMessageContaining("reached the engine");
+        assertThatThrownBy(() -> old.build(new ModelSpec.Cnn(), new ModelSpec.Cnn().initialParameters(0)))
+                .hasMessageContaining("reached the engine");
+    }
+
+    @Test
     void coreAloneFindsNoEngine() {
         assertThat(Engines.providers()).isEmpty();
         assertThatThrownBy(Engines::load).isInstanceOf(EngineNotFoundException.class);

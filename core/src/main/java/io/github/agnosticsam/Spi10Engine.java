@@ -1,0 +1,45 @@
+package io.github.agnosticsam;
+
+import io.github.agnosticsam.spi.UnsupportedFeatureException;
+import java.util.List;
+
+/**
+ * An engine built against SPI 1.0 knows the model descriptions of 1.0 only: an MLP without
+ * BatchNorm and the standard CNN. The descriptions added since (BatchNorm, CNNs of other sizes)
+ * would reach its code as the old ones and be built wrongly, so they are refused here as
+ * unsupported, which the kit and the command line report as skipped.
+ */
+final class Spi10Engine implements Engine {
+    private final Engine engine;
+
+    Spi10Engine(Engine engine) {
+        this.engine = engine;
+    }
+
+    @Override
+    public String name() {
+        return engine.name();
+    }
+
+    @Override
+    public String device() {
+        return engine.device();
+    }
+
+    @Override
+    public Network build(ModelSpec model, List<HostTensor> initialParameters) {
+        boolean batchNorm = model instanceof ModelSpec.Mlp mlp && mlp.batchNorm();
+        boolean sizedCnn = model instanceof ModelSpec.Cnn cnn && !cnn.equals(new ModelSpec.Cnn());
+        if (batchNorm || sizedCnn) {
+            throw new UnsupportedFeatureException("engine '" + engine.name() + "' was built against SPI 1.0, which has "
+                    + "no " + (batchNorm ? "BatchNorm MLP" : "CNN of other sizes") + " (" + model + "): build it "
+                    + "against SPI " + io.github.agnosticsam.spi.EngineProvider.SPI_VERSION + " to train it");
+        }
+        return engine.build(model, initialParameters);
+    }
+
+    @Override
+    public void close() {
+        engine.close();
+    }
+}
