@@ -1,0 +1,68 @@
+package org.example.consumer;
+
+import io.github.agnosticsam.AgnosticSam;
+import io.github.agnosticsam.Batch;
+import io.github.agnosticsam.Engine;
+import io.github.agnosticsam.EngineOptions;
+import io.github.agnosticsam.Engines;
+import io.github.agnosticsam.HostTensor;
+import io.github.agnosticsam.ModelSpec;
+import io.github.agnosticsam.Network;
+import io.github.agnosticsam.Optimizer;
+import io.github.agnosticsam.Sgd;
+import io.github.agnosticsam.StepResult;
+import io.github.agnosticsam.Training;
+import java.util.SplittableRandom;
+
+/** Trains the standard MLP for a few Agnostic-SAM steps on the engine named by the first argument. */
+public final class Main {
+    public static void main(String[] args) {
+        String name = args.length > 0 ? args[0] : "djl";
+        int steps = 12;
+        ModelSpec model = ModelSpec.standard("mlp");
+        Optimizer optimizer = AgnosticSam.builder()
+                .base(Sgd.builder().lr(0.05).momentum(0.9).build())
+                .rho1(0.1).rho2(0.05)
+                .build();
+        SplittableRandom random = new SplittableRandom(0);
+        double first = Double.NaN;
+        double last = Double.NaN;
+        try (Engine engine = Engines.load(name, EngineOptions.DEFAULT);
+             Network network = engine.build(model, model.initialParameters(0));
+             Training training = Training.start(network, optimizer)) {
+            Module module = engine.getClass().getModule();
+            System.out.printf("engine %s on %s, in %s%n", engine.name(), engine.device(),
+                    module.isNamed() ? "module " + module.getName() : "the unnamed module (class path)");
+            for (int s = 0; s < steps; s++) {
+                StepResult r = training.step(batch(model, 64, random), batch(model, 16, random));
+                last = r.loss();
+                if (s == 0) {
+                    first = last;
+                }
+                System.out.printf("step %2d  loss %.4f%n", s + 1, last);
+            }
+        }
+        if (!(last < first)) {
+            System.err.printf("the loss did not fall: %.4f -> %.4f%n", first, last);
+            System.exit(1);
+        }
+        System.out.printf("loss %.4f -> %.4f%n", first, last);
+    }
+
+    /** Learnable noise: input element j leans towards class j mod classes. */
+    private static Batch batch(ModelSpec model, int n, SplittableRandom random) {
+        int width = 1;
+        for (int d : model.inputShape()) {
+            width *= d;
+        }
+        double[] x = new double[n * width];
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = random.nextInt(model.classes());
+            for (int j = 0; j < width; j++) {
+                x[i * width + j] = random.nextDouble() * 0.5 + (j % model.classes() == y[i] ? 0.5 : 0);
+            }
+        }
+        return new Batch(new HostTensor(new int[] {n, width}, x), y);
+    }
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds the consumer projects against the INSTALLED agnostic-sam artifacts (run
+# `mvn -B install -DskipTests -pl bom,core,conformance,engine-djl,engine-tensorflow -am` first) and
+# runs each main: a few Agnostic-SAM steps whose loss must fall.
+#   module-path-consumer: a named module on --module-path, once per engine, with the minimal flags
+#                         README's "Using it from your build" gives
+#   class-path-consumer:  the same on the class path, both engines side by side
+# Extra Maven options (e.g. -o, -Dmaven.repo.local=...) come from MAVEN_ARGS.
+set -euo pipefail
+cd "$(dirname "$0")"
+mvn_args=(-B -q ${MAVEN_ARGS:-})
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
+
+run() {
+  echo "+ $*" >&2
+  "$@"
+}
+
+mp=module-path-consumer
+for engine in djl tensorflow; do
+  rm -rf "$mp/target/$engine"
+  mvn "${mvn_args[@]}" -f "$mp/pom.xml" -P "$engine" package
+  # PyTorch's native library jar has no valid module name: it alone goes on the class path.
+  native=("$mp/target/$engine"/classpath/*.jar)
+  cp_args=()
+  if [ -e "${native[0]}" ]; then cp_args=(-cp "$(IFS=:; echo "${native[*]}")"); fi
+  run java --module-path "$mp/target/module-path-consumer.jar:$mp/target/$engine/modules" "${cp_args[@]}" \
+    -m org.example.consumer/org.example.consumer.Main "$engine"
+done
+
+cp=class-path-consumer
+rm -rf "$cp/target/lib"
+mvn "${mvn_args[@]}" -f "$cp/pom.xml" package
+for engine in djl tensorflow; do
+  run java -cp "$cp/target/class-path-consumer.jar:$cp/target/lib/*" org.example.classpath.Main "$engine"
+done
