@@ -93,7 +93,7 @@ record ImageDataset(float[] pixels, int[] labels, int rows, int columns) {
             }
             count(imagesFile, n, "image", (long) rows * columns);
             long size = (long) n * rows * columns;
-            long heap = (long) (size * (1 + Float.BYTES) * 1.1); // the bytes read and the floats made of them
+            long heap = size * (1 + Float.BYTES); // the bytes read and the floats made of them
             long free = Runtime.getRuntime().maxMemory() - (Runtime.getRuntime().totalMemory()
                     - Runtime.getRuntime().freeMemory());
             if (heap > free) {

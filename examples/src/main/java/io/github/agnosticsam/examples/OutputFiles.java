@@ -44,7 +44,7 @@ final class OutputFiles {
         Path temp = null;
         try {
             Files.createDirectories(parent);
-            temp = Files.createTempFile(parent, "." + target.getFileName() + ".", ".tmp");
+            temp = newFile(parent, target, ".tmp");
             try (FileOutputStream out = new FileOutputStream(temp.toFile())) {
                 writer.write(out);
                 out.flush();
@@ -88,10 +88,28 @@ final class OutputFiles {
             Path parent = folder(target);
             try {
                 Files.createDirectories(parent);
-                Path probe = Files.createTempFile(parent, "." + target.getFileName() + ".", ".probe");
+                Path probe = newFile(parent, target, ".probe");
                 Files.delete(probe);
             } catch (IOException | RuntimeException e) {
                 throw new OutputException("cannot write " + target + ": " + reason(e));
+            }
+        }
+    }
+
+    /**
+     * A new empty file beside the target, hidden, with a random name: created as the target would be
+     * (the umask's permissions, unlike Files.createTempFile's owner-only ones).
+     */
+    private static Path newFile(Path parent, Path target, String suffix) throws IOException {
+        for (int attempt = 0;; attempt++) {
+            long random = java.util.concurrent.ThreadLocalRandom.current().nextLong();
+            Path p = parent.resolve("." + target.getFileName() + "." + Long.toHexString(random) + suffix);
+            try {
+                return Files.createFile(p);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt == 9) {
+                    throw e;
+                }
             }
         }
     }
