@@ -15,6 +15,10 @@ public record Adam(Schedule lr, double beta1, double beta2, double epsilon, doub
         Require.inRange("beta1", beta1, 0, 1);
         Require.inRange("beta2", beta2, 0, 1);
         Require.above("epsilon", epsilon, 0);
+        if (epsilon < Float.MIN_NORMAL) {
+            throw new IllegalArgumentException("epsilon must be at least " + Float.MIN_NORMAL + " (the smallest "
+                    + "normal float32: a smaller one is lost in float32, and √v + ε can be 0), got " + epsilon);
+        }
         Require.atLeast("weightDecay", weightDecay, 0);
     }
 

@@ -81,7 +81,8 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
 
     /**
      * Throws an IllegalArgumentException unless {@code values} are one tensor per parameter with
-     * the parameter's shape; the message names the first parameter that does not fit.
+     * the parameter's shape and only finite elements; the message names the first parameter (and
+     * element) that does not fit. {@link Network#setParameters} of every engine checks this.
      */
     default void checkParameters(List<HostTensor> values) {
         List<int[]> shapes = parameterShapes();
@@ -93,6 +94,15 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
             if (!Arrays.equals(shapes.get(i), values.get(i).shape())) {
                 throw new IllegalArgumentException("parameter " + parameterNames().get(i) + " must have shape "
                         + Arrays.toString(shapes.get(i)) + ", got " + Arrays.toString(values.get(i).shape()));
+            }
+        }
+        for (int i = 0; i < shapes.size(); i++) {
+            double[] v = values.get(i).values();
+            for (int j = 0; j < v.length; j++) {
+                if (!Double.isFinite(v[j])) {
+                    throw new IllegalArgumentException("parameter " + parameterNames().get(i) + " element " + j
+                            + " (row-major) is " + v[j] + ": parameters must be finite numbers");
+                }
             }
         }
     }

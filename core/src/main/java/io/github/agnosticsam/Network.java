@@ -12,7 +12,10 @@ public interface Network extends AutoCloseable {
     /** Copies the current parameters to Java memory (a host synchronisation). */
     List<HostTensor> parameters();
 
-    /** Overwrites the parameters with the given values (shapes as the model's). */
+    /**
+     * Overwrites the parameters with the given values (shapes as the model's, every element finite:
+     * anything else is an IllegalArgumentException naming the parameter, and nothing changes).
+     */
     void setParameters(List<HostTensor> values);
 
     /**

@@ -4,10 +4,16 @@ import io.github.agnosticsam.internal.OptimizerProgram;
 import io.github.agnosticsam.spi.CompiledStep;
 import io.github.agnosticsam.spi.StepProgram;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * An optimizer running on a network: call {@link #step} once per batch. The optimizer state lives
- * on the engine's device. Not thread-safe. Closing it frees the optimizer state, not the network.
+ * on the engine's device. Closing it frees the optimizer state, not the network.
+ *
+ * <p>Not thread-safe, and it says so rather than corrupting the state: a second thread calling
+ * {@link #step} while a step runs gets an IllegalStateException at once, on every engine (the
+ * step that runs is not disturbed). Steps from several threads one after another are fine when
+ * the threads hand the Training over with the usual happens-before (a lock, a queue).
  *
  * <pre>{@code
  * try (Training training = Training.start(network, optimizer)) {
@@ -19,7 +25,8 @@ public final class Training implements AutoCloseable {
     private final Network network;
     private final StepLedger ledger;
     private final CompiledStep compiled;
-    private boolean closed;
+    private final AtomicBoolean stepping = new AtomicBoolean();
+    private volatile boolean closed;
 
     private Training(Network network, StepProgram program, BadValuePolicy policy) {
         if (network == null || program == null || policy == null) {
@@ -61,8 +68,21 @@ public final class Training implements AutoCloseable {
      * wrong it throws IllegalArgumentException and nothing has changed.
      *
      * @throws NonFiniteStepException with policy THROW, when a loss or gradient was not finite
+     * @throws IllegalStateException when another thread is inside {@code step} of this Training
      */
     public StepResult step(Batch train, Batch validation) {
+        if (!stepping.compareAndSet(false, true)) {
+            throw new IllegalStateException("Training.step called from two threads at once; a Training is not "
+                    + "thread-safe: step it from one thread (or hand it over with a lock)");
+        }
+        try {
+            return stepAlone(train, validation);
+        } finally {
+            stepping.set(false);
+        }
+    }
+
+    private StepResult stepAlone(Batch train, Batch validation) {
         if (closed) {
             throw new IllegalStateException("this Training is closed: start a new one");
         }

@@ -33,6 +33,19 @@ class OptimizerConfigTest {
                 bad("rho1", "-1.0", ">= 0", () -> AgnosticSam.builder().base(SGD).rho1(-1).build()),
                 bad("rho2", "NaN", ">= 0", () -> AgnosticSam.builder().base(SGD).rho2(Double.NaN).build()),
                 bad("base optimizer", "", "required", () -> Sam.builder().build()),
+                // What float32 cannot hold: refused when the optimizer is built.
+                bad("lr", "1.0E39", "at most 3.4028234663852886E38", () -> Sgd.builder().lr(1e39).build()),
+                bad("lr", "1.7976931348623157E308", "largest float32",
+                        () -> Adam.builder().lr(Double.MAX_VALUE).build()),
+                bad("weightDecay", "1.0E39", "largest float32", () -> Sgd.builder().lr(0.1).weightDecay(1e39).build()),
+                bad("epsilon", "1.0E-40", "smallest normal float32", () -> Adam.builder().lr(0.1).epsilon(1e-40).build()),
+                bad("rho", "1.0E300", "largest float32", () -> Sam.builder().base(SGD).rho(1e300).build()),
+                bad("eta", "1.0E39", "largest float32", () -> Sam.builder().base(SGD).adaptive(true).eta(1e39).build()),
+                bad("rho1", "1.0E39", "largest float32", () -> AgnosticSam.builder().base(SGD).rho1(1e39).build()),
+                bad("rho2", "1.0E39", "largest float32", () -> AgnosticSam.builder().base(SGD).rho2(1e39).build()),
+                bad("lr[1]", "1.0E39", "largest float32", () -> Sgd.builder().lr(Schedule.perStep(0.1, 1e39)).build()),
+                bad("lr at step 0", "1.0E39", "largest float32", () -> Sgd.builder().lr(step -> 1e39).build()),
+                bad("rho at step 0", "-1.0", ">= 0", () -> Sam.builder().base(SGD).rho(step -> -1.0).build()),
                 bad("lr", "", "required", () -> Sgd.builder().build()));
     }
 
@@ -45,6 +58,23 @@ class OptimizerConfigTest {
     void outOfRangeIsRejectedWithANamedMessage(String name, String value, String range, Supplier<Object> build) {
         assertThatThrownBy(build::get).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(name).hasMessageContaining(value).hasMessageContaining(range);
+    }
+
+    @Test
+    void aScheduleIsCheckedAgainAtEveryStepBeforeItRuns() {
+        io.github.agnosticsam.internal.OptimizerProgram program = io.github.agnosticsam.internal.OptimizerProgram.of(
+                Sam.builder().base(Sgd.builder().lr(step -> step < 3 ? 0.1 : 1e39).build()).rho(0.05).build());
+        program.scalars(2);
+        assertThatThrownBy(() -> program.scalars(3)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("lr at step 3").hasMessageContaining("1.0E39")
+                .hasMessageContaining("largest float32");
+    }
+
+    @Test
+    void theFloat32ExtremesAreAccepted() {
+        Sgd.builder().lr(Float.MAX_VALUE).weightDecay(Float.MAX_VALUE).build();
+        Adam.builder().lr(1e-45).epsilon(Float.MIN_NORMAL).build();
+        AgnosticSam.builder().base(SGD).rho1(Float.MAX_VALUE).rho2(1e-300).eta(Float.MAX_VALUE).build();
     }
 
     @Test

@@ -378,14 +378,96 @@ public abstract class EngineConformanceTest {
 
     @Test
     void anUpdateThatOverflowsChangesNothing() {
-        // Gradients are finite; θ − lr·(g + λθ) is not, from the second step on.
-        double huge = float64() ? Double.MAX_VALUE : 3.0e38;
-        Sgd sgd = Sgd.builder().lr(step -> step == 0 ? 0.1 : huge).momentum(0.9).weightDecay(100).build();
+        // Every hyperparameter is one float32 holds; what overflows is the update of one weight that
+        // no input reaches: W0's first column, set to a huge finite value after the first step, while
+        // every bad batch has 0 as its first input. Its gradient is exactly 0 and the loss does not see
+        // it, but weight decay makes lr·λ·θ = 1e4·1e5·θ overflow (θ = 1e300 in float64, 1e30 in float32).
+        double huge = float64() ? 1e300 : 1e30;
+        Sgd sgd = Sgd.builder().lr(step -> step == 0 ? 0 : 1e4).momentum(0.9).weightDecay(1e5).build();
         ModelSpec model = statisticsModel();
         for (BadValuePolicy policy : BadValuePolicy.values()) {
             assertStepChangesNothing("an update that overflows under " + policy + " on " + model, policy, model,
-                    model.initialParameters(25), (d, s) -> new Batch[] {d.train(s), d.validation(s)},
-                    AgnosticSam.builder().base(sgd).rho1(0.2).rho2(0.1).build(), "the update made parameter");
+                    model.initialParameters(25), (d, s) -> new Batch[] {hugeInput(d.train(s), 0),
+                        hugeInput(d.validation(s), 0)},
+                    AgnosticSam.builder().base(sgd).rho1(0.2).rho2(0.1).build(), "the update made parameter",
+                    params -> firstInputWeights(params, huge));
+        }
+    }
+
+    /** Copies with W0's first column set to {@code value}. */
+    private static List<HostTensor> firstInputWeights(List<HostTensor> params, double value) {
+        List<HostTensor> out = cutFirstInput(params);
+        HostTensor w0 = out.get(0);
+        for (int o = 0; o < w0.shape()[0]; o++) {
+            w0.values()[o * w0.shape()[1]] = value;
+        }
+        return out;
+    }
+
+    // Input checks of setParameters and of Training.step, the same on every engine.
+
+    @Test
+    void setParametersRefusesNonFiniteValuesAndWrongShapesAndKeepsTheOldOnes() {
+        Data data = new Data(26);
+        try (Network net = build(data.init())) {
+            List<HostTensor> before = net.parameters();
+            for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
+                List<HostTensor> values = data.init();
+                values.get(1).values()[3] = bad;
+                assertThatThrownBy(() -> net.setParameters(values)).as("setParameters with " + bad + " in b0")
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("parameter " + MODEL.parameterNames().get(1))
+                        .hasMessageContaining("element 3").hasMessageContaining(Double.toString(bad));
+            }
+            List<HostTensor> wrong = new ArrayList<>(data.init());
+            wrong.set(0, HostTensor.zeros(6, 12));
+            assertThatThrownBy(() -> net.setParameters(wrong)).as("setParameters with W0 transposed")
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("parameter " + MODEL.parameterNames().get(0)).hasMessageContaining("[12, 6]")
+                    .hasMessageContaining("[6, 12]");
+            assertThatThrownBy(() -> net.setParameters(data.init().subList(0, 2)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("parameter tensors, got 2");
+            assertThat(net.parameters()).as("parameters after refused setParameters calls").isEqualTo(before);
+        }
+    }
+
+    @Test
+    void aSecondThreadEnteringStepFailsFastAndTheRunningStepIsUndisturbed() throws Exception {
+        Data data = new Data(27);
+        java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+        Sgd blocking = Sgd.builder().lr(step -> {
+            if (step == 1 && armed.compareAndSet(true, false)) { // the schedule runs inside step, before the engine
+                inside.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return 0.1;
+        }).build();
+        try (Network net = build(data.init()); Training t = Training.start(net, blocking)) {
+            t.step(data.train(0));
+            armed.set(true);
+            java.util.concurrent.ExecutorService first = java.util.concurrent.Executors.newSingleThreadExecutor();
+            try {
+                java.util.concurrent.Future<StepResult> running = first.submit(() -> t.step(data.train(1)));
+                assertThat(inside.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("the first thread is in step")
+                        .isTrue();
+                assertThatThrownBy(() -> t.step(data.train(2))).as("a second thread in Training.step")
+                        .isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("Training.step called from two threads at once");
+                release.countDown();
+                assertThat(running.get(30, java.util.concurrent.TimeUnit.SECONDS).applied())
+                        .as("the step that was running").isTrue();
+            } finally {
+                release.countDown();
+                first.shutdownNow();
+            }
+            assertThat(t.steps()).as("steps: the refused call is no step").isEqualTo(2);
+            assertThat(t.step(data.train(2)).applied()).as("a step after the other thread finished").isTrue();
         }
     }
 

@@ -2,9 +2,25 @@ package io.github.agnosticsam.internal;
 
 import io.github.agnosticsam.Schedule;
 
-/** Hyperparameter checks whose messages name the parameter, its value and the allowed range. */
+/**
+ * Hyperparameter checks whose messages name the parameter, its value and the allowed range. Every
+ * value must also be one float32 can hold: engines compute in float32, where a magnitude above
+ * {@link Float#MAX_VALUE} becomes ±Inf (so it is refused here, not met as a non-finite step).
+ */
 public final class Require {
+    /** The largest magnitude a hyperparameter may have: the largest finite float32. */
+    public static final double FLOAT32_MAX = Float.MAX_VALUE;
+
     private Require() {
+    }
+
+    /** Refuses a magnitude that float32 would round to ±Inf. */
+    public static double float32(String name, double value) {
+        if (Math.abs(value) > FLOAT32_MAX) {
+            throw new IllegalArgumentException(name + " must be at most " + FLOAT32_MAX + " in magnitude (the "
+                    + "largest float32: engines compute in float32), got " + value);
+        }
+        return value;
     }
 
     /** A finite value ≥ min. */
@@ -13,7 +29,7 @@ public final class Require {
             throw new IllegalArgumentException(name + " must be a finite number >= " + format(min) + ", got "
                     + value);
         }
-        return value;
+        return float32(name, value);
     }
 
     /** A finite value > min. */
@@ -22,7 +38,7 @@ public final class Require {
             throw new IllegalArgumentException(name + " must be a finite number > " + format(min) + ", got "
                     + value);
         }
-        return value;
+        return float32(name, value);
     }
 
     /** A finite value in [low, high). */
@@ -31,27 +47,37 @@ public final class Require {
             throw new IllegalArgumentException(name + " must be a finite number in [" + format(low) + ", "
                     + format(high) + "), got " + value);
         }
-        return value;
+        return float32(name, value);
     }
 
-    /** A schedule whose values must be ≥ 0; a constant one is checked now, others at each step. */
+    /**
+     * A schedule whose values must be ≥ 0 and float32-holdable: a constant or per-step one is checked
+     * now in full, any other at step 0 now and at every step before the step runs.
+     */
     public static Schedule nonNegative(String name, Schedule schedule) {
         if (schedule == null) {
             throw new IllegalArgumentException(name + " must not be null");
         }
         if (schedule instanceof Schedule.Constant c) {
             atLeast(name, c.value(), 0);
+        } else if (schedule instanceof Schedule.PerStep p) {
+            double[] values = p.values();
+            for (int i = 0; i < values.length; i++) {
+                atLeast(name + "[" + i + "]", values[i], 0);
+            }
+        } else {
+            nonNegativeAt(name, schedule, 0); // the first value now; each step's value before that step
         }
         return schedule;
     }
 
-    /** The value of a schedule at a step, checked to be finite and ≥ 0. */
+    /** The value of a schedule at a step, checked to be finite, ≥ 0 and within the float32 range. */
     public static double nonNegativeAt(String name, Schedule schedule, long step) {
         double v = schedule.at(step);
         if (!Double.isFinite(v) || v < 0) {
             throw new IllegalArgumentException(name + " at step " + step + " must be a finite number >= 0, got " + v);
         }
-        return v;
+        return float32(name + " at step " + step, v);
     }
 
     private static String format(double v) {

@@ -82,6 +82,8 @@ final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--warmup must be >= 0 and --soak >= 1");
         }
         ModelSpec spec = ModelSpecs.check(model);
+        engineOptions.check();
+        OutputFiles.checkWritable(json);
         RunOptions defaults = new RunOptions();
         defaults.lr = 0.01;
         defaults.momentum = 0.9;

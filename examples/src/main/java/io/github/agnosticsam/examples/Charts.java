@@ -1,7 +1,5 @@
 package io.github.agnosticsam.examples;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,11 +45,8 @@ final class Charts {
         save(chart, file);
     }
 
+    /** Writes a PNG atomically (OutputFiles): a failed write leaves any old file as it was. */
     static void save(org.knowm.xchart.internal.chartpart.Chart<?, ?> chart, Path file) {
-        try {
-            BitmapEncoder.saveBitmap(chart, file.toString().replaceFirst("\\.png$", ""), BitmapEncoder.BitmapFormat.PNG);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-        }
+        OutputFiles.write(file, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
     }
 }

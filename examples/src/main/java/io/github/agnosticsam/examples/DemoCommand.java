@@ -65,6 +65,9 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         RunOptions o = settings();
+        engineOptions.check();
+        OutputFiles.checkWritable(out.resolve("report.json"), out.resolve("test-accuracy.png"),
+                out.resolve("final-accuracy.png"));
         ImageDataset train = ImageDataset.load(data.dir, true);
         ImageDataset test = ImageDataset.load(data.dir, false);
         PrintWriter w = spec.commandLine().getOut();

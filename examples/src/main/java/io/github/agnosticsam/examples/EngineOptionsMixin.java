@@ -13,12 +13,26 @@ final class EngineOptionsMixin {
             description = "Where to compute (default: ${DEFAULT-VALUE}: a GPU when the engine finds one).")
     String device;
 
+    /** The most threads --threads takes, as a multiple of the cores: more only oversubscribes them. */
+    static final int THREADS_PER_CORE = 4;
+
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
-            description = "Intra-op threads (default: 0, the engine's own choice).")
+            description = "Intra-op threads, 0 to " + THREADS_PER_CORE + " x the cores (default: 0, the engine's own choice).")
     int threads;
+
+    /** The options' ranges, checked before any work: --threads in [0, 4 × cores]. */
+    void check() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        int max = THREADS_PER_CORE * cores;
+        if (threads < 0 || threads > max) {
+            throw new IllegalArgumentException("--threads must be in [0, " + max + "] (0: the engine's choice; at most "
+                    + THREADS_PER_CORE + " x the " + cores + " cores), got " + threads);
+        }
+    }
 
     /** Creates the engine, by name or (null) by system property and priority. */
     Engine create(String name) {
+        check();
         return Engines.load(name, new EngineOptions(Device.fromId(device), threads, Map.of()));
     }
 }

@@ -31,6 +31,8 @@ record ImageDataset(float[] pixels, int[] labels, int rows, int columns) {
     static final String DEBIAN_PATH = "/usr/share/datasets/fashion-mnist";
     private static final int IMAGES_MAGIC = 0x00000803;
     private static final int LABELS_MAGIC = 0x00000801;
+    /** The most bytes of items one file may declare: the largest Java byte array. */
+    static final long MAX_ARRAY_BYTES = Integer.MAX_VALUE - 8;
 
     int size() {
         return labels.length;
@@ -58,12 +60,8 @@ record ImageDataset(float[] pixels, int[] labels, int rows, int columns) {
                 throw bad(labelsFile, String.format("magic number 0x%08x, expected 0x%08x (IDX labels)", magic,
                         LABELS_MAGIC));
             }
-            int n = in.readInt();
-            if (n < 0) {
-                throw bad(labelsFile, "negative item count " + n);
-            }
-            byte[] raw = new byte[n];
-            in.readFully(raw);
+            int n = count(labelsFile, in.readInt(), "item", 1);
+            byte[] raw = body(labelsFile, in, n, n + " labels");
             labels = new int[n];
             for (int i = 0; i < n; i++) {
                 labels[i] = raw[i] & 0xff;
@@ -72,7 +70,7 @@ record ImageDataset(float[] pixels, int[] labels, int rows, int columns) {
                 }
             }
         } catch (EOFException e) {
-            throw bad(labelsFile, "truncated: it ends before the item count it declares");
+            throw bad(labelsFile, "truncated: the data end before the labels it declares");
         } catch (IOException e) {
             throw ioError(labelsFile, e);
         }
@@ -86,23 +84,71 @@ record ImageDataset(float[] pixels, int[] labels, int rows, int columns) {
             int rows = in.readInt();
             int columns = in.readInt();
             if (n != labels.length) {
-                throw bad(imagesFile, n + " images, but " + labelsFile.getFileName() + " has " + labels.length + " labels");
+                throw bad(imagesFile, Integer.toUnsignedString(n) + " images, but " + labelsFile.getFileName() + " has "
+                        + labels.length + " labels");
             }
             if (rows != 28 || columns != 28) {
-                throw bad(imagesFile, "images are " + rows + "x" + columns + ", expected 28x28");
+                throw bad(imagesFile, "images are " + Integer.toUnsignedString(rows) + "x"
+                        + Integer.toUnsignedString(columns) + ", expected 28x28");
             }
-            byte[] raw = new byte[n * rows * columns];
-            in.readFully(raw);
+            count(imagesFile, n, "image", (long) rows * columns);
+            long size = (long) n * rows * columns;
+            long heap = size * (1 + Float.BYTES); // the bytes read and the floats made of them
+            long free = Runtime.getRuntime().maxMemory() - (Runtime.getRuntime().totalMemory()
+                    - Runtime.getRuntime().freeMemory());
+            if (heap > free) {
+                throw bad(imagesFile, n + " images need about " + heap / (1 << 20) + " MiB of Java heap, "
+                        + free / (1 << 20) + " MiB are free: give the JVM more (AGNOSTIC_SAM_JAVA_OPTS=-Xmx...)");
+            }
+            byte[] raw = body(imagesFile, in, (int) size, n + " images of " + rows + "x" + columns);
             float[] pixels = new float[raw.length];
             for (int i = 0; i < raw.length; i++) {
                 pixels[i] = (raw[i] & 0xff) / 255f;
             }
             return new ImageDataset(pixels, labels, rows, columns);
         } catch (EOFException e) {
-            throw bad(imagesFile, "truncated: it ends before the images it declares");
+            throw bad(imagesFile, "truncated: the data end before the images it declares");
         } catch (IOException e) {
             throw ioError(imagesFile, e);
         }
+    }
+
+    /**
+     * A declared item count, checked before anything is allocated for it: at least 0, and its bytes
+     * (computed in long) within one Java array.
+     */
+    private static int count(Path file, int declared, String what, long bytesEach) {
+        if (declared < 0) {
+            throw bad(file, "declares " + Integer.toUnsignedString(declared) + " " + what + "s (as a signed count "
+                    + declared + "): an IDX count is at most " + MAX_ARRAY_BYTES / bytesEach);
+        }
+        long bytes = declared * bytesEach;
+        if (bytes > MAX_ARRAY_BYTES) {
+            throw bad(file, "declares " + declared + " " + what + "s (" + bytes + " bytes); this reader takes at most "
+                    + MAX_ARRAY_BYTES / bytesEach + " " + what + "s (" + MAX_ARRAY_BYTES + " bytes, one Java array)");
+        }
+        return declared;
+    }
+
+    /**
+     * Exactly {@code size} bytes, then the end of the data: read to the end so that the gzip trailer
+     * (CRC-32 and length) is checked, and refuse anything after the declared items. The buffer grows
+     * with what is actually there, so a header that claims more than the file holds costs nothing.
+     */
+    private static byte[] body(Path file, DataInputStream in, int size, String declared) throws IOException {
+        byte[] raw = in.readNBytes(size);
+        if (raw.length < size) {
+            throw bad(file, "truncated: it declares " + declared + " (" + size + " bytes) but holds " + raw.length);
+        }
+        byte[] more = new byte[1 << 16];
+        long trailing = 0;
+        for (int r; (r = in.read(more)) != -1;) {
+            trailing += r;
+        }
+        if (trailing > 0) {
+            throw bad(file, trailing + " bytes after the " + declared + " it declares");
+        }
+        return raw;
     }
 
     private static DataInputStream open(Path file) throws IOException {
@@ -125,7 +171,8 @@ record ImageDataset(float[] pixels, int[] labels, int rows, int columns) {
                     + "dataset-fashion-mnist', or pass --data DIR");
         }
         if (e instanceof ZipException) {
-            return new DataException(file + ": not a valid gzip file (" + e.getMessage() + ")");
+            return new DataException(file + ": not a valid gzip file (" + e.getMessage() + "): corrupt or damaged, "
+                    + "download it again");
         }
         return new DataException(file + ": cannot read: " + e.getMessage());
     }

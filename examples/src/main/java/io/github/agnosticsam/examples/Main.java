@@ -14,14 +14,19 @@ public final class Main {
         System.exit(commandLine().execute(args));
     }
 
-    /** The command line with its exit codes: 0 success, 1 a failed check, 2 a usage error. */
+    /**
+     * The command line with its exit codes: 0 success, 1 a failed check (bad data, a bad report, an
+     * output that cannot be written), 2 a usage error.
+     */
     public static CommandLine commandLine() {
         return new CommandLine(new Main()).setExecutionExceptionHandler((e, cl, parsed) -> {
             // Bad data, bad options, a missing engine: one line, no stack trace.
             String command = parsed.hasSubcommand() ? " " + parsed.subcommand().commandSpec().name() : "";
             cl.getErr().println("agnostic-sam" + command + ": " + e.getMessage());
             cl.getErr().flush();
-            return e instanceof ImageDataset.DataException ? 1 : 2;
+            // Bad data, a bad report, an output that cannot be written: 1. Bad options: 2.
+            return e instanceof ImageDataset.DataException || e instanceof OutputFiles.OutputException
+                    || e instanceof ResultsCommand.ReportException ? 1 : 2;
         });
     }
 }

@@ -1,10 +1,8 @@
 package io.github.agnosticsam.examples;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,7 +11,8 @@ import java.util.Map;
 
 /** JSON reports of runs. */
 final class Reports {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET); // OutputFiles syncs and closes the file
 
     private Reports() {
     }
@@ -29,15 +28,8 @@ final class Reports {
         return m;
     }
 
+    /** Writes a report atomically (OutputFiles): a failed write leaves any old file as it was. */
     static void write(Path file, Object report) {
-        try {
-            Path parent = file.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
-            JSON.writeValue(file.toFile(), report);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-        }
+        OutputFiles.write(file, out -> JSON.writeValue(out, report));
     }
 }

@@ -41,16 +41,20 @@ final class ResultsCommand implements Callable<Integer> {
         // noise -> optimizer -> accuracies over seeds
         Map<Double, Map<String, List<Double>>> table = new TreeMap<>();
         List<String> optimizers = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("no such folder: " + dir);
+        }
+        OutputFiles.checkWritable(chart);
+        List<Path> reports;
         try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
-                JsonNode r = json.readTree(f.toFile());
-                String optimizer = r.path("config").path("optimizer").asText();
-                double noise = r.path("config").path("noise").asDouble();
-                table.computeIfAbsent(noise, k -> new TreeMap<>()).computeIfAbsent(optimizer, k -> new ArrayList<>())
-                        .add(r.path("testAccuracy").asDouble());
-                if (!optimizers.contains(optimizer)) {
-                    optimizers.add(optimizer);
-                }
+            reports = files.filter(p -> p.toString().endsWith(".json")).sorted().toList();
+        }
+        for (Path f : reports) {
+            Report r = Report.read(json, f);
+            table.computeIfAbsent(r.noise(), k -> new TreeMap<>()).computeIfAbsent(r.optimizer(), k -> new ArrayList<>())
+                    .add(r.testAccuracy());
+            if (!optimizers.contains(r.optimizer())) {
+                optimizers.add(r.optimizer());
             }
         }
         if (table.isEmpty()) {
@@ -96,6 +100,57 @@ final class ResultsCommand implements Callable<Integer> {
             Charts.save(c, chart);
         }
         return 0;
+    }
+
+    /** A file in the folder that is not a {@code train --json} report: the message names it. */
+    static final class ReportException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        ReportException(Path file, String what) {
+            super(file + ": not a train --json report: " + what);
+        }
+    }
+
+    /** What the table needs of a {@code train --json} report, each field present and typed. */
+    record Report(String optimizer, double noise, double testAccuracy) {
+        static Report read(ObjectMapper json, Path file) {
+            JsonNode root;
+            try {
+                root = json.readTree(file.toFile());
+            } catch (IOException e) {
+                String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                throw new ReportException(file, "cannot read it as JSON (" + m.lines().findFirst().orElse("").strip()
+                        + ")");
+            }
+            if (root == null || !root.isObject()) {
+                throw new ReportException(file, "expected a JSON object, got " + (root == null || root.isMissingNode()
+                        ? "an empty file" : root.getNodeType().toString().toLowerCase(Locale.ROOT)));
+            }
+            if (root.has("runs") && !root.has("testAccuracy")) {
+                throw new ReportException(file, "it looks like a demo report (\"runs\"); results reads train --json "
+                        + "reports");
+            }
+            JsonNode config = root.path("config");
+            if (!config.isObject()) {
+                throw new ReportException(file, "\"config\" must be an object");
+            }
+            JsonNode optimizer = config.path("optimizer");
+            if (!optimizer.isTextual() || !io.github.agnosticsam.Optimizers.names().contains(optimizer.asText())) {
+                throw new ReportException(file, "\"config.optimizer\" must be one of "
+                        + String.join(", ", io.github.agnosticsam.Optimizers.names()) + ", got " + optimizer);
+            }
+            return new Report(optimizer.asText(), fraction(file, config, "config.noise", "noise"),
+                    fraction(file, root, "testAccuracy", "testAccuracy"));
+        }
+
+        private static double fraction(Path file, JsonNode parent, String path, String field) {
+            JsonNode n = parent.path(field);
+            if (!n.isNumber() || !(n.asDouble() >= 0 && n.asDouble() <= 1)) {
+                throw new ReportException(file, "\"" + path + "\" must be a number in [0, 1], got "
+                        + (n.isMissingNode() ? "nothing" : n.toString()));
+            }
+            return n.asDouble();
+        }
     }
 
     static double mean(List<Double> a) {

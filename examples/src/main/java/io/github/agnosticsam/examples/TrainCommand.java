@@ -42,7 +42,9 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         run.check();
+        engineOptions.check();
         TrainingRun.optimizer(optimizer, run, 1); // checks the name and radii before any work
+        OutputFiles.checkWritable(json);
         ImageDataset train = ImageDataset.load(data.dir, true);
         ImageDataset test = ImageDataset.load(data.dir, false);
         PrintWriter out = spec.commandLine().getOut();

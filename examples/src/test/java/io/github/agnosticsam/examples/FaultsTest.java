@@ -1,0 +1,193 @@
+package io.github.agnosticsam.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Outputs that survive faults and inputs that cannot hurt: each probe is a one-line error naming the
+ * file or value, with a non-zero exit status, and never a stack trace or an OutOfMemoryError.
+ */
+class FaultsTest {
+    @TempDir
+    static Path data;
+
+    @BeforeAll
+    static void writeData() throws IOException {
+        SyntheticIdx.write(data, 64, 32);
+    }
+
+    /** The command failed with exit status {@code exit} and one line on stderr holding every {@code parts}. */
+    private static Cli fails(int exit, String[] args, String... parts) {
+        Cli r = Cli.run(args);
+        assertThat(r.exit()).as(r.err()).isEqualTo(exit);
+        assertThat(r.err().strip()).as("one line").doesNotContain("\n").doesNotContain("\tat ");
+        for (String p : parts) {
+            assertThat(r.err()).contains(p);
+        }
+        return r;
+    }
+
+    private static String[] args(String... a) {
+        return a;
+    }
+
+    // Outputs.
+
+    @Test
+    void aFailedWriteLeavesTheOldFileAndNoTemporaryFile(@TempDir Path dir) throws IOException {
+        Path report = dir.resolve("out.json");
+        Reports.write(report, java.util.Map.of("testAccuracy", 0.9));
+        String old = Files.readString(report);
+        assertThatThrownBy(() -> OutputFiles.write(report, out -> {
+            out.write("{\"testAcc".getBytes(StandardCharsets.UTF_8));
+            throw new IOException("No space left on device");
+        })).isInstanceOf(OutputFiles.OutputException.class)
+                .hasMessage("cannot write " + report + ": No space left on device (the old file is left as it was)");
+        assertThat(Files.readString(report)).as("the old report").isEqualTo(old);
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString()).toList()).as("no temporary file left")
+                    .containsExactly("out.json");
+        }
+        Reports.write(report, java.util.Map.of("testAccuracy", 0.5));
+        assertThat(Files.readString(report)).as("a good write replaces it").contains("0.5");
+    }
+
+    @Test
+    void anUnwritableOutputIsReportedBeforeTraining(@TempDir Path dir) throws IOException {
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        Cli r = fails(1, args("train", "--data", data.toString(), "--epochs", "1", "--batch", "16", "--json",
+                file.resolve("out.json").toString()), "cannot write " + file.resolve("out.json"), "a-file");
+        assertThat(r.out()).as("nothing was trained").isEmpty();
+        fails(1, args("train", "--data", data.toString(), "--json", dir.toString()), "cannot write " + dir,
+                "it is a folder");
+        fails(1, args("bench", "--data", data.toString(), "--json", file.resolve("b.json").toString()), "b.json");
+        Cli demo = fails(1, args("demo", "--quick", "--data", data.toString(), "--out", file.resolve("report").toString()),
+                "cannot write " + file.resolve("report").resolve("report.json"));
+        assertThat(demo.out()).isEmpty();
+    }
+
+    @Test
+    void outputFoldersAreCreatedAndNoProbeFileIsLeft(@TempDir Path dir) throws IOException {
+        Path target = dir.resolve("new/folder/out.json");
+        OutputFiles.checkWritable(target);
+        assertThat(Files.isDirectory(target.getParent())).isTrue();
+        try (Stream<Path> files = Files.list(target.getParent())) {
+            assertThat(files).isEmpty();
+        }
+    }
+
+    // Inputs.
+
+    @Test
+    void aFlippedBitInAGzipFileIsAnError(@TempDir Path dir) throws IOException {
+        SyntheticIdx.write(dir, 20, 10);
+        Path labels = dir.resolve("train-labels-idx1-ubyte.gz");
+        byte[] gz = Files.readAllBytes(labels);
+        byte[] crc = gz.clone();
+        crc[crc.length - 8] ^= 1; // the trailer's CRC-32: only reading to the end sees it
+        Files.write(labels, crc);
+        fails(1, args("train", "--data", dir.toString()), labels.toString(), "not a valid gzip file");
+
+        SyntheticIdx.write(dir, 20, 10);
+        Path images = dir.resolve("train-images-idx3-ubyte.gz");
+        byte[] body = Files.readAllBytes(images);
+        body[body.length / 2] ^= 0x10; // inside the compressed data
+        Files.write(images, body);
+        fails(1, args("train", "--data", dir.toString()), images.toString());
+    }
+
+    @Test
+    void trailingBytesAfterTheDeclaredItemsAreAnError(@TempDir Path dir) throws IOException {
+        SyntheticIdx.write(dir, 20, 10);
+        Path labels = dir.resolve("train-labels-idx1-ubyte.gz");
+        SyntheticIdx.writeIdx(labels, 0x801, new int[] {20}, new byte[23]);
+        fails(1, args("train", "--data", dir.toString()), labels.toString(), "3 bytes after the 20 labels it declares");
+    }
+
+    @Test
+    void aHugeDeclaredCountIsAnErrorNotAnOutOfMemoryError(@TempDir Path dir) throws IOException {
+        SyntheticIdx.write(dir, 20, 10);
+        Path labels = dir.resolve("train-labels-idx1-ubyte.gz");
+        SyntheticIdx.writeIdx(labels, 0x801, new int[] {Integer.MAX_VALUE}, new byte[10]);
+        fails(1, args("train", "--data", dir.toString()), labels.toString(), "declares 2147483647 items");
+
+        SyntheticIdx.writeIdx(labels, 0x801, new int[] {2_000_000_000}, new byte[10]);
+        fails(1, args("train", "--data", dir.toString()), labels.toString(),
+                "truncated: it declares 2000000000 labels (2000000000 bytes) but holds 10");
+
+        SyntheticIdx.writeIdx(labels, 0x801, new int[] {-5}, new byte[10]);
+        fails(1, args("train", "--data", dir.toString()), labels.toString(), "declares 4294967291 items");
+    }
+
+    @Test
+    void threeMillionImagesDoNotOverflow(@TempDir Path dir) throws IOException {
+        SyntheticIdx.write(dir, 20, 10);
+        int n = 3_000_000;
+        SyntheticIdx.writeIdx(dir.resolve("train-labels-idx1-ubyte.gz"), 0x801, new int[] {n}, new byte[n]);
+        Path images = dir.resolve("train-images-idx3-ubyte.gz");
+        SyntheticIdx.writeIdx(images, 0x803, new int[] {n, 28, 28}, new byte[784]);
+        fails(1, args("train", "--data", dir.toString()), images.toString(),
+                "declares 3000000 images (2352000000 bytes); this reader takes at most 2739137 images");
+    }
+
+    @Test
+    void threadsAreCappedAtFourTimesTheCores() {
+        int max = 4 * Runtime.getRuntime().availableProcessors();
+        for (String cmd : new String[] {"train", "demo", "bench"}) {
+            fails(2, args(cmd, "--data", data.toString(), "--threads", "100000"),
+                    "--threads must be in [0, " + max + "]", "got 100000");
+        }
+        fails(2, args("train", "--data", data.toString(), "--threads", "-1"), "--threads must be in [0, ");
+    }
+
+    // results.
+
+    @Test
+    void resultsValidatesEveryReportAndNamesTheBadOne(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("a.json"), report("sgd", 0.4, 0.80));
+        Files.writeString(dir.resolve("b.json"), report("sam", 0.4, 0.82));
+        Cli good = Cli.run("results", dir.toString(), "--chart", dir.resolve("chart.png").toString());
+        assertThat(good.exit()).as(good.err()).isZero();
+        assertThat(good.out()).contains("| 40 % | 80.00 ± 0.00 (n=1) | 82.00 ± 0.00 (n=1) |");
+        assertThat(Files.size(dir.resolve("chart.png"))).isGreaterThan(1000);
+
+        Path hello = Files.writeString(dir.resolve("c-hello.json"), "{\"hello\":1}");
+        Cli r = fails(1, args("results", dir.toString()), hello + ": not a train --json report", "config");
+        assertThat(r.out()).as("no table from a folder with a bad report").isEmpty();
+        Files.delete(hello);
+
+        Path array = Files.writeString(dir.resolve("d-array.json"), "[]");
+        fails(1, args("results", dir.toString()), array.toString(), "expected a JSON object, got array");
+        Files.delete(array);
+
+        Path corrupt = Files.writeString(dir.resolve("e-corrupt.json"), report("sgd", 0.4, 0.8).substring(0, 30));
+        fails(1, args("results", dir.toString()), corrupt.toString(), "cannot read it as JSON");
+        Files.delete(corrupt);
+
+        Path typed = Files.writeString(dir.resolve("f-typed.json"), report("sgd", 0.4, 0.8)
+                .replace("\"testAccuracy\": 0.8", "\"testAccuracy\": \"high\""));
+        fails(1, args("results", dir.toString()), typed.toString(), "\"testAccuracy\" must be a number in [0, 1]");
+        Files.delete(typed);
+
+        Path unknown = Files.writeString(dir.resolve("g-unknown.json"), report("adagrad", 0.4, 0.8));
+        fails(1, args("results", dir.toString()), unknown.toString(), "\"config.optimizer\" must be one of");
+        Files.delete(unknown);
+
+        Path empty = Files.writeString(dir.resolve("h-empty.json"), "");
+        fails(1, args("results", dir.toString()), empty.toString(), "an empty file");
+    }
+
+    private static String report(String optimizer, double noise, double accuracy) {
+        return "{\"config\": {\"optimizer\": \"" + optimizer + "\", \"noise\": " + noise + "}, \"history\": [], "
+                + "\"testAccuracy\": " + accuracy + ", \"seconds\": 1.0}";
+    }
+}
