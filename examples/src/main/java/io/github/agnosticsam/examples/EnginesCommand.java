@@ -21,8 +21,8 @@ final class EnginesCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         List<EngineProvider> providers = Engines.providers();
         for (EngineProvider p : providers) {
-            out.printf("%-12s %s%s%n", p.name(), p.priority() < 0 ? "only by name" : "priority " + p.priority(),
-                    p.isAvailable() ? "" : ", not available");
+            out.printf("%-12s %s, SPI %s%s%n", p.name(), p.priority() < 0 ? "only by name" : "priority " + p.priority(),
+                    p.spiVersion(), p.isAvailable() ? "" : ", not available");
         }
         try {
             out.println("default: " + Engines.provider(null).name());

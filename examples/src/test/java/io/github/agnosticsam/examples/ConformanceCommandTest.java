@@ -3,6 +3,7 @@ package io.github.agnosticsam.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.agnosticsam.conformance.GoldenCases;
+import io.github.agnosticsam.spi.EngineProvider;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -94,5 +95,9 @@ class ConformanceCommandTest {
         Cli r = run("engines");
         assertThat(r.exit()).isZero();
         assertThat(r.out()).contains("reference").contains("only by name");
+        // The engines of this project declare the SPI they are built against (not the 1.0 default).
+        for (String engine : new String[] {"reference", "djl", "tensorflow"}) {
+            assertThat(r.out()).containsPattern("(?m)^" + engine + " .*SPI " + EngineProvider.SPI_VERSION.replace(".", "\\.") + "$");
+        }
     }
 }

@@ -17,6 +17,12 @@ public final class ReferenceEngineProvider implements EngineProvider {
     }
 
     /** Negative: never chosen by priority, only by name. */
+    /** The SPI this engine was built against: the constant is compiled in. */
+    @Override
+    public String spiVersion() {
+        return SPI_VERSION;
+    }
+
     @Override
     public int priority() {
         return Integer.MIN_VALUE;

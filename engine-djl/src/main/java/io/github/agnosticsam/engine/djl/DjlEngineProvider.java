@@ -18,6 +18,12 @@ public final class DjlEngineProvider implements EngineProvider {
         return NAME;
     }
 
+    /** The SPI this engine was built against: the constant is compiled in. */
+    @Override
+    public String spiVersion() {
+        return SPI_VERSION;
+    }
+
     @Override
     public int priority() {
         return 100;

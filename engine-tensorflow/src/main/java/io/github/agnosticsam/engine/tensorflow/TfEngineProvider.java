@@ -17,6 +17,12 @@ public final class TfEngineProvider implements EngineProvider {
         return NAME;
     }
 
+    /** The SPI this engine was built against: the constant is compiled in. */
+    @Override
+    public String spiVersion() {
+        return SPI_VERSION;
+    }
+
     @Override
     public int priority() {
         return 50;
