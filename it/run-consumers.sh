@@ -4,7 +4,8 @@
 # runs each main: a few Agnostic-SAM steps whose loss must fall.
 #   module-path-consumer: a named module on --module-path, once per engine, with the minimal flags
 #                         README's "Using it from your build" gives
-#   class-path-consumer:  the same on the class path, both engines side by side
+#   class-path-consumer:  the same program (the module-path consumer's jar: its module-info is
+#                         ignored there) on the class path, both engines side by side
 # Extra Maven options (e.g. -o, -Dmaven.repo.local=...) come from MAVEN_ARGS.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -32,5 +33,5 @@ cp=class-path-consumer
 rm -rf "$cp/target/lib"
 mvn "${mvn_args[@]}" -f "$cp/pom.xml" package
 for engine in djl tensorflow; do
-  run java -cp "$cp/target/class-path-consumer.jar:$cp/target/lib/*" org.example.classpath.Main "$engine"
+  run java -cp "$mp/target/module-path-consumer.jar:$cp/target/lib/*" org.example.consumer.Main "$engine"
 done
