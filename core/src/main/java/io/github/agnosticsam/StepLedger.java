@@ -19,6 +19,7 @@ public final class StepLedger {
     private final List<String> parameterNames;
     private final BadValuePolicy policy;
     private final int updateFlags;
+    private final java.util.concurrent.atomic.AtomicBoolean stepping = new java.util.concurrent.atomic.AtomicBoolean();
     private final Deque<StepResult> pending = new ArrayDeque<>();
     private long steps;
     private long skipped;
@@ -79,6 +80,22 @@ public final class StepLedger {
             }
         }
         return result;
+    }
+
+    /**
+     * Runs one step of a driver alone: a second thread entering while a step runs gets an
+     * IllegalStateException at once, naming {@code what} (the step that runs is not disturbed).
+     */
+    public <R> R alone(String what, java.util.function.Supplier<R> step) {
+        if (!stepping.compareAndSet(false, true)) {
+            throw new IllegalStateException(what + " called from two threads at once; it is not thread-safe: step it "
+                    + "from one thread (or hand it over with a lock)");
+        }
+        try {
+            return step.get();
+        } finally {
+            stepping.set(false);
+        }
     }
 
     /**

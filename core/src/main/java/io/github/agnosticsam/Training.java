@@ -4,7 +4,6 @@ import io.github.agnosticsam.internal.OptimizerProgram;
 import io.github.agnosticsam.spi.CompiledStep;
 import io.github.agnosticsam.spi.StepProgram;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * An optimizer running on a network: call {@link #step} once per batch. The optimizer state lives
@@ -25,7 +24,6 @@ public final class Training implements AutoCloseable {
     private final Network network;
     private final StepLedger ledger;
     private final CompiledStep compiled;
-    private final AtomicBoolean stepping = new AtomicBoolean();
     private volatile boolean closed;
 
     private Training(Network network, StepProgram program, BadValuePolicy policy) {
@@ -71,15 +69,7 @@ public final class Training implements AutoCloseable {
      * @throws IllegalStateException when another thread is inside {@code step} of this Training
      */
     public StepResult step(Batch train, Batch validation) {
-        if (!stepping.compareAndSet(false, true)) {
-            throw new IllegalStateException("Training.step called from two threads at once; a Training is not "
-                    + "thread-safe: step it from one thread (or hand it over with a lock)");
-        }
-        try {
-            return stepAlone(train, validation);
-        } finally {
-            stepping.set(false);
-        }
+        return ledger.alone("Training.step", () -> stepAlone(train, validation));
     }
 
     private StepResult stepAlone(Batch train, Batch validation) {

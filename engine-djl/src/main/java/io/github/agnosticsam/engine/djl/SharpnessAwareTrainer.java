@@ -118,9 +118,14 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
      * One step on a train batch and (Agnostic-SAM) a validation batch; the trainer's listeners then
      * see the batch with the predictions of the clean train pass. This reads the step's summary (the
      * listeners read the predictions anyway); a step not applied because of a non-finite value is
-     * not reported to the listeners.
+     * not reported to the listeners. Not thread-safe: a second thread entering while a step runs
+     * gets an IllegalStateException at once.
      */
     public StepResult trainBatch(Batch batch, Batch validation) {
+        return ledger.alone("SharpnessAwareTrainer.trainBatch", () -> trainBatchAlone(batch, validation));
+    }
+
+    private StepResult trainBatchAlone(Batch batch, Batch validation) {
         boolean needsValidation = ledger.program().usesValidationBatch();
         if (needsValidation && validation == null) {
             throw new IllegalArgumentException("this optimizer needs a validation batch at every step");

@@ -77,6 +77,57 @@ class SharpnessAwareTrainerTest {
     }
 
     @Test
+    void aSecondThreadInTrainBatchFailsFast() throws Exception {
+        java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+        Optimizer blocking = Sgd.builder().lr(step -> { // the schedule runs inside the step, before the engine
+            if (step == 1 && armed.compareAndSet(true, false)) {
+                inside.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return 0.1;
+        }).build();
+        SequentialBlock block = new SequentialBlock().add(Linear.builder().setUnits(CLASSES).build());
+        SplittableRandom random = new SplittableRandom(3);
+        float[] x = features(random, 8);
+        float[] y = labels(random, 8);
+        try (Model model = Model.newInstance("mlp")) {
+            model.setBlock(block);
+            try (Trainer t = trainer(model); SharpnessAwareTrainer sam = SharpnessAwareTrainer.of(t, blocking)) {
+                try (NDManager m = t.getManager().newSubManager()) {
+                    sam.trainBatch(batch(m, x, y));
+                }
+                armed.set(true);
+                java.util.concurrent.ExecutorService first = java.util.concurrent.Executors.newSingleThreadExecutor();
+                try {
+                    java.util.concurrent.Future<?> running = first.submit(() -> {
+                        try (NDManager m = t.getManager().newSubManager()) {
+                            sam.trainBatch(batch(m, x, y));
+                        }
+                    });
+                    assertThat(inside.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+                    try (NDManager m = t.getManager().newSubManager()) {
+                        assertThatThrownBy(() -> sam.trainBatch(batch(m, x, y)))
+                                .isInstanceOf(IllegalStateException.class)
+                                .hasMessageContaining("SharpnessAwareTrainer.trainBatch called from two threads at once");
+                    }
+                    release.countDown();
+                    running.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                } finally {
+                    release.countDown();
+                    first.shutdownNow();
+                }
+                assertThat(sam.steps()).as("the refused call is no step").isEqualTo(2);
+            }
+        }
+    }
+
+    @Test
     void aTrainerStepIsTheSameStepAsTheEngineNetworks() {
         ModelSpec.Mlp spec = new ModelSpec.Mlp(new int[] {IN, 16, CLASSES}, io.github.agnosticsam.Activation.TANH, 0);
         List<HostTensor> init = spec.initialParameters(4);
