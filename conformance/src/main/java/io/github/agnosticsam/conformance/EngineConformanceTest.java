@@ -434,38 +434,15 @@ public abstract class EngineConformanceTest {
     @Test
     void aSecondThreadEnteringStepFailsFastAndTheRunningStepIsUndisturbed() throws Exception {
         Data data = new Data(27);
-        java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
-        Sgd blocking = Sgd.builder().lr(step -> {
-            if (step == 1 && armed.compareAndSet(true, false)) { // the schedule runs inside step, before the engine
-                inside.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            return 0.1;
-        }).build();
+        HeldStep held = new HeldStep();
+        Sgd blocking = Sgd.builder().lr(held.lr(0.1)).build();
         try (Network net = build(data.init()); Training t = Training.start(net, blocking)) {
             t.step(data.train(0));
-            armed.set(true);
-            java.util.concurrent.ExecutorService first = java.util.concurrent.Executors.newSingleThreadExecutor();
-            try {
-                java.util.concurrent.Future<StepResult> running = first.submit(() -> t.step(data.train(1)));
-                assertThat(inside.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("the first thread is in step")
-                        .isTrue();
-                assertThatThrownBy(() -> t.step(data.train(2))).as("a second thread in Training.step")
-                        .isInstanceOf(IllegalStateException.class)
-                        .hasMessageContaining("Training.step called from two threads at once");
-                release.countDown();
-                assertThat(running.get(30, java.util.concurrent.TimeUnit.SECONDS).applied())
-                        .as("the step that was running").isTrue();
-            } finally {
-                release.countDown();
-                first.shutdownNow();
-            }
+            HeldStep.Race<StepResult> race = held.race(() -> t.step(data.train(1)), () -> t.step(data.train(2)));
+            assertThat(race.secondThrew()).as("a second thread in Training.step")
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("Training.step called from two threads at once");
+            assertThat(race.first().applied()).as("the step that was running").isTrue();
             assertThat(t.steps()).as("steps: the refused call is no step").isEqualTo(2);
             assertThat(t.step(data.train(2)).applied()).as("a step after the other thread finished").isTrue();
         }

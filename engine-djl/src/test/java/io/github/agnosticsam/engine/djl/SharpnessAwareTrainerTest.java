@@ -33,6 +33,7 @@ import io.github.agnosticsam.Sam;
 import io.github.agnosticsam.Sgd;
 import io.github.agnosticsam.StepResult;
 import io.github.agnosticsam.Training;
+import io.github.agnosticsam.conformance.HeldStep;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -78,20 +79,8 @@ class SharpnessAwareTrainerTest {
 
     @Test
     void aSecondThreadInTrainBatchFailsFast() throws Exception {
-        java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
-        Optimizer blocking = Sgd.builder().lr(step -> { // the schedule runs inside the step, before the engine
-            if (step == 1 && armed.compareAndSet(true, false)) {
-                inside.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            return 0.1;
-        }).build();
+        HeldStep held = new HeldStep();
+        Optimizer blocking = Sgd.builder().lr(held.lr(0.1)).build();
         SequentialBlock block = new SequentialBlock().add(Linear.builder().setUnits(CLASSES).build());
         SplittableRandom random = new SplittableRandom(3);
         float[] x = features(random, 8);
@@ -102,26 +91,18 @@ class SharpnessAwareTrainerTest {
                 try (NDManager m = t.getManager().newSubManager()) {
                     sam.trainBatch(batch(m, x, y));
                 }
-                armed.set(true);
-                java.util.concurrent.ExecutorService first = java.util.concurrent.Executors.newSingleThreadExecutor();
-                try {
-                    java.util.concurrent.Future<?> running = first.submit(() -> {
-                        try (NDManager m = t.getManager().newSubManager()) {
-                            sam.trainBatch(batch(m, x, y));
-                        }
-                    });
-                    assertThat(inside.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+                HeldStep.Race<StepResult> race = held.race(() -> {
                     try (NDManager m = t.getManager().newSubManager()) {
-                        assertThatThrownBy(() -> sam.trainBatch(batch(m, x, y)))
-                                .isInstanceOf(IllegalStateException.class)
-                                .hasMessageContaining("SharpnessAwareTrainer.trainBatch called from two threads at once");
+                        return sam.trainBatch(batch(m, x, y));
                     }
-                    release.countDown();
-                    running.get(30, java.util.concurrent.TimeUnit.SECONDS);
-                } finally {
-                    release.countDown();
-                    first.shutdownNow();
-                }
+                }, () -> {
+                    try (NDManager m = t.getManager().newSubManager()) {
+                        sam.trainBatch(batch(m, x, y));
+                    }
+                });
+                assertThat(race.secondThrew()).isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("SharpnessAwareTrainer.trainBatch called from two threads at once");
+                assertThat(race.first().applied()).as("the step that was running").isTrue();
                 assertThat(sam.steps()).as("the refused call is no step").isEqualTo(2);
             }
         }
