@@ -9,7 +9,7 @@ module io.github.agnosticsam.core {
     exports io.github.agnosticsam;
     exports io.github.agnosticsam.spi;
     exports io.github.agnosticsam.spi.support;
-    exports io.github.agnosticsam.internal to io.github.agnosticsam.conformance;
+    exports io.github.agnosticsam.internal to io.github.agnosticsam.conformance, io.github.agnosticsam.examples;
 
     uses io.github.agnosticsam.spi.EngineProvider;
 }

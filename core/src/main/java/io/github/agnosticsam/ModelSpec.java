@@ -85,26 +85,17 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
      * element) that does not fit. {@link Network#setParameters} of every engine checks this.
      */
     default void checkParameters(List<HostTensor> values) {
-        List<int[]> shapes = parameterShapes();
-        if (values == null || values.size() != shapes.size()) {
-            throw new IllegalArgumentException(this + " has " + shapes.size() + " parameter tensors, got "
-                    + (values == null ? "null" : values.size()));
-        }
-        for (int i = 0; i < shapes.size(); i++) {
-            if (!Arrays.equals(shapes.get(i), values.get(i).shape())) {
-                throw new IllegalArgumentException("parameter " + parameterNames().get(i) + " must have shape "
-                        + Arrays.toString(shapes.get(i)) + ", got " + Arrays.toString(values.get(i).shape()));
-            }
-        }
-        for (int i = 0; i < shapes.size(); i++) {
-            double[] v = values.get(i).values();
-            for (int j = 0; j < v.length; j++) {
-                if (!Double.isFinite(v[j])) {
-                    throw new IllegalArgumentException("parameter " + parameterNames().get(i) + " element " + j
-                            + " (row-major) is " + v[j] + ": parameters must be finite numbers");
-                }
-            }
-        }
+        io.github.agnosticsam.internal.Require.finiteTensors(toString(), "parameter", parameterNames(),
+                parameterShapes(), values);
+    }
+
+    /**
+     * As {@link #checkParameters}, for running statistics in the order of {@link #statisticNames()}.
+     * {@link Network#setRunningStatistics} of every engine checks this.
+     */
+    default void checkStatistics(List<HostTensor> values) {
+        io.github.agnosticsam.internal.Require.finiteTensors(toString(), "running statistic", statisticNames(),
+                statisticShapes(), values);
     }
 
     /**

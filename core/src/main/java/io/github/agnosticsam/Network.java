@@ -27,6 +27,27 @@ public interface Network extends AutoCloseable {
     }
 
     /**
+     * Overwrites the running statistics (a checkpoint's), in the order of
+     * {@link ModelSpec#statisticNames()}: checked as {@link ModelSpec#checkStatistics} (an
+     * IllegalArgumentException, nothing changed). SPI 1.1; an engine built before it supports only
+     * models without statistics.
+     *
+     * @throws io.github.agnosticsam.spi.UnsupportedFeatureException when this engine cannot set them
+     */
+    default void setRunningStatistics(List<HostTensor> values) {
+        model().checkStatistics(values);
+        if (!values.isEmpty()) {
+            throw new io.github.agnosticsam.spi.UnsupportedFeatureException("checkpoints unsupported: this engine's "
+                    + "network (" + getClass().getName() + ") cannot set running statistics (SPI 1.1)");
+        }
+    }
+
+    /** The name of the engine that built this network, as {@link Engine#name()}; recorded in checkpoints. */
+    default String engineName() {
+        return "unknown";
+    }
+
+    /**
      * Mean loss (the training loss: softmax cross-entropy with the model's label smoothing) and
      * correct argmax predictions on a batch, in evaluation mode (BatchNorm uses its running
      * statistics), without touching parameters or statistics.

@@ -3,6 +3,10 @@ package io.github.agnosticsam;
 /**
  * A hyperparameter that may change from step to step (a learning rate, a radius ρ). Evaluated in
  * Java before each step and fed to the engine as a tensor, so a graph is traced only once.
+ *
+ * <p>The schedules made here ({@link Constant}, {@link Cosine}, {@link PerStep}, {@link Scaled})
+ * are records: they compare by value and a checkpoint writes them down. A lambda works for
+ * training, but a checkpoint of it is refused (it cannot be described or compared).
  */
 @FunctionalInterface
 public interface Schedule {
@@ -19,10 +23,7 @@ public interface Schedule {
      * base·(1 + cos(π·t/T))/2.
      */
     static Schedule cosine(double base, long totalSteps) {
-        if (totalSteps < 1) {
-            throw new IllegalArgumentException("totalSteps must be >= 1, got " + totalSteps);
-        }
-        return step -> base * (1 + Math.cos(Math.PI * step / totalSteps)) / 2;
+        return new Cosine(base, totalSteps);
     }
 
     /**
@@ -35,8 +36,35 @@ public interface Schedule {
 
     /** This schedule multiplied by a factor. */
     default Schedule times(double factor) {
-        Schedule self = this;
-        return step -> self.at(step) * factor;
+        return new Scaled(this, factor);
+    }
+
+    /** Cosine annealing from {@code base} to 0 over {@code totalSteps} steps. */
+    record Cosine(double base, long totalSteps) implements Schedule {
+        public Cosine {
+            if (totalSteps < 1) {
+                throw new IllegalArgumentException("totalSteps must be >= 1, got " + totalSteps);
+            }
+        }
+
+        @Override
+        public double at(long step) {
+            return base * (1 + Math.cos(Math.PI * step / totalSteps)) / 2;
+        }
+    }
+
+    /** Another schedule multiplied by a factor. */
+    record Scaled(Schedule schedule, double factor) implements Schedule {
+        public Scaled {
+            if (schedule == null) {
+                throw new IllegalArgumentException("schedule must not be null");
+            }
+        }
+
+        @Override
+        public double at(long step) {
+            return schedule.at(step) * factor;
+        }
     }
 
     /** A value given for each step. */

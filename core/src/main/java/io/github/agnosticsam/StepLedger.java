@@ -123,6 +123,20 @@ public final class StepLedger {
         return program;
     }
 
+    /**
+     * Sets the counters to a checkpoint's: {@code steps} run, {@code skipped} of them not applied.
+     * Pending results are dropped (they belong to the run being replaced).
+     */
+    public void restore(long steps, long skipped) {
+        if (steps < 0 || skipped < 0 || skipped > steps) {
+            throw new IllegalArgumentException("step counters must satisfy 0 <= skipped <= steps, got steps " + steps
+                    + ", skipped " + skipped);
+        }
+        pending.clear();
+        this.steps = steps;
+        this.skipped = skipped;
+    }
+
     private void countIfSkipped(StepResult result) {
         if (!result.applied()) {
             skipped++;

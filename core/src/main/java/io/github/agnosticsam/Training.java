@@ -4,6 +4,7 @@ import io.github.agnosticsam.internal.OptimizerProgram;
 import io.github.agnosticsam.spi.CompiledStep;
 import io.github.agnosticsam.spi.StepProgram;
 import java.util.List;
+import java.util.Map;
 
 /**
  * An optimizer running on a network: call {@link #step} once per batch. The optimizer state lives
@@ -73,9 +74,7 @@ public final class Training implements AutoCloseable {
     }
 
     private StepResult stepAlone(Batch train, Batch validation) {
-        if (closed) {
-            throw new IllegalStateException("this Training is closed: start a new one");
-        }
+        checkOpen();
         if (train == null) {
             throw new IllegalArgumentException("train batch must not be null");
         }
@@ -115,6 +114,46 @@ public final class Training implements AutoCloseable {
             throw new IllegalStateException("this Training is closed: its optimizer state is gone");
         }
         return compiled.state();
+    }
+
+    /**
+     * Captures everything the next step depends on (see {@link Checkpoint}); write it with
+     * {@link Checkpoint#write}. Reads every pending result.
+     *
+     * @throws IllegalArgumentException when a schedule of the optimizer cannot be written down (a lambda)
+     */
+    public Checkpoint checkpoint() {
+        return checkpoint(Map.of());
+    }
+
+    /** As {@link #checkpoint()}, with an application's own metadata entries (its data order, say). */
+    public Checkpoint checkpoint(Map<String, String> extra) {
+        return ledger.alone("Training.checkpoint", () -> {
+            checkOpen();
+            return Checkpoint.capture(network, compiled, ledger, extra);
+        });
+    }
+
+    /**
+     * Continues from a checkpoint: parameters, running statistics, optimizer state and step counters
+     * become the checkpoint's. A checkpoint of another model or optimizer configuration is a
+     * {@link CheckpointException} naming the difference, and nothing changes.
+     */
+    public void restore(Checkpoint checkpoint) {
+        if (checkpoint == null) {
+            throw new IllegalArgumentException("checkpoint must not be null");
+        }
+        ledger.alone("Training.restore", () -> {
+            checkOpen();
+            checkpoint.restore(network, compiled, ledger);
+            return null;
+        });
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("this Training is closed: start a new one");
+        }
     }
 
     public Network network() {

@@ -22,11 +22,11 @@ final class AdamRule implements BaseRule {
     @Override
     public List<StateSlot> state(List<int[]> shapes) {
         List<StateSlot> slots = new ArrayList<>();
-        for (int[] shape : shapes) {
-            slots.add(new StateSlot(shape, 0)); // m
+        for (int i = 0; i < shapes.size(); i++) {
+            slots.add(new StateSlot("exp_avg." + i, shapes.get(i), 0)); // m, named as torch names it
         }
-        for (int[] shape : shapes) {
-            slots.add(new StateSlot(shape, 0)); // v
+        for (int i = 0; i < shapes.size(); i++) {
+            slots.add(new StateSlot("exp_avg_sq." + i, shapes.get(i), 0)); // v
         }
         return slots;
     }

@@ -32,8 +32,11 @@ public final class OptimizerProgram implements StepProgram {
     private final List<Schedule> radii;
     private final boolean adaptive;
     private final double eta;
+    private final Optimizer optimizer;
 
-    private OptimizerProgram(Kind kind, BaseOptimizer base, List<Schedule> radii, boolean adaptive, double eta) {
+    private OptimizerProgram(Optimizer optimizer, Kind kind, BaseOptimizer base, List<Schedule> radii,
+            boolean adaptive, double eta) {
+        this.optimizer = optimizer;
         this.kind = kind;
         this.base = base instanceof Sgd s ? new SgdRule(s) : new AdamRule((Adam) base);
         this.radii = radii;
@@ -43,17 +46,23 @@ public final class OptimizerProgram implements StepProgram {
 
     public static OptimizerProgram of(Optimizer optimizer) {
         if (optimizer instanceof BaseOptimizer b) {
-            return new OptimizerProgram(Kind.BASE, b, List.of(), false, 0);
+            return new OptimizerProgram(optimizer, Kind.BASE, b, List.of(), false, 0);
         }
         if (optimizer instanceof Sam s) {
-            return new OptimizerProgram(Kind.SAM, s.base(), List.of(s.rho()), s.adaptive(), s.eta());
+            return new OptimizerProgram(optimizer, Kind.SAM, s.base(), List.of(s.rho()), s.adaptive(), s.eta());
         }
         AgnosticSam a = (AgnosticSam) optimizer;
         if (a.isPlainSam()) {
-            return new OptimizerProgram(Kind.SAM, a.base(), List.of(a.rho1()), a.adaptive(), a.eta());
+            return new OptimizerProgram(optimizer, Kind.SAM, a.base(), List.of(a.rho1()), a.adaptive(), a.eta());
         }
         Kind kind = a.variant() == AgnosticSam.Variant.EXACT ? Kind.AGNOSTIC_EXACT : Kind.AGNOSTIC_FAST;
-        return new OptimizerProgram(kind, a.base(), List.of(a.rho1(), a.rho2()), a.adaptive(), a.eta());
+        return new OptimizerProgram(optimizer, kind, a.base(), List.of(a.rho1(), a.rho2()), a.adaptive(), a.eta());
+    }
+
+    /** The optimizer's description; a lambda schedule makes it an IllegalArgumentException naming it. */
+    @Override
+    public java.util.Optional<java.util.Map<String, Object>> configuration() {
+        return java.util.Optional.of(Configurations.of(optimizer));
     }
 
     @Override

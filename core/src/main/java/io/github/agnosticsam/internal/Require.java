@@ -1,6 +1,9 @@
 package io.github.agnosticsam.internal;
 
+import io.github.agnosticsam.HostTensor;
 import io.github.agnosticsam.Schedule;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * Hyperparameter checks whose messages name the parameter, its value and the allowed range. Every
@@ -65,6 +68,8 @@ public final class Require {
             for (int i = 0; i < values.length; i++) {
                 atLeast(name + "[" + i + "]", values[i], 0);
             }
+        } else if (schedule instanceof Schedule.Cosine c) {
+            atLeast(name + " base", c.base(), 0); // its values lie in [0, base]
         } else {
             nonNegativeAt(name, schedule, 0); // the first value now; each step's value before that step
         }
@@ -78,6 +83,35 @@ public final class Require {
             throw new IllegalArgumentException(name + " at step " + step + " must be a finite number >= 0, got " + v);
         }
         return float32(name + " at step " + step, v);
+    }
+
+    /**
+     * Throws an IllegalArgumentException unless {@code values} are one tensor per name, of the
+     * given shapes, with only finite elements; the message names the first {@code kind} (and
+     * element) that does not fit, e.g. "parameter W0 element 3 (row-major) is NaN".
+     */
+    public static void finiteTensors(String owner, String kind, List<String> names, List<int[]> shapes,
+            List<HostTensor> values) {
+        if (values == null || values.size() != shapes.size()) {
+            throw new IllegalArgumentException(owner + " has " + shapes.size() + " " + kind + " tensors, got "
+                    + (values == null ? "null" : values.size()));
+        }
+        for (int i = 0; i < shapes.size(); i++) {
+            if (values.get(i) == null || !Arrays.equals(shapes.get(i), values.get(i).shape())) {
+                throw new IllegalArgumentException(kind + " " + names.get(i) + " must have shape "
+                        + Arrays.toString(shapes.get(i)) + ", got "
+                        + (values.get(i) == null ? "null" : Arrays.toString(values.get(i).shape())));
+            }
+        }
+        for (int i = 0; i < shapes.size(); i++) {
+            double[] v = values.get(i).values();
+            for (int j = 0; j < v.length; j++) {
+                if (!Double.isFinite(v[j])) {
+                    throw new IllegalArgumentException(kind + " " + names.get(i) + " element " + j
+                            + " (row-major) is " + v[j] + ": it must be a finite number");
+                }
+            }
+        }
     }
 
     private static String format(double v) {

@@ -21,8 +21,8 @@ final class SgdRule implements BaseRule {
     public List<StateSlot> state(List<int[]> shapes) {
         List<StateSlot> slots = new ArrayList<>();
         if (config.momentum() != 0) {
-            for (int[] shape : shapes) {
-                slots.add(new StateSlot(shape, 0));
+            for (int i = 0; i < shapes.size(); i++) {
+                slots.add(new StateSlot("momentum." + i, shapes.get(i), 0));
             }
         }
         return slots;

@@ -20,6 +20,18 @@ public interface CompiledStep extends AutoCloseable {
     /** Copies the optimizer state to Java memory. */
     List<HostTensor> state();
 
+    /**
+     * Overwrites the optimizer state (a checkpoint's), one tensor per {@link StepProgram#state}
+     * slot with its shape, every element finite; anything else is an IllegalArgumentException and
+     * nothing changes. SPI 1.1; an engine built before it says checkpoints are unsupported.
+     *
+     * @throws UnsupportedFeatureException when this engine cannot set the state
+     */
+    default void setState(List<HostTensor> values) {
+        throw new UnsupportedFeatureException("checkpoints unsupported: this engine's compiled step ("
+                + getClass().getName() + ") cannot set optimizer state (SPI 1.1)");
+    }
+
     @Override
     void close();
 }

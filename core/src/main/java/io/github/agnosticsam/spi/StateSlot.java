@@ -2,10 +2,29 @@ package io.github.agnosticsam.spi;
 
 import java.util.Arrays;
 
-/** One optimizer-state tensor: its shape and the value every element starts at. */
-public record StateSlot(int[] shape, double initialValue) {
+/**
+ * One optimizer-state tensor: its name (what a checkpoint calls it, e.g. {@code momentum.0} for
+ * the momentum buffer of parameter 0), its shape and the value every element starts at.
+ */
+public record StateSlot(String name, int[] shape, double initialValue) {
     public StateSlot {
         shape = shape.clone();
+    }
+
+    /**
+     * An unnamed slot (SPI 1.0): a checkpoint calls it {@code slot<i>} after its place in the list.
+     */
+    public StateSlot(int[] shape, double initialValue) {
+        this(null, shape, initialValue);
+    }
+
+    /** The names of these slots in order, an unnamed one called {@code slot<i>}. */
+    public static java.util.List<String> names(java.util.List<StateSlot> slots) {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        for (int i = 0; i < slots.size(); i++) {
+            names.add(slots.get(i).name() == null ? "slot" + i : slots.get(i).name());
+        }
+        return names;
     }
 
     @Override
@@ -15,17 +34,17 @@ public record StateSlot(int[] shape, double initialValue) {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof StateSlot s && Arrays.equals(shape, s.shape)
+        return o instanceof StateSlot s && java.util.Objects.equals(name, s.name) && Arrays.equals(shape, s.shape)
                 && Double.compare(initialValue, s.initialValue) == 0;
     }
 
     @Override
     public int hashCode() {
-        return Arrays.hashCode(shape) * 31 + Double.hashCode(initialValue);
+        return (java.util.Objects.hashCode(name) * 31 + Arrays.hashCode(shape)) * 31 + Double.hashCode(initialValue);
     }
 
     @Override
     public String toString() {
-        return "StateSlot" + Arrays.toString(shape) + "=" + initialValue;
+        return "StateSlot " + (name == null ? "" : name) + Arrays.toString(shape) + "=" + initialValue;
     }
 }

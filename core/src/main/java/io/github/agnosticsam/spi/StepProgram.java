@@ -59,6 +59,15 @@ public interface StepProgram {
     <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> parameters, List<T> state,
             List<T> scalars);
 
+    /**
+     * The program's configuration as JSON values (maps, lists, strings, numbers, booleans), which a
+     * checkpoint records and compares on restore; empty when the program cannot describe itself
+     * (checkpoints of it are then refused). SPI 1.1.
+     */
+    default java.util.Optional<java.util.Map<String, Object>> configuration() {
+        return java.util.Optional.empty();
+    }
+
     /** Whether any pass reads the validation batch. */
     default boolean usesValidationBatch() {
         return passes().stream().anyMatch(Pass::usesValidationBatch);

@@ -1,14 +1,12 @@
 package io.github.agnosticsam.examples;
 
-import java.io.FileOutputStream;
+import io.github.agnosticsam.internal.AtomicFiles;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /**
  * Every file the command line writes (JSON reports, PNG charts) goes through here: it is written to
@@ -40,33 +38,11 @@ final class OutputFiles {
      * temporary file is removed.
      */
     static void write(Path target, Writer writer) {
-        Path parent = folder(target);
-        Path temp = null;
         try {
-            Files.createDirectories(parent);
-            temp = newFile(parent, target, ".tmp");
-            try (FileOutputStream out = new FileOutputStream(temp.toFile())) {
-                writer.write(out);
-                out.flush();
-                out.getFD().sync();
-            }
-            try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-            temp = null;
+            AtomicFiles.write(target, writer::write);
         } catch (IOException | RuntimeException e) {
             throw new OutputException("cannot write " + target + ": " + reason(e)
                     + (Files.isRegularFile(target) ? " (the old file is left as it was)" : ""));
-        } finally {
-            if (temp != null) {
-                try {
-                    Files.deleteIfExists(temp);
-                } catch (IOException ignored) {
-                    // nothing more to do: the message above is what matters
-                }
-            }
         }
     }
 
@@ -85,38 +61,15 @@ final class OutputFiles {
             if (Files.exists(target) && !Files.isWritable(target)) {
                 throw new OutputException("cannot write " + target + ": the file is not writable");
             }
-            Path parent = folder(target);
+            Path parent = AtomicFiles.folder(target);
             try {
                 Files.createDirectories(parent);
-                Path probe = newFile(parent, target, ".probe");
+                Path probe = AtomicFiles.newFile(parent, target, ".probe");
                 Files.delete(probe);
             } catch (IOException | RuntimeException e) {
                 throw new OutputException("cannot write " + target + ": " + reason(e));
             }
         }
-    }
-
-    /**
-     * A new empty file beside the target, hidden, with a random name: created as the target would be
-     * (the umask's permissions, unlike Files.createTempFile's owner-only ones).
-     */
-    private static Path newFile(Path parent, Path target, String suffix) throws IOException {
-        for (int attempt = 0;; attempt++) {
-            long random = java.util.concurrent.ThreadLocalRandom.current().nextLong();
-            Path p = parent.resolve("." + target.getFileName() + "." + Long.toHexString(random) + suffix);
-            try {
-                return Files.createFile(p);
-            } catch (FileAlreadyExistsException e) {
-                if (attempt == 9) {
-                    throw e;
-                }
-            }
-        }
-    }
-
-    private static Path folder(Path target) {
-        Path parent = target.toAbsolutePath().getParent();
-        return parent != null ? parent : target.toAbsolutePath();
     }
 
     private static String reason(Exception e) {

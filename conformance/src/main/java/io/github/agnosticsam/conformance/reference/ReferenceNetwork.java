@@ -100,6 +100,11 @@ final class ReferenceNetwork extends EagerNetwork<HostTensor, Batch> {
     }
 
     @Override
+    public String engineName() {
+        return ReferenceEngineProvider.NAME;
+    }
+
+    @Override
     protected void free() {
         // Nothing native to free.
     }

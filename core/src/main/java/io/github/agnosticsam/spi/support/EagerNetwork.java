@@ -123,18 +123,29 @@ public abstract class EagerNetwork<T, B> implements Network {
     public void setParameters(List<HostTensor> values) {
         checkOpen();
         spec.checkParameters(values);
-        List<T> targets = parameterTensors();
-        try (Scope scope = openScope()) {
-            for (int i = 0; i < values.size(); i++) {
-                store(targets.get(i), upload(values.get(i)));
-            }
-        }
+        storeAll(parameterTensors(), values);
     }
 
     @Override
     public List<HostTensor> runningStatistics() {
         checkOpen();
         return downloadAll(statisticTensors());
+    }
+
+    @Override
+    public void setRunningStatistics(List<HostTensor> values) {
+        checkOpen();
+        spec.checkStatistics(values);
+        storeAll(statisticTensors(), values);
+    }
+
+    /** Uploads checked values into persistent tensors. */
+    private void storeAll(List<T> targets, List<HostTensor> values) {
+        try (Scope scope = openScope()) {
+            for (int i = 0; i < values.size(); i++) {
+                store(targets.get(i), upload(values.get(i)));
+            }
+        }
     }
 
     @Override
@@ -358,6 +369,15 @@ public abstract class EagerNetwork<T, B> implements Network {
         public List<HostTensor> state() {
             checkUsable();
             return downloadAll(state);
+        }
+
+        @Override
+        public void setState(List<HostTensor> values) {
+            checkUsable();
+            List<StateSlot> slots = program.state(spec.parameterShapes());
+            io.github.agnosticsam.internal.Require.finiteTensors("this step", "optimizer-state", StateSlot.names(slots),
+                    slots.stream().map(StateSlot::shape).toList(), values);
+            storeAll(state, values);
         }
 
         @Override

@@ -217,6 +217,11 @@ final class DjlNetwork extends EagerNetwork<NDArray, NDList[]> {
     }
 
     @Override
+    public String engineName() {
+        return DjlEngineProvider.NAME;
+    }
+
+    @Override
     protected void free() {
         manager.close();
     }

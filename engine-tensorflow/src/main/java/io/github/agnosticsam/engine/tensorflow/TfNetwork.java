@@ -146,6 +146,11 @@ final class TfNetwork implements Network {
     }
 
     @Override
+    public String engineName() {
+        return TfEngineProvider.NAME;
+    }
+
+    @Override
     public ModelSpec model() {
         return spec;
     }

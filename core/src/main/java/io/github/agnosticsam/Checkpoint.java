@@ -1,0 +1,505 @@
+package io.github.agnosticsam;
+
+import io.github.agnosticsam.internal.AtomicFiles;
+import io.github.agnosticsam.internal.Configurations;
+import io.github.agnosticsam.internal.Json;
+import io.github.agnosticsam.spi.CompiledStep;
+import io.github.agnosticsam.spi.StateSlot;
+import io.github.agnosticsam.spi.UnsupportedFeatureException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.zip.CRC32C;
+
+/**
+ * Everything a training step depends on, in Java memory: parameters, running statistics, optimizer
+ * state, the step counters (schedule index, applied and skipped steps) and the optimizer's
+ * configuration, with the engine, dtype and library version that wrote it. Restored, the next
+ * step computes what it would have computed without the break: on the same engine, device and
+ * thread count, bit for bit.
+ *
+ * <p>On disk a checkpoint is one safetensors file (docs/checkpoints.md): tensors named
+ * {@code params.<name>}, {@code statistics.<name>} and {@code state.<slot>}, everything else in
+ * its {@code __metadata__} strings. {@link #write} is atomic; {@link #read} checks the whole file
+ * (structure, a CRC-32C of the data, finite values) before anything can be restored from it.
+ */
+public final class Checkpoint {
+    /** The {@code format} metadata entry of every checkpoint this library writes. */
+    public static final String FORMAT = "agnostic-sam checkpoint 1";
+    /** The version of this library, recorded in the checkpoints it writes. */
+    public static final String LIBRARY_VERSION = readLibraryVersion();
+
+    private static final long MAX_HEADER = 64L << 20;
+    private static final Set<String> RESERVED = Set.of("format", "library", "engine", "dtype", "model", "optimizer",
+            "steps", "skippedSteps", "parameters", "statistics", "state", "crc32c");
+
+    private final Map<String, String> metadata;
+    private final Group parameters;
+    private final Group statistics;
+    private final Group state;
+    private final Map<String, Object> optimizer;
+
+    /** Tensors of one kind, by name in order. */
+    private record Group(String prefix, List<String> names, List<HostTensor> tensors) {
+    }
+
+    private Checkpoint(Map<String, String> metadata, Group parameters, Group statistics, Group state) {
+        this.metadata = Map.copyOf(metadata);
+        this.parameters = parameters;
+        this.statistics = statistics;
+        this.state = state;
+        this.optimizer = asObject(Json.parse(metadata.get("optimizer")));
+    }
+
+    /**
+     * Captures a run: what {@link Training#checkpoint} does, for engine integrations with their own
+     * driver. {@code extra} entries (an application's own, such as its data order) are kept in the
+     * metadata under their names, which must not be one of the library's.
+     *
+     * @throws UnsupportedFeatureException when the step program cannot describe its configuration
+     * @throws IllegalArgumentException when the optimizer has a schedule that cannot be written down
+     */
+    public static Checkpoint capture(Network network, CompiledStep step, StepLedger ledger, Map<String, String> extra) {
+        Map<String, Object> configuration = ledger.program().configuration()
+                .orElseThrow(() -> new UnsupportedFeatureException("checkpoints unsupported: the step program "
+                        + ledger.program().getClass().getName() + " does not describe its configuration "
+                        + "(StepProgram.configuration)"));
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("format", FORMAT);
+        m.put("library", LIBRARY_VERSION);
+        m.put("engine", network.engineName());
+        m.put("model", network.model().toString());
+        m.put("optimizer", Json.write(configuration));
+        m.put("steps", Long.toString(ledger.steps()));
+        m.put("skippedSteps", Long.toString(ledger.skippedSteps()));
+        for (var e : extra.entrySet()) {
+            if (RESERVED.contains(e.getKey()) || e.getKey().equals("__metadata__") || e.getValue() == null) {
+                throw new IllegalArgumentException("extra checkpoint entry '" + e.getKey() + "' is reserved or null; "
+                        + "the library's own entries are " + RESERVED);
+            }
+            m.put(e.getKey(), e.getValue());
+        }
+        ModelSpec model = network.model();
+        List<String> slots = StateSlot.names(ledger.program().state(model.parameterShapes()));
+        return new Checkpoint(m, new Group("params.", model.parameterNames(), network.parameters()),
+                new Group("statistics.", model.statisticNames(), network.runningStatistics()),
+                new Group("state.", slots, step.state()));
+    }
+
+    /**
+     * Sets a run to this checkpoint: parameters, running statistics, optimizer state and counters,
+     * after checking that the model and the optimizer's configuration are the ones it was written
+     * with (a {@link CheckpointException} naming the first difference, nothing changed). If the
+     * engine fails half way, what was set is put back before the exception is rethrown.
+     */
+    public void restore(Network network, CompiledStep step, StepLedger ledger) {
+        ModelSpec model = network.model();
+        if (!model.toString().equals(metadata.get("model"))) {
+            throw new CheckpointException("the checkpoint is of the model '" + metadata.get("model")
+                    + "', this network is '" + model + "'");
+        }
+        Map<String, Object> here = ledger.program().configuration()
+                .orElseThrow(() -> new UnsupportedFeatureException("checkpoints unsupported: the step program "
+                        + ledger.program().getClass().getName() + " does not describe its configuration"));
+        String difference = Configurations.firstDifference(optimizer, "in the checkpoint", here, "here");
+        if (difference != null) {
+            throw new CheckpointException("the checkpoint was written with another optimizer configuration: "
+                    + difference);
+        }
+        List<String> slots = StateSlot.names(ledger.program().state(model.parameterShapes()));
+        sameNames("optimizer-state tensors", state.names(), slots);
+        sameNames("parameters", parameters.names(), model.parameterNames());
+        sameNames("running statistics", statistics.names(), model.statisticNames());
+        List<HostTensor> oldState = step.state();
+        List<HostTensor> oldStatistics = network.runningStatistics();
+        List<HostTensor> oldParameters = network.parameters();
+        try {
+            step.setState(state.tensors());
+            network.setRunningStatistics(statistics.tensors());
+            network.setParameters(parameters.tensors());
+        } catch (RuntimeException e) {
+            try {
+                step.setState(oldState);
+                network.setRunningStatistics(oldStatistics);
+                network.setParameters(oldParameters);
+            } catch (RuntimeException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
+        }
+        ledger.restore(steps(), skippedSteps());
+    }
+
+    private static void sameNames(String what, List<String> saved, List<String> here) {
+        if (!saved.equals(here)) {
+            throw new CheckpointException("the checkpoint's " + what + " are " + saved + ", here they are " + here);
+        }
+    }
+
+    /** Steps run when it was taken (the next step's schedule index). */
+    public long steps() {
+        return Long.parseLong(metadata.get("steps"));
+    }
+
+    /** Steps skipped for a non-finite value before it was taken. */
+    public long skippedSteps() {
+        return Long.parseLong(metadata.get("skippedSteps"));
+    }
+
+    /** Steps applied before it was taken (Adam's t). */
+    public long appliedSteps() {
+        return steps() - skippedSteps();
+    }
+
+    /** The engine that wrote it ({@link Network#engineName()}). */
+    public String engine() {
+        return metadata.get("engine");
+    }
+
+    /** The library version that wrote it. */
+    public String libraryVersion() {
+        return metadata.get("library");
+    }
+
+    /** {@code F32} when every value is a float32, else {@code F64}. */
+    public String dtype() {
+        return dtype(List.of(parameters, statistics, state));
+    }
+
+    /** The model it is of, as {@link ModelSpec#toString()}. */
+    public String model() {
+        return metadata.get("model");
+    }
+
+    public List<HostTensor> parameters() {
+        return parameters.tensors();
+    }
+
+    public List<HostTensor> runningStatistics() {
+        return statistics.tensors();
+    }
+
+    public List<HostTensor> optimizerState() {
+        return state.tensors();
+    }
+
+    /** The entries an application added when it was captured. */
+    public Map<String, String> extra() {
+        Map<String, String> out = new LinkedHashMap<>();
+        metadata.forEach((k, v) -> {
+            if (!RESERVED.contains(k)) {
+                out.put(k, v);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * Writes the checkpoint atomically: a temporary file in the same folder, synced, renamed over
+     * {@code file}, the folder synced. A crash at any point leaves the old file as it was.
+     */
+    public void write(Path file) {
+        List<Group> groups = List.of(parameters, statistics, state);
+        String dtype = dtype(groups);
+        int width = dtype.equals("F32") ? 4 : 8;
+        Map<String, Object> header = new LinkedHashMap<>();
+        Map<String, String> meta = new LinkedHashMap<>(metadata);
+        meta.put("dtype", dtype);
+        for (Group g : groups) {
+            meta.put(g.prefix().substring(0, g.prefix().length() - 1), Json.write(g.names()));
+        }
+        long offset = 0;
+        for (Group g : groups) {
+            for (int i = 0; i < g.names().size(); i++) {
+                HostTensor t = g.tensors().get(i);
+                Map<String, Object> entry = new LinkedHashMap<>();
+                entry.put("dtype", dtype);
+                List<Object> shape = new ArrayList<>();
+                for (int d : t.shape()) {
+                    shape.add(d);
+                }
+                entry.put("shape", shape);
+                long end = offset + (long) t.values().length * width;
+                entry.put("data_offsets", List.of(offset, end));
+                header.put(g.prefix() + g.names().get(i), entry);
+                offset = end;
+            }
+        }
+        ByteBuffer data = ByteBuffer.allocate(Math.toIntExact(offset)).order(ByteOrder.LITTLE_ENDIAN);
+        for (Group g : groups) {
+            for (HostTensor t : g.tensors()) {
+                for (double v : t.values()) {
+                    if (width == 4) {
+                        data.putFloat((float) v);
+                    } else {
+                        data.putDouble(v);
+                    }
+                }
+            }
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(data.array());
+        meta.put("crc32c", Long.toString(crc.getValue()));
+        Map<String, Object> all = new LinkedHashMap<>();
+        all.put("__metadata__", meta);
+        all.putAll(header);
+        byte[] json = Json.write(all).getBytes(StandardCharsets.UTF_8);
+        int padded = (json.length + 7) / 8 * 8; // the data starts 8-aligned, as safetensors recommends
+        byte[] head = Arrays.copyOf(json, padded);
+        Arrays.fill(head, json.length, padded, (byte) ' ');
+        ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
+        try {
+            AtomicFiles.write(file, out -> {
+                out.write(length.array());
+                out.write(head);
+                out.write(data.array());
+            });
+        } catch (IOException | RuntimeException e) {
+            throw new CheckpointException("cannot write the checkpoint " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Reads and checks a whole checkpoint file: a truncated, corrupt or foreign file is a
+     * {@link CheckpointException} naming the file and what is wrong; nothing is partly read.
+     */
+    public static Checkpoint read(Path file) {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size < 8) {
+                throw new CheckpointException(file + ": not a checkpoint: " + size + " bytes, fewer than the 8 of a "
+                        + "safetensors header length");
+            }
+            ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(channel, lengthBytes, 0);
+            long headerLength = lengthBytes.flip().getLong();
+            if (headerLength <= 0 || headerLength > MAX_HEADER || headerLength > size - 8) {
+                throw new CheckpointException(file + ": not a checkpoint or truncated: its header length is "
+                        + Long.toUnsignedString(headerLength) + " bytes, the file has " + (size - 8) + " after it");
+            }
+            long dataLength = size - 8 - headerLength;
+            if (dataLength > Integer.MAX_VALUE - 8) {
+                throw new CheckpointException(file + ": " + dataLength + " bytes of tensors, more than this reader "
+                        + "takes (2 GiB)");
+            }
+            ByteBuffer header = ByteBuffer.allocate((int) headerLength);
+            readFully(channel, header, 8);
+            ByteBuffer data = ByteBuffer.allocate((int) dataLength).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(channel, data, 8 + headerLength);
+            String text = StandardCharsets.UTF_8.newDecoder().decode(header.flip()).toString();
+            return parse(text, data.flip());
+        } catch (CheckpointException e) {
+            throw e;
+        } catch (IllegalArgumentException | java.nio.charset.CharacterCodingException e) {
+            throw new CheckpointException(file + ": not a valid checkpoint: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new CheckpointException("cannot read the checkpoint " + file + ": " + e, e);
+        }
+    }
+
+    private static void readFully(FileChannel channel, ByteBuffer into, long position) throws IOException {
+        while (into.hasRemaining()) {
+            if (channel.read(into, position + into.position()) < 0) {
+                throw new IOException("the file ended early");
+            }
+        }
+    }
+
+    /** Checks and decodes the header and data; IllegalArgumentException says what is wrong. */
+    private static Checkpoint parse(String headerText, ByteBuffer data) {
+        Map<String, Object> header = asObject(Json.parse(headerText));
+        Map<String, Object> rawMeta = asObject(required(header, "__metadata__"));
+        Map<String, String> meta = new LinkedHashMap<>();
+        rawMeta.forEach((k, v) -> {
+            if (!(v instanceof String s)) {
+                throw new IllegalArgumentException("__metadata__." + k + " must be a string (safetensors metadata "
+                        + "holds strings only)");
+            }
+            meta.put(k, s);
+        });
+        if (!FORMAT.equals(meta.get("format"))) {
+            throw new IllegalArgumentException("__metadata__.format is " + Json.write(meta.get("format"))
+                    + ", expected \"" + FORMAT + "\" (a safetensors file written by another program?)");
+        }
+        for (String key : List.of("library", "engine", "dtype", "model", "optimizer", "steps", "skippedSteps",
+                "parameters", "statistics", "state", "crc32c")) {
+            if (meta.get(key) == null) {
+                throw new IllegalArgumentException("__metadata__." + key + " is missing");
+            }
+        }
+        long steps = counter(meta, "steps");
+        long skipped = counter(meta, "skippedSteps");
+        if (skipped > steps) {
+            throw new IllegalArgumentException("__metadata__.skippedSteps " + skipped + " exceeds steps " + steps);
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(data.duplicate());
+        if (!Long.toString(crc.getValue()).equals(meta.get("crc32c"))) {
+            throw new IllegalArgumentException("the tensor data is corrupt: its CRC-32C is " + crc.getValue()
+                    + ", the header records " + meta.get("crc32c"));
+        }
+        asObject(Json.parse(meta.get("optimizer")));
+        List<Group> groups = new ArrayList<>();
+        long[] covered = {0};
+        List<long[]> ranges = new ArrayList<>();
+        int tensors = 0;
+        for (String prefix : List.of("params.", "statistics.", "state.")) {
+            String key = prefix.substring(0, prefix.length() - 1);
+            List<String> names = new ArrayList<>();
+            for (Object n : asList(Json.parse(meta.get(key)), "__metadata__." + key)) {
+                if (!(n instanceof String s)) {
+                    throw new IllegalArgumentException("__metadata__." + key + " must list tensor names");
+                }
+                names.add(s);
+            }
+            List<HostTensor> values = new ArrayList<>();
+            for (String name : names) {
+                String tensorName = prefix + name;
+                values.add(tensor(tensorName, asObject(required(header, tensorName)), data, ranges));
+                tensors++;
+            }
+            groups.add(new Group(prefix, names, values));
+        }
+        if (header.size() != tensors + 1) {
+            List<String> unknown = new ArrayList<>(header.keySet());
+            unknown.remove("__metadata__");
+            groups.forEach(g -> g.names().forEach(n -> unknown.remove(g.prefix() + n)));
+            throw new IllegalArgumentException("tensors " + unknown + " are not listed in the metadata");
+        }
+        ranges.sort((a, b) -> Long.compare(a[0], b[0]));
+        for (long[] r : ranges) {
+            if (r[0] != covered[0]) {
+                throw new IllegalArgumentException("the tensors' data_offsets leave a gap or overlap at byte " + r[0]);
+            }
+            covered[0] = r[1];
+        }
+        if (covered[0] != data.limit()) {
+            throw new IllegalArgumentException("truncated or padded: the tensors take " + covered[0]
+                    + " bytes, the file holds " + data.limit() + " after the header");
+        }
+        return new Checkpoint(meta, groups.get(0), groups.get(1), groups.get(2));
+    }
+
+    private static HostTensor tensor(String name, Map<String, Object> entry, ByteBuffer data, List<long[]> ranges) {
+        String dtype = String.valueOf(required(entry, "dtype"));
+        int width = switch (dtype) {
+            case "F32" -> 4;
+            case "F64" -> 8;
+            default -> throw new IllegalArgumentException(name + ".dtype is " + dtype + ", expected F32 or F64");
+        };
+        List<Object> shapeList = asList(required(entry, "shape"), name + ".shape");
+        int[] shape = new int[shapeList.size()];
+        long count = 1;
+        for (int i = 0; i < shape.length; i++) {
+            shape[i] = (int) whole(shapeList.get(i), name + ".shape", Integer.MAX_VALUE);
+            count *= shape[i];
+            if (count > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException(name + ".shape " + shapeList + " is too large");
+            }
+        }
+        List<Object> offsets = asList(required(entry, "data_offsets"), name + ".data_offsets");
+        if (offsets.size() != 2) {
+            throw new IllegalArgumentException(name + ".data_offsets must be [begin, end]");
+        }
+        long begin = whole(offsets.get(0), name + ".data_offsets", data.limit());
+        long end = whole(offsets.get(1), name + ".data_offsets", data.limit());
+        if (end - begin != count * width) {
+            throw new IllegalArgumentException(name + ": data_offsets [" + begin + ", " + end + "] do not hold "
+                    + count + " " + dtype + " values of shape " + Arrays.toString(shape));
+        }
+        ranges.add(new long[] {begin, end});
+        double[] values = new double[(int) count];
+        for (int i = 0; i < values.length; i++) {
+            int at = (int) begin + i * width;
+            values[i] = width == 4 ? data.getFloat(at) : data.getDouble(at);
+            if (!Double.isFinite(values[i])) {
+                throw new IllegalArgumentException(name + " element " + i + " is " + values[i]
+                        + ": a checkpoint holds finite values only");
+            }
+        }
+        return new HostTensor(shape, values);
+    }
+
+    private static long whole(Object value, String path, long max) {
+        if (!(value instanceof java.math.BigDecimal d) || d.signum() < 0 || d.stripTrailingZeros().scale() > 0
+                || d.compareTo(java.math.BigDecimal.valueOf(max)) > 0) {
+            throw new IllegalArgumentException(path + " holds " + value + ", expected a whole number in [0, " + max
+                    + "]");
+        }
+        return d.longValueExact();
+    }
+
+    private static long counter(Map<String, String> meta, String key) {
+        try {
+            long v = Long.parseLong(meta.get(key));
+            if (v >= 0) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("__metadata__." + key + " is '" + meta.get(key)
+                + "', expected a whole number >= 0");
+    }
+
+    private static Object required(Map<String, Object> object, String key) {
+        Object v = object.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException(key + " is missing");
+        }
+        return v;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> asObject(Object value) {
+        if (!(value instanceof Map)) {
+            throw new IllegalArgumentException("expected a JSON object, got " + Json.write(value));
+        }
+        return (Map<String, Object>) value;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Object> asList(Object value, String path) {
+        if (!(value instanceof List)) {
+            throw new IllegalArgumentException(path + " must be a JSON array");
+        }
+        return (List<Object>) value;
+    }
+
+    private static String dtype(List<Group> groups) {
+        for (Group g : groups) {
+            for (HostTensor t : g.tensors()) {
+                for (double v : t.values()) {
+                    if ((double) (float) v != v) {
+                        return "F64";
+                    }
+                }
+            }
+        }
+        return "F32";
+    }
+
+    private static String readLibraryVersion() {
+        try (InputStream in = Checkpoint.class.getResourceAsStream("library.properties")) {
+            Properties p = new Properties();
+            if (in != null) {
+                p.load(in);
+            }
+            return p.getProperty("version", "unknown");
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+}
