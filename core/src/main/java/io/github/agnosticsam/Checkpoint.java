@@ -43,7 +43,7 @@ public final class Checkpoint {
 
     private static final long MAX_HEADER = 64L << 20;
     private static final Set<String> RESERVED = Set.of("format", "library", "engine", "dtype", "model", "optimizer",
-            "steps", "skippedSteps", "parameters", "statistics", "state", "crc32c");
+            "steps", "skippedSteps", "params", "statistics", "state", "crc32c");
 
     private final Map<String, String> metadata;
     private final Group parameters;
@@ -334,7 +334,7 @@ public final class Checkpoint {
                     + ", expected \"" + FORMAT + "\" (a safetensors file written by another program?)");
         }
         for (String key : List.of("library", "engine", "dtype", "model", "optimizer", "steps", "skippedSteps",
-                "parameters", "statistics", "state", "crc32c")) {
+                "params", "statistics", "state", "crc32c")) {
             if (meta.get(key) == null) {
                 throw new IllegalArgumentException("__metadata__." + key + " is missing");
             }
