@@ -4,11 +4,19 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code agnostic-sam}: sharpness-aware training on any engine found on the class path. */
-@Command(name = "agnostic-sam", mixinStandardHelpOptions = true, version = "agnostic-sam 0.1.0-SNAPSHOT",
+@Command(name = "agnostic-sam", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Sharpness-aware training (SAM, ASAM, Agnostic-SAM) on pluggable engines.",
         subcommands = {DemoCommand.class, TrainCommand.class, BenchCommand.class, ResultsCommand.class, ConformanceCommand.class,
                 EnginesCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
+
+    /** The version the core records (one home: the build's). */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"agnostic-sam " + io.github.agnosticsam.Checkpoint.LIBRARY_VERSION};
+        }
+    }
 
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
@@ -24,9 +32,10 @@ public final class Main {
             String command = parsed.hasSubcommand() ? " " + parsed.subcommand().commandSpec().name() : "";
             cl.getErr().println("agnostic-sam" + command + ": " + e.getMessage());
             cl.getErr().flush();
-            // Bad data, a bad report, an output that cannot be written: 1. Bad options: 2.
+            // Bad data, a bad report or checkpoint, an output that cannot be written: 1. Bad options: 2.
             return e instanceof ImageDataset.DataException || e instanceof OutputFiles.OutputException
-                    || e instanceof ResultsCommand.ReportException ? 1 : 2;
+                    || e instanceof ResultsCommand.ReportException || e instanceof io.github.agnosticsam.CheckpointException
+                    ? 1 : 2;
         });
     }
 }

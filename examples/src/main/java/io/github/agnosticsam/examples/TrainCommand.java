@@ -1,9 +1,14 @@
 package io.github.agnosticsam.examples;
 
+import io.github.agnosticsam.Checkpoint;
+import io.github.agnosticsam.CheckpointException;
 import io.github.agnosticsam.Engine;
+import io.github.agnosticsam.internal.Json;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -12,6 +17,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParseResult;
 
 /** One training run on Fashion-MNIST. */
 @Command(name = "train", mixinStandardHelpOptions = true,
@@ -36,22 +43,55 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Write config, per-epoch history and test accuracy as JSON.")
     Path json;
 
+    @Option(names = "--checkpoint", paramLabel = "DIR",
+            description = "Write a checkpoint after every epoch (and every --checkpoint-every steps) into DIR, one safetensors file each, docs/checkpoints.md.")
+    Path checkpointDir;
+
+    @Option(names = "--checkpoint-every", paramLabel = "STEPS",
+            description = "Also write a checkpoint every STEPS steps (default: after each epoch only).")
+    Long checkpointEvery;
+
+    @Option(names = "--keep", paramLabel = "N", description = "How many checkpoints to keep, the newest (default: 3).")
+    Integer keep;
+
+    @Option(names = "--resume", paramLabel = "DIR",
+            description = "Continue the run whose checkpoints are in DIR from the newest, to the result the run would have had "
+                    + "without the break. Its options come from the checkpoint: give none that contradicts it. Checkpoints go on into DIR.")
+    Path resume;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
+        Checkpoint from = resume == null ? null : RunCheckpoints.newest(resume);
+        if (from != null) {
+            adopt(from);
+        }
         run.check();
         engineOptions.check();
         TrainingRun.optimizer(optimizer, run, 1); // checks the name and radii before any work
         OutputFiles.checkWritable(json);
+        Path dir = checkpointDir != null ? checkpointDir : resume;
+        if (dir == null && (checkpointEvery != null || keep != null)) {
+            throw new IllegalArgumentException("--checkpoint-every and --keep need --checkpoint DIR");
+        }
+        RunCheckpoints where = dir == null ? null
+                : new RunCheckpoints(dir, checkpointEvery == null ? 0 : checkpointEvery, keep == null ? 3 : keep);
+        if (where != null) {
+            where.checkWritable();
+        }
         ImageDataset train = ImageDataset.load(data.dir, true);
         ImageDataset test = ImageDataset.load(data.dir, false);
         PrintWriter out = spec.commandLine().getOut();
         try (Engine engine = engineOptions.create(engineName)) {
             out.printf(Locale.ROOT, "engine %s on %s; %s, %s%n", engine.name(), engine.device(), run.model, optimizer);
             out.flush();
-            TrainingRun.Result r = TrainingRun.run(engine, optimizer, run, train, test, true);
+            if (from != null) {
+                out.printf(Locale.ROOT, "resuming from step %d (%s, written by %s)%n", from.steps(), resume, from.engine());
+            }
+            TrainingRun.Result r = TrainingRun.run(engine, optimizer, run, train, test, true,
+                    new TrainingRun.Checkpointing(where, from, recordedOptions()));
             out.printf(Locale.ROOT, "test accuracy %.4f (%.1f s)%n", r.testAccuracy(), r.seconds());
             if (json != null) {
                 Map<String, Object> config = new LinkedHashMap<>();
@@ -61,10 +101,81 @@ final class TrainCommand implements Callable<Integer> {
                 config.put("optimizer", optimizer);
                 config.putAll(run.describe());
                 config.put("data", data.dir.toString());
+                config.put("resumedFrom", from == null ? null : from.steps());
                 Reports.write(json, Reports.run(config, r));
                 out.println("wrote " + json);
             }
         }
         return 0;
+    }
+
+    /** The options that define the run: recorded in each checkpoint, taken from it by --resume. */
+    private List<OptionSpec> runOptions() {
+        List<OptionSpec> options = new ArrayList<>(spec.mixins().get("run").options());
+        options.add(spec.findOption("--optimizer"));
+        options.add(spec.findOption("--data"));
+        return options;
+    }
+
+    private Map<String, String> recordedOptions() {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (OptionSpec o : runOptions()) {
+            m.put(o.longestName(), o.getValue() == null ? null : o.getValue().toString());
+        }
+        return m;
+    }
+
+    /**
+     * Takes the run's options from the checkpoint; one given on the command line must agree with it
+     * (another --epochs, say, would change the cosine schedule the run was on).
+     */
+    private void adopt(Checkpoint from) {
+        Map<?, ?> recorded;
+        try {
+            recorded = (Map<?, ?>) Json.parse(from.extra().get(TrainingRun.OPTIONS));
+        } catch (RuntimeException e) {
+            throw new CheckpointException("--resume " + resume + ": the newest checkpoint has no valid "
+                    + TrainingRun.OPTIONS + " entry: was it written by train?");
+        }
+        ParseResult given = spec.commandLine().getParseResult();
+        for (OptionSpec o : runOptions()) {
+            String name = o.longestName();
+            if (!recorded.containsKey(name)) {
+                throw new CheckpointException("--resume " + resume + ": the checkpoint does not record " + name);
+            }
+            String saved = (String) recorded.get(name);
+            String now = o.getValue() == null ? null : o.getValue().toString();
+            if (given.hasMatchedOption(o)) {
+                if (!java.util.Objects.equals(saved, now)) {
+                    throw new IllegalArgumentException(name + " " + now + " contradicts the run being resumed, which has "
+                            + name + " " + (saved == null ? "unset" : saved)
+                            + ": leave it out to continue the run as it was (start a new run to change it)");
+                }
+            } else {
+                o.setValue(value(saved, o.type()));
+            }
+        }
+    }
+
+    private static Object value(String text, Class<?> type) {
+        if (text == null) {
+            return null;
+        }
+        if (type == String.class) {
+            return text;
+        }
+        if (type == Path.class) {
+            return Path.of(text);
+        }
+        if (type == double.class || type == Double.class) {
+            return Double.valueOf(text);
+        }
+        if (type == int.class || type == Integer.class) {
+            return Integer.valueOf(text);
+        }
+        if (type == long.class || type == Long.class) {
+            return Long.valueOf(text);
+        }
+        throw new IllegalStateException("no conversion for an option of type " + type);
     }
 }

@@ -1,6 +1,8 @@
 package io.github.agnosticsam.examples;
 
 import io.github.agnosticsam.Batch;
+import io.github.agnosticsam.Checkpoint;
+import io.github.agnosticsam.CheckpointException;
 import io.github.agnosticsam.Engine;
 import io.github.agnosticsam.Evaluation;
 import io.github.agnosticsam.ModelSpec;
@@ -10,6 +12,8 @@ import io.github.agnosticsam.Optimizers;
 import io.github.agnosticsam.Schedule;
 import io.github.agnosticsam.Sgd;
 import io.github.agnosticsam.Training;
+import io.github.agnosticsam.internal.Json;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -62,8 +66,26 @@ final class TrainingRun {
         return b.build();
     }
 
+    /**
+     * Where a run writes its checkpoints (or null), the checkpoint it resumes from (or null) and its
+     * configuration as option texts, recorded in each checkpoint.
+     */
+    record Checkpointing(RunCheckpoints where, Checkpoint from, Map<String, String> options) {
+    }
+
     static Result run(Engine engine, String optimizerName, RunOptions o, ImageDataset trainSet, ImageDataset testSet,
             boolean progress) {
+        return run(engine, optimizerName, o, trainSet, testSet, progress, new Checkpointing(null, null, Map.of()));
+    }
+
+    /**
+     * Trains; with a checkpoint to resume from, continues it to the result the uninterrupted run
+     * gives. The batch order and the validation draws come from one stream seeded by --seed, which
+     * a resumed run replays up to the checkpoint's step (cheap: no batch is built), so they are the
+     * same as without the break, mid-epoch too.
+     */
+    static Result run(Engine engine, String optimizerName, RunOptions o, ImageDataset trainSet, ImageDataset testSet,
+            boolean progress, Checkpointing checkpointing) {
         ModelSpec spec = ModelSpecs.check(o.model);
         boolean image = ModelSpecs.isImage(spec);
         ImageDataset data = trainSet.subset(o.limit, o.seed).withNoise(o.noise, o.seed + 1);
@@ -76,9 +98,24 @@ final class TrainingRun {
         Optimizer optimizer = optimizer(optimizerName, o, totalSteps);
         SplittableRandom random = new SplittableRandom(o.seed + 2);
         List<Epoch> history = new ArrayList<>();
+        double secondsBefore = 0;
         long started = System.nanoTime();
         try (Network network = engine.build(spec, spec.initialParameters(o.seed));
                 Training training = Training.start(network, optimizer)) {
+            Checkpoint from = checkpointing.from();
+            double resumedLossSum = 0;
+            if (from != null) {
+                try {
+                    history.addAll(epochs(from.extra().get(HISTORY)));
+                    resumedLossSum = Double.parseDouble(from.extra().get(LOSS_SUM));
+                    secondsBefore = Double.parseDouble(from.extra().get(SECONDS));
+                } catch (RuntimeException e) {
+                    throw new CheckpointException("the checkpoint's " + HISTORY + ", " + LOSS_SUM + " or " + SECONDS
+                            + " entry is missing or malformed (was it written by train?): " + e);
+                }
+                training.restore(from);
+            }
+            long done = training.steps();
             boolean validation = training.program().usesValidationBatch();
             int[] all = new int[data.size()];
             for (int i = 0; i < all.length; i++) {
@@ -87,29 +124,41 @@ final class TrainingRun {
             for (int epoch = 1; epoch <= o.epochs; epoch++) {
                 long epochStart = System.nanoTime();
                 int[] order = ImageDataset.permutation(data.size(), random);
-                double lossSum = 0;
-                try (ProgressBar bar = progress ? bar(optimizerName, epoch, o.epochs, stepsPerEpoch) : null) {
+                long firstStep = (long) (epoch - 1) * stepsPerEpoch;
+                boolean finished = firstStep + stepsPerEpoch <= done;
+                double lossSum = firstStep < done && !finished ? resumedLossSum : 0;
+                try (ProgressBar bar = progress && !finished ? bar(optimizerName, epoch, o.epochs, stepsPerEpoch) : null) {
                     for (int s = 0; s < stepsPerEpoch; s++) {
-                        Batch train = data.batch(order, s * o.batch, o.batch, image);
-                        Batch val = null;
-                        if (validation) {
-                            int[] picks = new int[o.valBatch];
-                            for (int i = 0; i < picks.length; i++) {
-                                picks[i] = random.nextInt(data.size());
-                            }
-                            val = data.batch(picks, 0, picks.length, image);
+                        int[] picks = validation ? validationPicks(random, o.valBatch, data.size()) : null;
+                        if (firstStep + s < done) {
+                            continue; // replayed: this step's draws are taken, its work was done before the break
                         }
+                        Batch train = data.batch(order, s * o.batch, o.batch, image);
+                        Batch val = picks == null ? null : data.batch(picks, 0, picks.length, image);
                         double loss = training.step(train, val).loss();
                         lossSum += loss;
                         if (bar != null) {
-                            bar.step();
+                            bar.stepTo(s + 1);
                             bar.setExtraMessage(String.format(Locale.ROOT, " loss %.3f", lossSum / (s + 1)));
                         }
+                        RunCheckpoints where = checkpointing.where();
+                        if (where != null && where.every() > 0 && training.steps() % where.every() == 0
+                                && s + 1 < stepsPerEpoch) { // the epoch's own checkpoint comes after its evaluation
+                            where.save(checkpoint(training, checkpointing, history, lossSum,
+                                    secondsBefore + (System.nanoTime() - started) / 1e9));
+                        }
+                    }
+                    if (finished) {
+                        continue;
                     }
                     double trainAccuracy = evaluate(network, data, all, image).accuracy();
                     double testAccuracy = evaluate(network, testSet, null, image).accuracy();
                     double seconds = (System.nanoTime() - epochStart) / 1e9;
                     history.add(new Epoch(epoch, lossSum / stepsPerEpoch, trainAccuracy, testAccuracy, seconds));
+                    if (checkpointing.where() != null) {
+                        checkpointing.where().save(checkpoint(training, checkpointing, history, 0,
+                                secondsBefore + (System.nanoTime() - started) / 1e9));
+                    }
                     if (bar != null) {
                         bar.setExtraMessage(String.format(Locale.ROOT, " loss %.3f train %.3f test %.3f %.0f/s",
                                 lossSum / stepsPerEpoch, trainAccuracy, testAccuracy, stepsPerEpoch / seconds));
@@ -117,8 +166,47 @@ final class TrainingRun {
                 }
             }
         }
-        double seconds = (System.nanoTime() - started) / 1e9;
+        double seconds = secondsBefore + (System.nanoTime() - started) / 1e9;
         return new Result(optimizerName, history, history.get(history.size() - 1).testAccuracy(), seconds);
+    }
+
+    /** Agnostic-SAM's validation batch of a step: drawn with replacement from the training subset. */
+    private static int[] validationPicks(SplittableRandom random, int count, int size) {
+        int[] picks = new int[count];
+        for (int i = 0; i < picks.length; i++) {
+            picks[i] = random.nextInt(size);
+        }
+        return picks;
+    }
+
+    static final String OPTIONS = "cli.options";
+    private static final String HISTORY = "cli.history";
+    private static final String LOSS_SUM = "cli.epochLossSum";
+    private static final String SECONDS = "cli.seconds";
+
+    /** The run's state beside the step's: its options, the epochs done, the current epoch's loss sum. */
+    private static Checkpoint checkpoint(Training training, Checkpointing checkpointing, List<Epoch> history,
+            double lossSum, double seconds) {
+        Map<String, String> extra = new LinkedHashMap<>();
+        extra.put(OPTIONS, Json.write(checkpointing.options()));
+        extra.put(HISTORY, Json.write(history.stream().map(Epoch::toMap).toList()));
+        extra.put(LOSS_SUM, Double.toString(lossSum)); // Double.toString reads back to the same double
+        extra.put(SECONDS, Double.toString(seconds));
+        return training.checkpoint(extra);
+    }
+
+    private static List<Epoch> epochs(String json) {
+        List<Epoch> out = new ArrayList<>();
+        for (Object e : (List<?>) Json.parse(json)) {
+            Map<?, ?> m = (Map<?, ?>) e;
+            out.add(new Epoch(((BigDecimal) m.get("epoch")).intValueExact(), number(m, "trainLoss"),
+                    number(m, "trainAccuracy"), number(m, "testAccuracy"), number(m, "seconds")));
+        }
+        return out;
+    }
+
+    private static double number(Map<?, ?> m, String key) {
+        return ((BigDecimal) m.get(key)).doubleValue();
     }
 
     private static ProgressBar bar(String optimizer, int epoch, int epochs, int steps) {

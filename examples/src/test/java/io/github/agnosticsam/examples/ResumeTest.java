@@ -1,0 +1,138 @@
+package io.github.agnosticsam.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.agnosticsam.internal.Json;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@code train --checkpoint} and {@code --resume}: a run killed with SIGKILL after a checkpoint and
+ * resumed in another JVM ends with the report of the run that was never interrupted (timings aside).
+ */
+class ResumeTest {
+    @TempDir
+    static Path data;
+
+    @BeforeAll
+    static void writeData() throws IOException {
+        SyntheticIdx.write(data, 640, 200);
+    }
+
+    /** Agnostic-SAM (validation draws), label noise, BatchNorm, a cosine schedule over every step. */
+    private static List<String> run(String engine, int epochs) {
+        return List.of("train", "--data", data.toString(), "--engine", engine, "--device", "cpu", "--threads", "1",
+                "--model", "mlp-bn", "--optimizer", "agnostic-sam", "--noise", "0.2", "--epochs", Integer.toString(epochs),
+                "--batch", "16", "--val-batch", "8");
+    }
+
+    private static List<String> plus(List<String> a, String... more) {
+        List<String> out = new ArrayList<>(a);
+        out.addAll(List.of(more));
+        return out;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"djl", "tensorflow"})
+    void aRunKilledAfterACheckpointResumesToTheUninterruptedResult(String engine, @TempDir Path dir) throws Exception {
+        int epochs = 30; // 1200 steps: long enough that the kill lands well before the end
+        Path checkpoints = dir.resolve("checkpoints");
+        Path log = dir.resolve("child.log");
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(), "-cp",
+                System.getProperty("java.class.path"), Main.class.getName()));
+        command.addAll(plus(run(engine, epochs), "--checkpoint", checkpoints.toString(), "--checkpoint-every", "7",
+                "--json", dir.resolve("killed.json").toString()));
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (checkpointFiles(checkpoints).isEmpty() && child.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+        } finally {
+            child.destroyForcibly(); // SIGKILL: no shutdown hook, no finally block runs in the child
+        }
+        assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(child.exitValue()).as("killed, not finished: %s", Files.readString(log)).isEqualTo(137);
+        assertThat(checkpointFiles(checkpoints)).as("a checkpoint was written before the kill").isNotEmpty();
+        assertThat(Files.exists(dir.resolve("killed.json"))).as("the killed run wrote no report").isFalse();
+
+        Cli resumed = Cli.run("train", "--resume", checkpoints.toString(), "--engine", engine, "--device", "cpu",
+                "--threads", "1", "--json", dir.resolve("resumed.json").toString());
+        assertThat(resumed.exit()).as(resumed.err()).isZero();
+        assertThat(resumed.out()).contains("resuming from step");
+        Cli whole = Cli.run(plus(run(engine, epochs), "--json", dir.resolve("whole.json").toString())
+                .toArray(String[]::new));
+        assertThat(whole.exit()).as(whole.err()).isZero();
+
+        Map<?, ?> a = withoutTimings(dir.resolve("whole.json"));
+        Map<?, ?> b = withoutTimings(dir.resolve("resumed.json"));
+        long from = ((Number) ((Map<?, ?>) b.get("config")).get("resumedFrom")).longValue();
+        assertThat(from).as("resumed mid-run").isBetween(1L, 40L * epochs - 1);
+        ((Map<?, ?>) a.get("config")).remove("resumedFrom");
+        ((Map<?, ?>) b.get("config")).remove("resumedFrom");
+        assertThat(Json.write(b, true)).isEqualTo(Json.write(a, true));
+    }
+
+    @Test
+    void resumeTakesTheRunsOptionsAndRefusesContradictions(@TempDir Path dir) throws IOException {
+        Path checkpoints = dir.resolve("c");
+        Cli first = Cli.run(plus(run("reference", 2), "--limit", "64", "--checkpoint", checkpoints.toString(),
+                "--checkpoint-every", "1", "--keep", "2").toArray(String[]::new));
+        assertThat(first.exit()).as(first.err()).isZero();
+        assertThat(checkpointFiles(checkpoints)).as("--keep 2: the newest two of 8 steps")
+                .containsExactly("step-0000000007.safetensors", "step-0000000008.safetensors");
+
+        Cli contradiction = Cli.run("train", "--resume", checkpoints.toString(), "--epochs", "5");
+        assertThat(contradiction.exit()).isEqualTo(2);
+        assertThat(contradiction.err().strip()).doesNotContain("\n")
+                .contains("--epochs 5 contradicts the run being resumed, which has --epochs 2");
+        Cli same = Cli.run("train", "--resume", checkpoints.toString(), "--epochs", "2", "--limit", "64");
+        assertThat(same.exit()).as(same.err()).isZero();
+
+        Path newest = checkpoints.resolve("step-0000000008.safetensors");
+        byte[] bytes = Files.readAllBytes(newest);
+        bytes[bytes.length - 3] ^= 0x10; // one flipped bit in the tensors
+        Files.write(newest, bytes);
+        Cli corrupt = Cli.run("train", "--resume", checkpoints.toString());
+        assertThat(corrupt.exit()).isEqualTo(1);
+        assertThat(corrupt.err().strip()).doesNotContain("\n").doesNotContain("\tat ").contains(newest.toString())
+                .contains("CRC").contains("move it away to resume from step-0000000007.safetensors");
+
+        Cli none = Cli.run("train", "--resume", dir.resolve("absent").toString());
+        assertThat(none.exit()).isEqualTo(1);
+        assertThat(none.err()).contains("no such folder");
+        Cli every = Cli.run("train", "--data", data.toString(), "--checkpoint-every", "5");
+        assertThat(every.exit()).isEqualTo(2);
+        assertThat(every.err()).contains("--checkpoint-every and --keep need --checkpoint DIR");
+    }
+
+    private static List<String> checkpointFiles(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".safetensors")).sorted().toList();
+        }
+    }
+
+    /** A report without its wall-clock figures, which differ between any two runs. */
+    private static Map<?, ?> withoutTimings(Path report) throws IOException {
+        Map<?, ?> m = (Map<?, ?>) Json.parse(Files.readString(report));
+        m.remove("seconds");
+        for (Object epoch : (List<?>) m.get("history")) {
+            ((Map<?, ?>) epoch).remove("seconds");
+        }
+        return m;
+    }
+}
