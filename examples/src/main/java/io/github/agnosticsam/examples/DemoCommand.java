@@ -1,6 +1,9 @@
 package io.github.agnosticsam.examples;
 
+import io.github.agnosticsam.Checkpoint;
+import io.github.agnosticsam.CheckpointException;
 import io.github.agnosticsam.Engine;
+import io.github.agnosticsam.internal.Json;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,7 +24,8 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Trains sgd, sam and agnostic-sam on 5000 Fashion-MNIST images with 40% label noise, prints a "
-                + "comparison table and writes demo-report/ (report.json and PNG charts).",
+                + "comparison table and writes demo-report/ (report.json, PNG charts, and each run's checkpoint after "
+                + "every epoch; --resume continues an interrupted demo).",
                 "--quick runs a seconds-long version of the same."})
 final class DemoCommand implements Callable<Integer> {
     static final List<String> OPTIMIZERS = List.of("sgd", "sam", "agnostic-sam");
@@ -43,6 +47,10 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed (default: ${DEFAULT-VALUE}).")
     long seed;
+
+    @Option(names = "--resume", description = "Continue an interrupted demo: each run goes on from its newest checkpoint in "
+            + "OUT/checkpoints/OPTIMIZER (written after every epoch), to the result it would have had without the break.")
+    boolean resume;
 
     @Spec
     CommandSpec spec;
@@ -67,7 +75,7 @@ final class DemoCommand implements Callable<Integer> {
         RunOptions o = settings();
         engineOptions.check();
         OutputFiles.checkWritable(out.resolve("report.json"), out.resolve("test-accuracy.png"),
-                out.resolve("final-accuracy.png"));
+                out.resolve("final-accuracy.png"), out.resolve("checkpoints").resolve("probe"));
         ImageDataset train = ImageDataset.load(data.dir, true);
         ImageDataset test = ImageDataset.load(data.dir, false);
         PrintWriter w = spec.commandLine().getOut();
@@ -78,7 +86,24 @@ final class DemoCommand implements Callable<Integer> {
                     engine.device(), o.limit, o.noise * 100, o.epochs);
             w.flush();
             for (String name : OPTIMIZERS) {
-                results.add(TrainingRun.run(engine, name, o, train, test, true));
+                RunCheckpoints where = new RunCheckpoints(out.resolve("checkpoints").resolve(name), 0, 1);
+                Map<String, String> options = new LinkedHashMap<>();
+                o.describe().forEach((k, v) -> options.put(k, String.valueOf(v)));
+                options.put("optimizer", name);
+                Checkpoint from = null;
+                if (resume && !where.isEmpty()) {
+                    from = RunCheckpoints.newest(where.dir());
+                    if (!Json.write(options).equals(from.extra().get(TrainingRun.OPTIONS))) {
+                        throw new CheckpointException("--resume: the checkpoints in " + where.dir() + " are of another "
+                                + "demo (--quick or --seed differ): run it without --resume to start again");
+                    }
+                    w.printf(Locale.ROOT, "%s: resuming from step %d%n", name, from.steps());
+                    w.flush();
+                } else {
+                    where.clear();
+                }
+                results.add(TrainingRun.run(engine, name, o, train, test, true,
+                        new TrainingRun.Checkpointing(where, from, options)));
             }
             config = new LinkedHashMap<>();
             config.put("engine", engine.name());

@@ -33,6 +33,24 @@ record RunCheckpoints(Path dir, long every, int keep) {
         OutputFiles.checkWritable(dir.resolve(fileName(0)));
     }
 
+    /** Whether the folder holds no checkpoint (or does not exist). */
+    boolean isEmpty() {
+        return !Files.isDirectory(dir) || list(dir).isEmpty();
+    }
+
+    /** Removes the folder's checkpoints (only the files named as this class names them). */
+    void clear() {
+        if (Files.isDirectory(dir)) {
+            for (Path p : list(dir)) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    throw new OutputFiles.OutputException("cannot remove the old checkpoint " + p + ": " + e);
+                }
+            }
+        }
+    }
+
     /** Writes a checkpoint, then removes all but the newest {@code keep}. */
     void save(Checkpoint checkpoint) {
         checkpoint.write(dir.resolve(fileName(checkpoint.steps())));

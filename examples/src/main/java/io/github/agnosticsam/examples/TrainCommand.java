@@ -79,6 +79,10 @@ final class TrainCommand implements Callable<Integer> {
         RunCheckpoints where = dir == null ? null
                 : new RunCheckpoints(dir, checkpointEvery == null ? 0 : checkpointEvery, keep == null ? 3 : keep);
         if (where != null) {
+            if (!where.isEmpty() && !dir.equals(resume)) {
+                throw new IllegalArgumentException("--checkpoint " + dir + " already holds checkpoints of a run: continue "
+                        + "it with --resume " + dir + ", or give an empty folder");
+            }
             where.checkWritable();
         }
         ImageDataset train = ImageDataset.load(data.dir, true);

@@ -117,6 +117,30 @@ class ResumeTest {
         assertThat(every.err()).contains("--checkpoint-every and --keep need --checkpoint DIR");
     }
 
+    @Test
+    void anInterruptedDemoResumesEachRunFromItsCheckpoint(@TempDir Path dir) throws IOException {
+        String[] demo = {"demo", "--quick", "--data", data.toString(), "--threads", "1", "--out", dir.toString()};
+        Cli whole = Cli.run(demo);
+        assertThat(whole.exit()).as(whole.err()).isZero();
+        Map<?, ?> expected = withoutTimings(dir.resolve("report.json"));
+        // As if killed during the last run: its checkpoints are gone; the first two ended at step 15 (640 / 128 · 3).
+        for (String f : checkpointFiles(dir.resolve("checkpoints/agnostic-sam"))) {
+            Files.delete(dir.resolve("checkpoints/agnostic-sam").resolve(f));
+        }
+        Cli resumed = Cli.run(concat(demo, "--resume"));
+        assertThat(resumed.exit()).as(resumed.err()).isZero();
+        assertThat(resumed.out()).contains("sgd: resuming from step 15").contains("sam: resuming from step 15")
+                .doesNotContain("agnostic-sam: resuming");
+        assertThat(Json.write(withoutTimings(dir.resolve("report.json")), true)).isEqualTo(Json.write(expected, true));
+        Cli other = Cli.run(concat(demo, "--resume", "--seed", "1"));
+        assertThat(other.exit()).isEqualTo(1);
+        assertThat(other.err()).contains("are of another demo");
+    }
+
+    private static String[] concat(String[] a, String... more) {
+        return plus(List.of(a), more).toArray(String[]::new);
+    }
+
     private static List<String> checkpointFiles(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             return List.of();
@@ -129,10 +153,17 @@ class ResumeTest {
     /** A report without its wall-clock figures, which differ between any two runs. */
     private static Map<?, ?> withoutTimings(Path report) throws IOException {
         Map<?, ?> m = (Map<?, ?>) Json.parse(Files.readString(report));
-        m.remove("seconds");
-        for (Object epoch : (List<?>) m.get("history")) {
-            ((Map<?, ?>) epoch).remove("seconds");
+        removeTimings(m);
+        if (m.get("runs") instanceof List<?> runs) { // a demo report
+            runs.forEach(r -> removeTimings((Map<?, ?>) r));
         }
         return m;
+    }
+
+    private static void removeTimings(Map<?, ?> run) {
+        run.remove("seconds");
+        if (run.get("history") instanceof List<?> history) {
+            history.forEach(e -> ((Map<?, ?>) e).remove("seconds"));
+        }
     }
 }
