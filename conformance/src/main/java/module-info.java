@@ -4,7 +4,6 @@
  */
 module io.github.agnosticsam.conformance {
     requires transitive io.github.agnosticsam.core;
-    requires com.fasterxml.jackson.databind;
     requires org.junit.jupiter.api;
     requires org.assertj.core;
 

@@ -3,7 +3,8 @@
  *
  * <p>{@code io.github.agnosticsam} is what a user types; {@code io.github.agnosticsam.spi} is what an
  * engine author implements. The algorithms live in a package that is exported only to the
- * conformance kit, which probes them on each engine.
+ * conformance kit, which probes them on each engine, and to the command line; both also read and
+ * write JSON with its {@code Json}.
  */
 module io.github.agnosticsam.core {
     exports io.github.agnosticsam;

@@ -3,7 +3,6 @@ module io.github.agnosticsam.examples {
     requires io.github.agnosticsam.core;
     requires io.github.agnosticsam.conformance;
     requires info.picocli;
-    requires com.fasterxml.jackson.databind;
     requires me.tongfei.progressbar;
     requires org.knowm.xchart;
     requires java.desktop;

@@ -1,15 +1,5 @@
 package io.github.agnosticsam.conformance;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonStreamContext;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.github.agnosticsam.Activation;
 import io.github.agnosticsam.Adam;
 import io.github.agnosticsam.AgnosticSam;
@@ -21,13 +11,15 @@ import io.github.agnosticsam.Optimizer;
 import io.github.agnosticsam.Sam;
 import io.github.agnosticsam.Schedule;
 import io.github.agnosticsam.Sgd;
+import io.github.agnosticsam.internal.Json;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -38,11 +30,8 @@ import java.util.TreeSet;
  * that are not finite as a double are errors. Every error names the JSON path.
  */
 public final class CaseReader {
-    private static final ObjectMapper JSON = JsonMapper.builder(JsonFactory.builder()
-                    .streamReadConstraints(StreamReadConstraints.builder().maxDocumentLength(256L << 20).build())
-                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-                    .build())
-            .build();
+    /** Bounds the memory a case's tree takes (one BigDecimal per number). */
+    private static final int MAX_CHARS = 256 << 20;
 
     private CaseReader() {
     }
@@ -59,22 +48,18 @@ public final class CaseReader {
 
     /** Parses a case; {@code source} names it in error messages. */
     public static ConformanceCase parse(String json, String source) throws CaseFormatException {
-        JsonNode root;
-        try (JsonParser parser = JSON.createParser(json)) {
-            root = JSON.readTree(parser);
-            if (root == null || root.isMissingNode()) {
-                throw new CaseFormatException(source + ": empty; a case file holds one JSON object");
-            }
-            JsonLocation end = parser.currentTokenLocation();
-            if (nextTokenOrError(parser)) {
-                throw new CaseFormatException(source + ": content after the JSON value, which ends at line "
-                        + end.getLineNr() + " column " + end.getColumnNr() + "; a case file holds exactly one JSON value");
-            }
-        } catch (JsonProcessingException e) {
-            throw new CaseFormatException(source + ": not valid JSON" + at(e) + ": " + e.getOriginalMessage()
-                    + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"), e);
-        } catch (IOException e) {
-            throw new CaseFormatException(source + ": cannot read: " + e.getMessage(), e);
+        if (json.length() > MAX_CHARS) {
+            throw new CaseFormatException(source + ": " + json.length() + " characters; a case file holds at most "
+                    + MAX_CHARS);
+        }
+        if (json.isBlank()) {
+            throw new CaseFormatException(source + ": empty; a case file holds one JSON object");
+        }
+        Object root;
+        try {
+            root = Json.parse(json);
+        } catch (Json.JsonException e) {
+            throw new CaseFormatException(source + ": not valid JSON " + e.getMessage(), e);
         }
         try {
             return new Parser().parseCase(root);
@@ -83,43 +68,14 @@ public final class CaseReader {
         }
     }
 
-    /** True when anything but the end of input follows, including text that is not a JSON token. */
-    private static boolean nextTokenOrError(JsonParser parser) throws IOException {
-        try {
-            return parser.nextToken() != null;
-        } catch (JsonProcessingException e) {
-            return true;
-        }
-    }
-
-    /** " at $.a.b[2]" for the place a parse error happened, or "" at the top level. */
-    private static String at(JsonProcessingException e) {
-        if (!(e.getProcessor() instanceof JsonParser parser)) {
-            return "";
-        }
-        String path = path(parser.getParsingContext());
-        return path.equals("$") ? "" : " at " + path;
-    }
-
-    private static String path(JsonStreamContext context) {
-        if (context == null || context.inRoot()) {
-            return "$";
-        }
-        String parent = path(context.getParent());
-        if (context.inArray()) {
-            return parent + "[" + Math.max(0, context.getCurrentIndex()) + "]";
-        }
-        return context.getCurrentName() == null ? parent : parent + "." + context.getCurrentName();
-    }
-
     /** Walks the tree; every error is an IllegalArgumentException naming the JSON path. */
     private static final class Parser {
         /** Per-step arrays read so far (path and length), checked against the number of steps. */
         private final List<String> perStepPaths = new ArrayList<>();
         private final List<Integer> perStepLengths = new ArrayList<>();
 
-        ConformanceCase parseCase(JsonNode root) {
-            object(root, "$");
+        ConformanceCase parseCase(Object tree) {
+            Map<String, Object> root = object(tree, "$");
             allowOnly(root, "$", Set.of("name", "model", "initialParams", "initialStatistics", "optimizer", "steps",
                     "expected", "evaluation", "tolerance"));
             String name = text(required(root, "$", "name"), "$.name");
@@ -128,24 +84,24 @@ public final class CaseReader {
             List<HostTensor> init = tensors(required(root, "$", "initialParams"), "$.initialParams",
                     model.parameterShapes(), model.parameterNames());
             List<HostTensor> initialStatistics = model.initialStatistics();
-            if (root.has("initialStatistics")) {
+            if (root.containsKey("initialStatistics")) {
                 initialStatistics = statistics(root.get("initialStatistics"), "$.initialStatistics", model);
             }
-            JsonNode opt = required(root, "$", "optimizer");
+            Object opt = required(root, "$", "optimizer");
             Optimizer optimizer = optimizer(opt);
             boolean agnostic = optimizer instanceof AgnosticSam;
 
-            JsonNode stepsNode = array(required(root, "$", "steps"), "$.steps");
+            List<Object> stepsNode = array(required(root, "$", "steps"), "$.steps");
             List<ConformanceCase.Step> steps = new ArrayList<>();
             for (int i = 0; i < stepsNode.size(); i++) {
                 String path = "$.steps[" + i + "]";
-                JsonNode step = object(stepsNode.get(i), path);
+                Map<String, Object> step = object(stepsNode.get(i), path);
                 allowOnly(step, path, Set.of("train", "validation"));
                 Batch train = batch(required(step, path, "train"), path + ".train", model, Set.of());
                 Batch validation = null;
                 if (agnostic) {
                     validation = batch(required(step, path, "validation"), path + ".validation", model, Set.of());
-                } else if (step.has("validation")) {
+                } else if (step.containsKey("validation")) {
                     throw new IllegalArgumentException(path + ".validation is present, but only agnostic-sam "
                             + "steps have a validation batch");
                 }
@@ -161,7 +117,7 @@ public final class CaseReader {
                 }
             }
 
-            JsonNode expectedNode = array(required(root, "$", "expected"), "$.expected");
+            List<Object> expectedNode = array(required(root, "$", "expected"), "$.expected");
             if (expectedNode.size() != steps.size()) {
                 throw new IllegalArgumentException("$.expected has " + expectedNode.size() + " entries, but $.steps has "
                         + steps.size());
@@ -169,12 +125,12 @@ public final class CaseReader {
             List<ConformanceCase.Expected> expected = new ArrayList<>();
             for (int i = 0; i < expectedNode.size(); i++) {
                 String path = "$.expected[" + i + "]";
-                JsonNode e = object(expectedNode.get(i), path);
+                Map<String, Object> e = object(expectedNode.get(i), path);
                 allowOnly(e, path, Set.of("loss", "params", "statistics"));
                 List<HostTensor> statistics = List.of();
                 if (hasStatistics) {
                     statistics = statistics(required(e, path, "statistics"), path + ".statistics", model);
-                } else if (e.has("statistics")) {
+                } else if (e.containsKey("statistics")) {
                     statistics(e.get("statistics"), path + ".statistics", model); // throws: none to expect
                 }
                 expected.add(new ConformanceCase.Expected(number(required(e, path, "loss"), path + ".loss"),
@@ -183,13 +139,13 @@ public final class CaseReader {
             }
 
             Optional<ConformanceCase.FinalEvaluation> evaluation = Optional.empty();
-            if (root.has("evaluation")) {
+            if (root.containsKey("evaluation")) {
                 evaluation = Optional.of(evaluation(root.get("evaluation"), model));
             }
 
             ConformanceCase.Tolerance tolerance = ConformanceCase.Tolerance.DEFAULT;
-            if (root.has("tolerance")) {
-                JsonNode t = object(root.get("tolerance"), "$.tolerance");
+            if (root.containsKey("tolerance")) {
+                Map<String, Object> t = object(root.get("tolerance"), "$.tolerance");
                 allowOnly(t, "$.tolerance", Set.of("abs", "rel"));
                 tolerance = new ConformanceCase.Tolerance(
                         nonNegative(optionalNumber(t, "$.tolerance", "abs", tolerance.abs()), "$.tolerance.abs"),
@@ -199,9 +155,9 @@ public final class CaseReader {
                     tolerance);
         }
 
-        private ModelSpec model(JsonNode node) {
+        private ModelSpec model(Object tree) {
             String path = "$.model";
-            object(node, path);
+            Map<String, Object> node = object(tree, path);
             String type = text(required(node, path, "type"), path + ".type");
             try {
                 switch (type) {
@@ -209,7 +165,7 @@ public final class CaseReader {
                         allowOnly(node, path, Set.of("type", "layers", "activation", "batchNorm", "loss",
                                 "labelSmoothing"));
                         loss(node, path);
-                        JsonNode layersNode = array(required(node, path, "layers"), path + ".layers");
+                        List<Object> layersNode = array(required(node, path, "layers"), path + ".layers");
                         int[] layers = new int[layersNode.size()];
                         for (int i = 0; i < layers.length; i++) {
                             layers[i] = wholeNumber(layersNode.get(i), path + ".layers[" + i + "]");
@@ -223,7 +179,7 @@ public final class CaseReader {
                         allowOnly(node, path, Set.of("type", "size", "channels", "classes", "loss"));
                         loss(node, path);
                         int size = wholeNumber(required(node, path, "size"), path + ".size");
-                        JsonNode channels = array(required(node, path, "channels"), path + ".channels");
+                        List<Object> channels = array(required(node, path, "channels"), path + ".channels");
                         if (channels.size() != 2) {
                             throw new IllegalArgumentException(path + ".channels must be an array of 2 (the channels "
                                     + "of the two convolutions), got " + describe(channels));
@@ -243,8 +199,8 @@ public final class CaseReader {
             }
         }
 
-        private static void loss(JsonNode model, String path) {
-            if (model.has("loss")) {
+        private static void loss(Map<String, Object> model, String path) {
+            if (model.containsKey("loss")) {
                 String loss = text(model.get("loss"), path + ".loss");
                 if (!loss.equals("softmax-cross-entropy")) {
                     throw new IllegalArgumentException(path + ".loss must be \"softmax-cross-entropy\", got \""
@@ -253,9 +209,9 @@ public final class CaseReader {
             }
         }
 
-        private Optimizer optimizer(JsonNode node) {
+        private Optimizer optimizer(Object tree) {
             String path = "$.optimizer";
-            object(node, path);
+            Map<String, Object> node = object(tree, path);
             String name = text(required(node, path, "name"), path + ".name");
             BaseOptimizer base;
             try {
@@ -273,7 +229,7 @@ public final class CaseReader {
                     case "agnostic-sam" -> {
                         allowOnly(node, path, Set.of("name", "rho1", "rho2", "variant", "adaptive", "eta", "base"));
                         base = base(required(node, path, "base"));
-                        String variant = node.has("variant") ? text(node.get("variant"), path + ".variant") : "exact";
+                        String variant = node.containsKey("variant") ? text(node.get("variant"), path + ".variant") : "exact";
                         if (!variant.equals("exact") && !variant.equals("fast")) {
                             throw new IllegalArgumentException(path + ".variant must be \"exact\" or \"fast\", got \""
                                     + variant + "\"");
@@ -295,9 +251,9 @@ public final class CaseReader {
             }
         }
 
-        private BaseOptimizer base(JsonNode node) {
+        private BaseOptimizer base(Object tree) {
             String path = "$.optimizer.base";
-            object(node, path);
+            Map<String, Object> node = object(tree, path);
             String name = text(required(node, path, "name"), path + ".name");
             Schedule lr = schedule(required(node, path, "lr"), path + ".lr");
             switch (name) {
@@ -322,11 +278,12 @@ public final class CaseReader {
          * A number (a constant) or an array of one value ≥ 0 per step ({@link Schedule#perStep}); the
          * array's length is checked once the steps are known.
          */
-        private Schedule schedule(JsonNode node, String path) {
-            if (!node.isArray()) {
-                return Schedule.constant(number(node, path));
+        private Schedule schedule(Object tree, String path) {
+            if (!(tree instanceof List)) {
+                return Schedule.constant(number(tree, path));
             }
-            if (node.size() == 0) {
+            List<Object> node = array(tree, path);
+            if (node.isEmpty()) {
                 throw new IllegalArgumentException(path + " is an empty array; give a number or one value per step");
             }
             double[] values = new double[node.size()];
@@ -343,17 +300,17 @@ public final class CaseReader {
          * order), {@code y} one class per example. {@code more} names further fields the object may
          * hold (read by the caller).
          */
-        private Batch batch(JsonNode node, String path, ModelSpec model, Set<String> more) {
-            object(node, path);
+        private Batch batch(Object tree, String path, ModelSpec model, Set<String> more) {
+            Map<String, Object> node = object(tree, path);
             Set<String> allowed = new TreeSet<>(more);
             allowed.addAll(Set.of("x", "y"));
             allowOnly(node, path, allowed);
-            JsonNode x = array(required(node, path, "x"), path + ".x");
-            JsonNode y = array(required(node, path, "y"), path + ".y");
+            List<Object> x = array(required(node, path, "x"), path + ".x");
+            List<Object> y = array(required(node, path, "y"), path + ".y");
             if (x.size() != y.size()) {
                 throw new IllegalArgumentException(path + " has " + x.size() + " rows of x but " + y.size() + " labels");
             }
-            if (x.size() == 0) {
+            if (x.isEmpty()) {
                 throw new IllegalArgumentException(path + ".x is empty; batch sizes must be >= 1");
             }
             int[] input = model.inputShape();
@@ -364,20 +321,20 @@ public final class CaseReader {
             System.arraycopy(input, 0, shape, 1, input.length);
             int[] labels = new int[y.size()];
             for (int i = 0; i < labels.length; i++) {
-                JsonNode label = y.get(i);
-                if (!label.isIntegralNumber() || !label.canConvertToInt() || label.intValue() < 0
-                        || label.intValue() >= model.classes()) {
+                Integer label = wholeInt(y.get(i));
+                if (label == null || label < 0 || label >= model.classes()) {
                     throw new IllegalArgumentException(path + ".y[" + i + "] must be a class in [0, " + model.classes()
-                            + "), got " + label);
+                            + "), got " + Json.write(y.get(i)));
                 }
-                labels[i] = label.intValue();
+                labels[i] = label;
             }
             return new Batch(new HostTensor(shape, values), labels);
         }
 
-        private ConformanceCase.FinalEvaluation evaluation(JsonNode node, ModelSpec model) {
+        private ConformanceCase.FinalEvaluation evaluation(Object tree, ModelSpec model) {
             String path = "$.evaluation";
-            Batch batch = batch(node, path, model, Set.of("loss", "correct"));
+            Batch batch = batch(tree, path, model, Set.of("loss", "correct"));
+            Map<String, Object> node = object(tree, path);
             double loss = number(required(node, path, "loss"), path + ".loss");
             int correct = wholeNumber(required(node, path, "correct"), path + ".correct");
             if (correct < 0 || correct > batch.size()) {
@@ -388,15 +345,15 @@ public final class CaseReader {
         }
 
         /** Running statistics; an error for a model that has none. */
-        private List<HostTensor> statistics(JsonNode node, String path, ModelSpec model) {
+        private List<HostTensor> statistics(Object node, String path, ModelSpec model) {
             if (model.statisticNames().isEmpty()) {
                 throw new IllegalArgumentException(path + " is present, but " + model + " has no running statistics");
             }
             return tensors(node, path, model.statisticShapes(), model.statisticNames());
         }
 
-        private List<HostTensor> tensors(JsonNode node, String path, List<int[]> shapes, List<String> names) {
-            array(node, path);
+        private List<HostTensor> tensors(Object tree, String path, List<int[]> shapes, List<String> names) {
+            List<Object> node = array(tree, path);
             if (node.size() != shapes.size()) {
                 throw new IllegalArgumentException(path + " has " + node.size() + " tensors, but the model has "
                         + shapes.size() + " (" + String.join(", ", names) + ")");
@@ -409,55 +366,62 @@ public final class CaseReader {
         }
 
         /** A nested array of numbers of exactly the given shape. */
-        private HostTensor tensor(JsonNode node, String path, int[] shape) {
+        private HostTensor tensor(Object node, String path, int[] shape) {
             HostTensor t = HostTensor.zeros(shape);
             fill(node, path, shape, 0, t.values(), new int[] {0});
             return t;
         }
 
-        private void fill(JsonNode node, String path, int[] shape, int depth, double[] out, int[] at) {
+        private void fill(Object node, String path, int[] shape, int depth, double[] out, int[] at) {
             if (depth == shape.length) {
                 out[at[0]++] = number(node, path);
                 return;
             }
-            if (!node.isArray() || node.size() != shape[depth]) {
+            if (!(node instanceof List<?> list) || list.size() != shape[depth]) {
                 throw new IllegalArgumentException(path + " must be an array of " + shape[depth] + " (shape "
                         + Arrays.toString(shape) + "), got " + describe(node));
             }
-            for (int i = 0; i < node.size(); i++) {
-                fill(node.get(i), path + "[" + i + "]", shape, depth + 1, out, at);
+            for (int i = 0; i < list.size(); i++) {
+                fill(list.get(i), path + "[" + i + "]", shape, depth + 1, out, at);
             }
         }
 
-        private static String describe(JsonNode node) {
-            return node.isArray() ? "an array of " + node.size() : node.getNodeType().toString().toLowerCase();
+        /** The kind of a parsed JSON value, as messages name it. */
+        private static String describe(Object node) {
+            if (node instanceof List<?> list) {
+                return "an array of " + list.size();
+            }
+            return node instanceof Map ? "object" : node instanceof String ? "string" : node instanceof BigDecimal
+                    ? "number" : node instanceof Boolean ? "boolean" : "null";
         }
 
-        private static JsonNode required(JsonNode parent, String path, String field) {
-            JsonNode n = parent.get(field);
-            if (n == null || n.isNull()) {
+        /** A member that is present and not null. */
+        private static Object required(Map<String, Object> parent, String path, String field) {
+            Object n = parent.get(field);
+            if (n == null) {
                 throw new IllegalArgumentException(path + "." + field + " is required");
             }
             return n;
         }
 
-        private static JsonNode object(JsonNode node, String path) {
-            if (!node.isObject()) {
+        @SuppressWarnings("unchecked") // Json.parse makes every object a Map<String, Object>
+        private static Map<String, Object> object(Object node, String path) {
+            if (!(node instanceof Map)) {
                 throw new IllegalArgumentException(path + " must be an object, got " + describe(node));
             }
-            return node;
+            return (Map<String, Object>) node;
         }
 
-        private static JsonNode array(JsonNode node, String path) {
-            if (!node.isArray()) {
+        @SuppressWarnings("unchecked") // and every array a List<Object>
+        private static List<Object> array(Object node, String path) {
+            if (!(node instanceof List)) {
                 throw new IllegalArgumentException(path + " must be an array, got " + describe(node));
             }
-            return node;
+            return (List<Object>) node;
         }
 
-        private static void allowOnly(JsonNode node, String path, Set<String> allowed) {
-            for (Iterator<String> it = node.fieldNames(); it.hasNext();) {
-                String f = it.next();
+        private static void allowOnly(Map<String, Object> node, String path, Set<String> allowed) {
+            for (String f : node.keySet()) {
                 if (!allowed.contains(f)) {
                     throw new IllegalArgumentException(path + "." + f + " is not a known field here (known: "
                             + String.join(", ", new TreeSet<>(allowed)) + ")");
@@ -465,19 +429,19 @@ public final class CaseReader {
             }
         }
 
-        private static String text(JsonNode node, String path) {
-            if (!node.isTextual()) {
+        private static String text(Object node, String path) {
+            if (!(node instanceof String text)) {
                 throw new IllegalArgumentException(path + " must be a string, got " + describe(node));
             }
-            return node.textValue();
+            return text;
         }
 
         /** A number that is finite as a double (1e400 is not: it would read as Infinity). */
-        private static double number(JsonNode node, String path) {
-            if (!node.isNumber()) {
+        private static double number(Object node, String path) {
+            if (!(node instanceof BigDecimal n)) {
                 throw new IllegalArgumentException(path + " must be a number, got " + describe(node));
             }
-            double v = node.doubleValue();
+            double v = n.doubleValue();
             if (!Double.isFinite(v)) {
                 throw new IllegalArgumentException(path + " is not finite as a double (it reads as " + v
                         + "); numbers must lie within ±" + Double.MAX_VALUE);
@@ -485,11 +449,20 @@ public final class CaseReader {
             return v;
         }
 
-        private static int wholeNumber(JsonNode node, String path) {
-            if (!node.isIntegralNumber() || !node.canConvertToInt()) {
-                throw new IllegalArgumentException(path + " must be a whole number, got " + node);
+        /** The value of a number in int range written without fraction digits (2, not 2.0 or 1e2), else null. */
+        private static Integer wholeInt(Object node) {
+            if (node instanceof BigDecimal n && n.scale() == 0 && n.unscaledValue().bitLength() < Integer.SIZE) {
+                return n.intValue();
             }
-            return node.intValue();
+            return null;
+        }
+
+        private static int wholeNumber(Object node, String path) {
+            Integer v = wholeInt(node);
+            if (v == null) {
+                throw new IllegalArgumentException(path + " must be a whole number, got " + Json.write(node));
+            }
+            return v;
         }
 
         private static double nonNegative(double v, String path) {
@@ -499,19 +472,20 @@ public final class CaseReader {
             return v;
         }
 
-        private static double optionalNumber(JsonNode parent, String path, String field, double fallback) {
-            return parent.has(field) ? number(parent.get(field), path + "." + field) : fallback;
+        private static double optionalNumber(Map<String, Object> parent, String path, String field,
+                double fallback) {
+            return parent.containsKey(field) ? number(parent.get(field), path + "." + field) : fallback;
         }
 
-        private static boolean bool(JsonNode parent, String path, String field, boolean fallback) {
-            if (!parent.has(field)) {
+        private static boolean bool(Map<String, Object> parent, String path, String field, boolean fallback) {
+            if (!parent.containsKey(field)) {
                 return fallback;
             }
-            JsonNode n = parent.get(field);
-            if (!n.isBoolean()) {
+            Object n = parent.get(field);
+            if (!(n instanceof Boolean b)) {
                 throw new IllegalArgumentException(path + "." + field + " must be true or false, got " + describe(n));
             }
-            return n.booleanValue();
+            return b;
         }
     }
 }

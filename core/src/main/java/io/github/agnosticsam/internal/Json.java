@@ -2,7 +2,6 @@ package io.github.agnosticsam.internal;
 
 import java.math.BigDecimal;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,8 +59,8 @@ public final class Json {
      * order, arrays {@code ArrayList<Object>}, strings {@code String}, numbers {@link BigDecimal} (their
      * exact text value; one beyond the range of a double is not an error here), true and false
      * {@code Boolean}, null a Java null. Content after the value (other than white space), a duplicate
-     * key, nesting deeper than 1000 and numbers longer than 1000 characters are errors. Escapes may
-     * produce lone surrogates, as Java strings can hold them.
+     * key, nesting deeper than 1000, numbers longer than 1000 characters and exponents beyond an int
+     * are errors. Escapes may produce lone surrogates, as Java strings can hold them.
      *
      * @throws JsonException naming the path, line and column of the first error
      */
@@ -99,16 +98,11 @@ public final class Json {
 
     /** The path to where a parser or writer is: one key or index per level, turned into text on error. */
     private static final class Trail {
-        private final Object[] steps = new Object[MAX_DEPTH + 1];
+        private final Object[] steps = new Object[MAX_DEPTH];
         private int depth;
 
         void enter(Object keyOrIndex) {
             steps[depth++] = keyOrIndex;
-        }
-
-        /** Replaces the innermost key or index (the next member or element of the same container). */
-        void replace(Object keyOrIndex) {
-            steps[depth - 1] = keyOrIndex;
         }
 
         void leave() {
@@ -124,8 +118,7 @@ public final class Json {
                 } else if (isName((String) steps[i])) {
                     s.append('.').append(steps[i]);
                 } else {
-                    quote((String) steps[i], s.append('['));
-                    s.append(']');
+                    quote((String) steps[i], s.append('[')).append(']');
                 }
             }
             return s.toString();
@@ -133,10 +126,8 @@ public final class Json {
 
         /** Keys that read unambiguously after a dot; others are quoted, so the path stays on one line. */
         private static boolean isName(String key) {
-            if (key.isEmpty() || !Character.isJavaIdentifierStart(key.charAt(0))) {
-                return false;
-            }
-            return key.chars().allMatch(Character::isJavaIdentifierPart);
+            return !key.isEmpty() && !Character.isDigit(key.charAt(0))
+                    && key.chars().allMatch(c -> Character.isLetterOrDigit(c) || c == '_' || c == '$');
         }
     }
 
@@ -144,8 +135,6 @@ public final class Json {
         private final String text;
         private final Trail trail = new Trail();
         private int pos;
-        /** Open arrays and objects around the current position. */
-        private int nesting;
 
         Parser(String text) {
             this.text = text;
@@ -178,21 +167,18 @@ public final class Json {
             open();
             Map<String, Object> map = new LinkedHashMap<>();
             if (next() == '}') {
-                pos++;
-                nesting--;
-                return map;
+                return close(map);
             }
-            trail.enter("");
             while (true) {
                 if (next() != '"') {
                     throw error("expected a key (a string), got " + shownHere());
                 }
                 int keyAt = pos;
                 String key = string();
-                trail.replace(key);
+                trail.enter(key);
                 if (map.containsKey(key)) {
                     pos = keyAt;
-                    throw error("duplicate key \"" + key + "\"");
+                    throw error(quote(key, new StringBuilder("duplicate key ")).toString());
                 }
                 if (next() != ':') {
                     throw error("expected ':' after the key, got " + shownHere());
@@ -200,59 +186,50 @@ public final class Json {
                 pos++;
                 skipWhiteSpace();
                 map.put(key, value());
-                char c = next();
-                pos++;
-                if (c == '}') {
-                    break;
+                trail.leave();
+                if (next() == '}') {
+                    return close(map);
                 }
-                if (c != ',') {
-                    pos--;
-                    trail.leave();
+                if (peek() != ',') {
                     throw error("expected ',' or '}', got " + shownHere());
                 }
-                skipWhiteSpace();
+                pos++;
             }
-            trail.leave();
-            nesting--;
-            return map;
         }
 
         private List<Object> array() {
             open();
             List<Object> list = new ArrayList<>();
             if (next() == ']') {
-                pos++;
-                nesting--;
-                return list;
+                return close(list);
             }
-            trail.enter(0);
             while (true) {
-                trail.replace(list.size());
+                trail.enter(list.size());
                 skipWhiteSpace();
                 list.add(value());
-                char c = next();
-                pos++;
-                if (c == ']') {
-                    break;
+                trail.leave();
+                if (next() == ']') {
+                    return close(list);
                 }
-                if (c != ',') {
-                    pos--;
-                    trail.leave();
+                if (peek() != ',') {
                     throw error("expected ',' or ']', got " + shownHere());
                 }
+                pos++;
             }
-            trail.leave();
-            nesting--;
-            return list;
         }
 
-        /** Steps over '{' or '[' (counted against the depth limit). */
+        /** Steps over '{' or '['; the trail has one step per array or object around this one. */
         private void open() {
-            if (nesting == MAX_DEPTH) {
+            if (trail.depth == MAX_DEPTH) {
                 throw error("nesting deeper than " + MAX_DEPTH + " arrays and objects");
             }
-            nesting++;
             pos++;
+        }
+
+        /** Steps over '}' or ']'. */
+        private <T> T close(T container) {
+            pos++;
+            return container;
         }
 
         private String string() {
@@ -299,7 +276,8 @@ public final class Json {
         private char hex4() {
             int v = 0;
             for (int i = pos + 2; i < pos + 6; i++) {
-                int d = i < text.length() ? Character.digit(text.charAt(i), 16) : -1;
+                // ASCII only: Character.digit also takes other scripts' digits
+                int d = i < text.length() && text.charAt(i) < 0x80 ? Character.digit(text.charAt(i), 16) : -1;
                 if (d < 0) {
                     throw error("\\u must be followed by four hex digits");
                 }
@@ -316,7 +294,7 @@ public final class Json {
             if (peek() == '0') {
                 pos++;
                 if (isDigit(peek())) {
-                    throw error("a number has a leading zero");
+                    throw error("a JSON number has no leading zero");
                 }
             } else {
                 digits("a digit");
@@ -336,11 +314,12 @@ public final class Json {
                 pos = start;
                 throw error("a number longer than " + MAX_NUMBER_LENGTH + " characters");
             }
+            String number = text.substring(start, pos);
             try {
-                return new BigDecimal(text.substring(start, pos));
-            } catch (NumberFormatException e) { // the exponent is beyond an int
+                return new BigDecimal(number);
+            } catch (NumberFormatException e) { // the exponent is beyond what a BigDecimal holds (an int)
                 pos = start;
-                throw error("a number whose exponent is out of range: " + text.substring(start, pos));
+                throw error("the exponent of " + number + " is out of range");
             }
         }
 
@@ -355,7 +334,7 @@ public final class Json {
 
         private Object literal(String word, Object value) {
             if (!text.startsWith(word, pos)) {
-                throw error("expected a JSON value, got " + shownHere());
+                throw error("expected " + word + " (or another JSON value)");
             }
             pos += word.length();
             return value;
@@ -429,7 +408,7 @@ public final class Json {
             } else if (v instanceof Double d) {
                 out.append(Double.toString(finite(d)));
             } else if (v instanceof Float f) {
-                out.append(Float.toString((float) finite(f)));
+                out.append(Float.toString((float) finite(f.doubleValue())));
             } else if (v instanceof Number n) {
                 out.append(n);
             } else if (v instanceof Map<?, ?> map) {
@@ -443,38 +422,36 @@ public final class Json {
 
         private void object(Map<?, ?> map) {
             open('{');
-            trail.enter("");
-            Iterator<? extends Map.Entry<?, ?>> it = map.entrySet().iterator();
-            while (it.hasNext()) {
-                Map.Entry<?, ?> e = it.next();
+            boolean first = true;
+            for (Map.Entry<?, ?> e : map.entrySet()) {
                 if (!(e.getKey() instanceof String key)) {
                     throw error("a key must be a String, got " + e.getKey());
                 }
-                trail.replace(key);
-                newLine();
-                quote(key, out);
-                out.append(indent ? ": " : ":");
-                value(e.getValue());
-                if (it.hasNext()) {
+                if (!first) {
                     out.append(',');
                 }
+                first = false;
+                trail.enter(key);
+                newLine();
+                quote(key, out).append(indent ? ": " : ":");
+                value(e.getValue());
+                trail.leave();
             }
-            trail.leave();
             close('}', map.isEmpty());
         }
 
         private void array(List<?> list) {
             open('[');
-            trail.enter(0);
-            for (int i = 0; i < list.size(); i++) {
-                trail.replace(i);
-                newLine();
-                value(list.get(i));
-                if (i < list.size() - 1) {
+            int i = 0;
+            for (Object element : list) {
+                if (i > 0) {
                     out.append(',');
                 }
+                trail.enter(i++);
+                newLine();
+                value(element);
+                trail.leave();
             }
-            trail.leave();
             close(']', list.isEmpty());
         }
 
@@ -511,25 +488,18 @@ public final class Json {
     }
 
     /** Appends s as a JSON string: quotes, backslashes and control characters escaped. */
-    private static void quote(String s, StringBuilder out) {
+    private static StringBuilder quote(String s, StringBuilder out) {
         out.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
+            if (c == '"' || c == '\\') {
+                out.append('\\').append(c);
+            } else if (c < 0x20) {
+                out.append(String.format("\\u%04X", (int) c));
+            } else {
+                out.append(c);
             }
         }
-        out.append('"');
+        return out.append('"');
     }
 }

@@ -1,8 +1,7 @@
 package io.github.agnosticsam.examples;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import io.github.agnosticsam.internal.Json;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -11,9 +10,6 @@ import java.util.Map;
 
 /** JSON reports of runs. */
 final class Reports {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-            .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET); // OutputFiles syncs and closes the file
-
     private Reports() {
     }
 
@@ -28,8 +24,11 @@ final class Reports {
         return m;
     }
 
-    /** Writes a report atomically (OutputFiles): a failed write leaves any old file as it was. */
+    /**
+     * Writes a report atomically (OutputFiles): a failed write, including a value JSON cannot hold
+     * such as NaN, leaves any old file as it was.
+     */
     static void write(Path file, Object report) {
-        OutputFiles.write(file, out -> JSON.writeValue(out, report));
+        OutputFiles.write(file, out -> out.write(Json.write(report, true).getBytes(StandardCharsets.UTF_8)));
     }
 }

@@ -1,9 +1,11 @@
 package io.github.agnosticsam.examples;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.agnosticsam.internal.Json;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.math.BigDecimal;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,7 +39,6 @@ final class ResultsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        ObjectMapper json = new ObjectMapper();
         // noise -> optimizer -> accuracies over seeds
         Map<Double, Map<String, List<Double>>> table = new TreeMap<>();
         List<String> optimizers = new ArrayList<>();
@@ -50,7 +51,7 @@ final class ResultsCommand implements Callable<Integer> {
             reports = files.filter(p -> p.toString().endsWith(".json")).sorted().toList();
         }
         for (Path f : reports) {
-            Report r = Report.read(json, f);
+            Report r = Report.read(f);
             table.computeIfAbsent(r.noise(), k -> new TreeMap<>()).computeIfAbsent(r.optimizer(), k -> new ArrayList<>())
                     .add(r.testAccuracy());
             if (!optimizers.contains(r.optimizer())) {
@@ -113,43 +114,67 @@ final class ResultsCommand implements Callable<Integer> {
 
     /** What the table needs of a {@code train --json} report, each field present and typed. */
     record Report(String optimizer, double noise, double testAccuracy) {
-        static Report read(ObjectMapper json, Path file) {
-            JsonNode root;
+        static Report read(Path file) {
+            String text;
             try {
-                root = json.readTree(file.toFile());
+                text = Files.readString(file);
             } catch (IOException e) {
-                String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-                throw new ReportException(file, "cannot read it as JSON (" + m.lines().findFirst().orElse("").strip()
-                        + ")");
+                throw new ReportException(file, "cannot read it as JSON (" + reason(e) + ")");
             }
-            if (root == null || !root.isObject()) {
-                throw new ReportException(file, "expected a JSON object, got " + (root == null || root.isMissingNode()
-                        ? "an empty file" : root.getNodeType().toString().toLowerCase(Locale.ROOT)));
+            if (text.isBlank()) {
+                throw new ReportException(file, "expected a JSON object, got an empty file");
             }
-            if (root.has("runs") && !root.has("testAccuracy")) {
+            Object root;
+            try {
+                root = Json.parse(text);
+            } catch (Json.JsonException e) {
+                throw new ReportException(file, "cannot read it as JSON (" + e.getMessage() + ")");
+            }
+            if (!(root instanceof Map<?, ?> report)) {
+                throw new ReportException(file, "expected a JSON object, got " + (root instanceof List ? "array"
+                        : root instanceof String ? "string" : root instanceof BigDecimal ? "number"
+                        : root instanceof Boolean ? "boolean" : "null"));
+            }
+            if (report.containsKey("runs") && !report.containsKey("testAccuracy")) {
                 throw new ReportException(file, "it looks like a demo report (\"runs\"); results reads train --json "
                         + "reports");
             }
-            JsonNode config = root.path("config");
-            if (!config.isObject()) {
+            if (!(report.get("config") instanceof Map<?, ?> config)) {
                 throw new ReportException(file, "\"config\" must be an object");
             }
-            JsonNode optimizer = config.path("optimizer");
-            if (!optimizer.isTextual() || !io.github.agnosticsam.Optimizers.names().contains(optimizer.asText())) {
+            if (!(config.get("optimizer") instanceof String optimizer)
+                    || !io.github.agnosticsam.Optimizers.names().contains(optimizer)) {
                 throw new ReportException(file, "\"config.optimizer\" must be one of "
-                        + String.join(", ", io.github.agnosticsam.Optimizers.names()) + ", got " + optimizer);
+                        + String.join(", ", io.github.agnosticsam.Optimizers.names()) + ", got "
+                        + shown(config, "optimizer"));
             }
-            return new Report(optimizer.asText(), fraction(file, config, "config.noise", "noise"),
-                    fraction(file, root, "testAccuracy", "testAccuracy"));
+            return new Report(optimizer, fraction(file, config, "config.noise", "noise"),
+                    fraction(file, report, "testAccuracy", "testAccuracy"));
         }
 
-        private static double fraction(Path file, JsonNode parent, String path, String field) {
-            JsonNode n = parent.path(field);
-            if (!n.isNumber() || !(n.asDouble() >= 0 && n.asDouble() <= 1)) {
+        private static double fraction(Path file, Map<?, ?> parent, String path, String field) {
+            double v = parent.get(field) instanceof BigDecimal n ? n.doubleValue() : Double.NaN;
+            if (!(v >= 0 && v <= 1)) {
                 throw new ReportException(file, "\"" + path + "\" must be a number in [0, 1], got "
-                        + (n.isMissingNode() ? "nothing" : n.toString()));
+                        + shown(parent, field));
             }
-            return n.asDouble();
+            return v;
+        }
+
+        /** A member as JSON text, or "nothing" when it is absent. */
+        private static String shown(Map<?, ?> parent, String field) {
+            return parent.containsKey(field) ? Json.write(parent.get(field)) : "nothing";
+        }
+
+        private static String reason(IOException e) {
+            if (e instanceof CharacterCodingException) {
+                return "it is not UTF-8 text";
+            }
+            if (e instanceof AccessDeniedException) {
+                return "permission denied";
+            }
+            String m = e.getMessage();
+            return m == null ? e.getClass().getSimpleName() : m.lines().findFirst().orElse("").strip();
         }
     }
 

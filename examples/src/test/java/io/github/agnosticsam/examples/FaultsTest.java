@@ -57,8 +57,13 @@ class FaultsTest {
             assertThat(files.map(p -> p.getFileName().toString()).toList()).as("no temporary file left")
                     .containsExactly("out.json");
         }
+        assertThatThrownBy(() -> Reports.write(report, java.util.Map.of("testAccuracy", Double.NaN)))
+                .isInstanceOf(OutputFiles.OutputException.class)
+                .hasMessage("cannot write " + report + ": at $.testAccuracy: NaN is not a JSON number (JSON has no NaN "
+                        + "or Infinity) (the old file is left as it was)");
+        assertThat(Files.readString(report)).as("the old report").isEqualTo(old);
         Reports.write(report, java.util.Map.of("testAccuracy", 0.5));
-        assertThat(Files.readString(report)).as("a good write replaces it").contains("0.5");
+        assertThat(Files.readString(report)).as("a good write replaces it").isEqualTo("{\n  \"testAccuracy\": 0.5\n}");
     }
 
     @Test
@@ -170,8 +175,20 @@ class FaultsTest {
         Files.delete(array);
 
         Path corrupt = Files.writeString(dir.resolve("e-corrupt.json"), report("sgd", 0.4, 0.8).substring(0, 30));
-        fails(1, args("results", dir.toString()), corrupt.toString(), "cannot read it as JSON");
+        fails(1, args("results", dir.toString()), corrupt.toString(), "cannot read it as JSON (at $.config (line 1, "
+                + "column 31): expected ',' or '}', got the end of the text)");
         Files.delete(corrupt);
+
+        Path latin1 = Files.write(dir.resolve("e-latin1.json"), report("sgd", 0.4, 0.8).replace("sgd\"", "sgd\u00e9\"")
+                .getBytes(StandardCharsets.ISO_8859_1));
+        fails(1, args("results", dir.toString()), latin1.toString(), "cannot read it as JSON (it is not UTF-8 text)");
+        Files.delete(latin1);
+
+        Path twice = Files.writeString(dir.resolve("e-twice.json"), report("sgd", 0.4, 0.8).replace("\"seconds\"",
+                "\"testAccuracy\""));
+        fails(1, args("results", dir.toString()), twice.toString(), "cannot read it as JSON (at $.testAccuracy",
+                "duplicate key \"testAccuracy\"");
+        Files.delete(twice);
 
         Path typed = Files.writeString(dir.resolve("f-typed.json"), report("sgd", 0.4, 0.8)
                 .replace("\"testAccuracy\": 0.8", "\"testAccuracy\": \"high\""));
@@ -179,8 +196,15 @@ class FaultsTest {
         Files.delete(typed);
 
         Path unknown = Files.writeString(dir.resolve("g-unknown.json"), report("adagrad", 0.4, 0.8));
-        fails(1, args("results", dir.toString()), unknown.toString(), "\"config.optimizer\" must be one of");
+        fails(1, args("results", dir.toString()), unknown.toString(), "\"config.optimizer\" must be one of",
+                "got \"adagrad\"");
         Files.delete(unknown);
+
+        Path noOptimizer = Files.writeString(dir.resolve("g-none.json"), report("sgd", 0.4, 0.8)
+                .replace("\"optimizer\": \"sgd\", ", ""));
+        fails(1, args("results", dir.toString()), noOptimizer.toString(), "\"config.optimizer\" must be one of",
+                "got nothing");
+        Files.delete(noOptimizer);
 
         Path empty = Files.writeString(dir.resolve("h-empty.json"), "");
         fails(1, args("results", dir.toString()), empty.toString(), "an empty file");
