@@ -302,6 +302,15 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
                         + parameterNames.size() + " names and " + fanIns.size() + " fan-ins; they must match");
             }
             Require.inRange("labelSmoothing", labelSmoothing, 0, 1);
+            // Names key the tensors of a checkpoint file: a repeated one would overwrite another.
+            List<String> all = new ArrayList<>(parameterNames);
+            all.addAll(statisticNames);
+            for (String n : all) {
+                if (all.indexOf(n) != all.lastIndexOf(n)) {
+                    throw new IllegalArgumentException(name + ": the name '" + n + "' is given twice; parameter and "
+                            + "statistic names must be unique");
+                }
+            }
             inputShape = inputShape.clone();
             parameterShapes = parameterShapes.stream().map(int[]::clone).toList();
             parameterNames = List.copyOf(parameterNames);

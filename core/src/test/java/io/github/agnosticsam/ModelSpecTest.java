@@ -99,6 +99,9 @@ class ModelSpecTest {
         assertThatThrownBy(() -> new ModelSpec.Custom("odd", new int[] {3}, 2, List.of(new int[] {2, 3}),
                 List.of("W"), List.of(3), 0, List.of(new int[] {3}), List.of("mean", "var")))
                 .hasMessageContaining("odd: 1 statistic shapes and 2 names");
+        assertThatThrownBy(() -> new ModelSpec.Custom("twice", new int[] {3}, 2, List.of(new int[] {2, 3},
+                new int[] {2}), List.of("weight", "weight"), List.of(3, 3), 0))
+                .hasMessage("twice: the name 'weight' is given twice; parameter and statistic names must be unique");
     }
     @Test
     void batchChecksShapesAndLabels() {
