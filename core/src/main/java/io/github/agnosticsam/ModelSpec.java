@@ -269,15 +269,30 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
     /**
      * A model defined in an engine's own terms (a TensorFlow {@code Ops} function, say), described
      * here by what the core needs: input shape, classes, parameter shapes, names and fan-ins (for
-     * the default initialisation), and the label smoothing of its softmax cross-entropy loss.
-     * Engines that cannot build it throw {@link io.github.agnosticsam.spi.UnsupportedFeatureException}.
+     * the default initialisation), the label smoothing of its softmax cross-entropy loss, and the
+     * shapes and names of its running statistics (none unless given: a checkpoint holds only the
+     * statistics described here). Engines that cannot build it throw
+     * {@link io.github.agnosticsam.spi.UnsupportedFeatureException}.
      */
     record Custom(String name, int[] inputShape, int classes, List<int[]> parameterShapes, List<String> parameterNames,
-            List<Integer> fanIns, double labelSmoothing) implements ModelSpec {
+            List<Integer> fanIns, double labelSmoothing, List<int[]> statisticShapes, List<String> statisticNames)
+            implements ModelSpec {
+        /** A model without running statistics. */
+        public Custom(String name, int[] inputShape, int classes, List<int[]> parameterShapes,
+                List<String> parameterNames, List<Integer> fanIns, double labelSmoothing) {
+            this(name, inputShape, classes, parameterShapes, parameterNames, fanIns, labelSmoothing, List.of(),
+                    List.of());
+        }
+
         public Custom {
             if (name == null || inputShape == null || parameterShapes == null || parameterNames == null
-                    || fanIns == null) {
-                throw new IllegalArgumentException("name, input shape, parameter shapes, names and fan-ins are required");
+                    || fanIns == null || statisticShapes == null || statisticNames == null) {
+                throw new IllegalArgumentException("name, input shape, parameter shapes, names, fan-ins and statistic "
+                        + "shapes and names are required");
+            }
+            if (statisticShapes.size() != statisticNames.size()) {
+                throw new IllegalArgumentException(name + ": " + statisticShapes.size() + " statistic shapes and "
+                        + statisticNames.size() + " names; they must match");
             }
             if (classes < 2) {
                 throw new IllegalArgumentException("classes must be >= 2, got " + classes);
@@ -287,10 +302,21 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
                         + parameterNames.size() + " names and " + fanIns.size() + " fan-ins; they must match");
             }
             Require.inRange("labelSmoothing", labelSmoothing, 0, 1);
+            // Names key the tensors of a checkpoint file: a repeated one would overwrite another.
+            List<String> all = new ArrayList<>(parameterNames);
+            all.addAll(statisticNames);
+            for (String n : all) {
+                if (all.indexOf(n) != all.lastIndexOf(n)) {
+                    throw new IllegalArgumentException(name + ": the name '" + n + "' is given twice; parameter and "
+                            + "statistic names must be unique");
+                }
+            }
             inputShape = inputShape.clone();
             parameterShapes = parameterShapes.stream().map(int[]::clone).toList();
             parameterNames = List.copyOf(parameterNames);
             fanIns = List.copyOf(fanIns);
+            statisticShapes = statisticShapes.stream().map(int[]::clone).toList();
+            statisticNames = List.copyOf(statisticNames);
         }
 
         @Override
@@ -304,9 +330,15 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
         }
 
         @Override
+        public List<int[]> statisticShapes() {
+            return statisticShapes.stream().map(int[]::clone).toList();
+        }
+
+        @Override
         public boolean equals(Object o) {
             return o instanceof Custom c && name.equals(c.name) && Arrays.equals(inputShape, c.inputShape)
-                    && classes == c.classes && parameterNames.equals(c.parameterNames);
+                    && classes == c.classes && parameterNames.equals(c.parameterNames)
+                    && statisticNames.equals(c.statisticNames);
         }
 
         @Override

@@ -82,6 +82,27 @@ class ModelSpecTest {
         assertThatThrownBy(() -> Activation.fromId("gelu")).hasMessageContaining("'gelu'");
     }
 
+
+    @Test
+    void aCustomModelDescribesItsRunningStatisticsOrHasNone() {
+        ModelSpec plain = new ModelSpec.Custom("plain", new int[] {3}, 2, List.of(new int[] {2, 3}), List.of("W"),
+                List.of(3), 0);
+        assertThat(plain.statisticNames()).isEmpty();
+        assertThat(plain.statisticShapes()).isEmpty();
+        ModelSpec bn = new ModelSpec.Custom("bn", new int[] {3}, 2, List.of(new int[] {2, 3}), List.of("W"), List.of(3),
+                0, List.of(new int[] {3}, new int[] {3}), List.of("mean", "var"));
+        assertThat(bn.statisticNames()).containsExactly("mean", "var");
+        assertThat(bn.statisticShapes()).containsExactly(new int[] {3}, new int[] {3});
+        bn.checkStatistics(List.of(HostTensor.zeros(3), HostTensor.zeros(3)));
+        assertThatThrownBy(() -> bn.checkStatistics(List.of(HostTensor.zeros(3), HostTensor.zeros(2))))
+                .hasMessageContaining("var");
+        assertThatThrownBy(() -> new ModelSpec.Custom("odd", new int[] {3}, 2, List.of(new int[] {2, 3}),
+                List.of("W"), List.of(3), 0, List.of(new int[] {3}), List.of("mean", "var")))
+                .hasMessageContaining("odd: 1 statistic shapes and 2 names");
+        assertThatThrownBy(() -> new ModelSpec.Custom("twice", new int[] {3}, 2, List.of(new int[] {2, 3},
+                new int[] {2}), List.of("weight", "weight"), List.of(3, 3), 0))
+                .hasMessage("twice: the name 'weight' is given twice; parameter and statistic names must be unique");
+    }
     @Test
     void batchChecksShapesAndLabels() {
         ModelSpec mlp = new ModelSpec.Mlp(new int[] {3, 2}, Activation.TANH, 0);

@@ -63,7 +63,7 @@ final class DjlNetwork extends EagerNetwork<NDArray, NDList[]> {
         return net;
     }
 
-    private static boolean isStatistic(Parameter p) {
+    static boolean isStatistic(Parameter p) {
         return p.getType() == Parameter.Type.RUNNING_MEAN || p.getType() == Parameter.Type.RUNNING_VAR;
     }
 

@@ -13,7 +13,10 @@ import ai.djl.training.dataset.Dataset;
 import ai.djl.training.dataset.RandomAccessDataset;
 import ai.djl.training.listener.TrainingListener;
 import ai.djl.translate.TranslateException;
+import ai.djl.util.Pair;
 import io.github.agnosticsam.BadValuePolicy;
+import io.github.agnosticsam.Checkpoint;
+import io.github.agnosticsam.CheckpointException;
 import io.github.agnosticsam.ModelSpec;
 import io.github.agnosticsam.Optimizer;
 import io.github.agnosticsam.StepLedger;
@@ -21,8 +24,10 @@ import io.github.agnosticsam.StepResult;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.support.EagerNetwork;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 
 /**
  * Sharpness-aware training inside a DJL training loop. You keep your {@code Model}, {@code Block},
@@ -47,6 +52,25 @@ import java.util.Map;
  * the base update. That needs an all-reduce between the passes of a step, which this version does
  * not have: it refuses a Trainer with more than one device rather than silently changing the
  * algorithm.
+ *
+ * <p><b>Checkpoints.</b> {@link #checkpoint()} holds everything the next step depends on: the
+ * block's parameters and running statistics, this library's optimizer state and the step counters
+ * (the Trainer's DJL optimizer is not used and needs nothing). {@link #restore} sets them, into the
+ * Model's own arrays; the steps that follow are bit-identical to those of the run that never
+ * stopped, given the same batches. {@link CheckpointListener} writes one at each epoch's end (DJL's
+ * save-model listeners keep the parameters only).
+ *
+ * <p>What the batches are is DJL's and the sampler's business, and a checkpoint does not hold their
+ * random state. {@link #fit} starts every epoch at its first batch, so a checkpoint written mid-epoch
+ * cannot resume {@code fit} where it was. A shuffling dataset ({@code setSampling(size, true)}:
+ * DJL's {@code RandomSampler}) permutes the whole dataset when each epoch's iteration starts,
+ * drawing from DJL's global {@code RandomUtils.RANDOM}; dropout draws from PyTorch's global
+ * generator; {@link ValidationSampler#uniform} starts its stream afresh from its seed. So a resumed
+ * {@code fit} reproduces the step state exactly, and the uninterrupted run's batches only when
+ * they depend on the epoch alone: for example one {@code fit(1, ...)} per epoch after
+ * {@code Engine.getInstance().setRandomSeed(seed + epoch)} (it seeds both generators), with
+ * {@code ValidationSampler.uniform(trainingSet, seed + epoch)}, in the first run and the resumed one
+ * alike (nothing else may draw from those generators in between), or samplers of your own.
  */
 public final class SharpnessAwareTrainer implements AutoCloseable {
     private final Trainer trainer;
@@ -72,29 +96,49 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
                     + "creating its SharpnessAwareTrainer");
         }
         StepProgram program = StepProgram.of(optimizer);
-        this.ledger = new StepLedger(program, trainable.stream().map(Parameter::getName).toList(),
-                trainable.stream().map(p -> DjlNetwork.toInts(p.getArray().getShape())).toList(), policy);
-        this.network = new DjlNetwork(describe(block, trainable), block, trainer.getManager().newSubManager(),
-                trainer.getLoss()::evaluate);
+        ModelSpec spec = describe(block);
+        this.ledger = new StepLedger(program, spec.parameterNames(), spec.parameterShapes(), policy);
+        this.network = new DjlNetwork(spec, block, trainer.getManager().newSubManager(), trainer.getLoss()::evaluate);
         this.step = network.compile(program);
+        trainer.notifyListeners(listener -> {
+            if (listener instanceof CheckpointListener c) {
+                c.bind(this);
+            }
+        });
     }
 
     /**
-     * The trainer's block as the support layer sees it: parameter names and shapes (for the
-     * optimizer state and error messages), input shape and output width. The network is used for
-     * steps only, never to evaluate, so its loss need not be a classifier's.
+     * The trainer's block as the support layer sees it: parameter and running-statistic names and
+     * shapes (for the optimizer state, checkpoints and error messages), input shape and output width.
+     * The names are the block's parameter paths ({@code 01Linear_weight}): unique, unlike
+     * {@code Parameter.getName()}. The network is used for steps only, never to evaluate, so its
+     * loss need not be a classifier's.
      */
-    private static ModelSpec describe(Block block, List<Parameter> trainable) {
+    private static ModelSpec describe(Block block) {
         Shape[] inputs = block.getInputShapes();
         Shape input = inputs.length > 0 ? inputs[0] : new Shape(1, 1);
         Shape output = block.getOutputShapes(inputs.length > 0 ? inputs : new Shape[] {input})[0];
         int[] exampleShape = DjlNetwork.toInts(input.slice(1));
         int width = Math.toIntExact(output.get(output.dimension() - 1));
-        List<int[]> shapes = trainable.stream().map(p -> DjlNetwork.toInts(p.getArray().getShape())).toList();
-        List<String> names = trainable.stream().map(Parameter::getName).toList();
-        List<Integer> fanIns = trainable.stream().map(p -> 1).toList();
+        List<String> names = new ArrayList<>();
+        List<int[]> shapes = new ArrayList<>();
+        List<String> statisticNames = new ArrayList<>();
+        List<int[]> statisticShapes = new ArrayList<>();
+        // The same filters, in the same order, as DjlNetwork's.
+        for (Pair<String, Parameter> entry : block.getParameters()) {
+            Parameter p = entry.getValue();
+            if (p.requiresGradient()) {
+                names.add(entry.getKey());
+                shapes.add(DjlNetwork.toInts(p.getArray().getShape()));
+            }
+            if (DjlNetwork.isStatistic(p)) {
+                statisticNames.add(entry.getKey());
+                statisticShapes.add(DjlNetwork.toInts(p.getArray().getShape()));
+            }
+        }
+        List<Integer> fanIns = names.stream().map(n -> 1).toList();
         return new ModelSpec.Custom("DJL " + block.getClass().getSimpleName(), exampleShape, Math.max(2, width), shapes,
-                names, fanIns, 0);
+                names, fanIns, 0, statisticShapes, statisticNames);
     }
 
     /** With the bad-value policy THROW. The trainer must be initialised. */
@@ -215,9 +259,50 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
         return trainer;
     }
 
+    /**
+     * Everything the next step depends on, in Java memory: the block's parameters and running
+     * statistics, the optimizer state and the step counters ({@link Checkpoint#write} saves it).
+     */
+    public Checkpoint checkpoint() {
+        return checkpoint(Map.of());
+    }
+
+    /** As {@link #checkpoint()}, with an application's own metadata entries. */
+    public Checkpoint checkpoint(Map<String, String> extra) {
+        return ledger.alone("SharpnessAwareTrainer.checkpoint", () -> Checkpoint.capture(network, step, ledger, extra));
+    }
+
+    /**
+     * Continues from a checkpoint: the block's parameters and running statistics (the Model's own
+     * arrays, so {@code model.save} and predictions see them), the optimizer state and the step
+     * counters become the checkpoint's. A checkpoint of another block or optimizer configuration is
+     * a {@link CheckpointException} naming the difference, and nothing changes. A
+     * {@link CheckpointListener} of the trainer numbers its next epoch after the checkpoint's.
+     */
+    public void restore(Checkpoint checkpoint) {
+        if (checkpoint == null) {
+            throw new IllegalArgumentException("checkpoint must not be null");
+        }
+        ledger.alone("SharpnessAwareTrainer.restore", () -> {
+            OptionalInt epoch = CheckpointListener.epochOf(checkpoint);
+            checkpoint.restore(network, step, ledger);
+            epoch.ifPresent(e -> trainer.notifyListeners(listener -> {
+                if (listener instanceof CheckpointListener c) {
+                    c.restored(this, e);
+                }
+            }));
+            return null;
+        });
+    }
+
     /** Frees the optimizer state; the trainer stays open. */
     @Override
     public void close() {
+        trainer.notifyListeners(listener -> {
+            if (listener instanceof CheckpointListener c) {
+                c.unbind(this);
+            }
+        });
         step.close();
         network.close();
     }

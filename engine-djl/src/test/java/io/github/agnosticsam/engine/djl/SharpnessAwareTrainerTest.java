@@ -41,13 +41,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class SharpnessAwareTrainerTest {
-    private static final int IN = 12;
-    private static final int CLASSES = 4;
+    static final int IN = 12;
+    static final int CLASSES = 4;
 
     private static final Optimizer AGNOSTIC = AgnosticSam.builder()
             .base(Sgd.builder().lr(0.1).momentum(0.9).weightDecay(1e-3).build()).rho1(0.2).rho2(0.1).build();
 
-    private static float[] features(SplittableRandom random, int n) {
+    static float[] features(SplittableRandom random, int n) {
         float[] x = new float[n * IN];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) random.nextDouble(-1, 1);
@@ -55,7 +55,7 @@ class SharpnessAwareTrainerTest {
         return x;
     }
 
-    private static float[] labels(SplittableRandom random, int n) {
+    static float[] labels(SplittableRandom random, int n) {
         float[] y = new float[n];
         for (int i = 0; i < n; i++) {
             y[i] = random.nextInt(CLASSES);
@@ -63,13 +63,13 @@ class SharpnessAwareTrainerTest {
         return y;
     }
 
-    private static Batch batch(NDManager m, float[] x, float[] y) {
+    static Batch batch(NDManager m, float[] x, float[] y) {
         int n = y.length;
         return new Batch(m, new NDList(m.create(x, new Shape(n, IN))), new NDList(m.create(y, new Shape(n))), n,
                 null, null, 0, 0);
     }
 
-    private static Trainer trainer(Model model, TrainingListener... listeners) {
+    static Trainer trainer(Model model, TrainingListener... listeners) {
         Trainer t = model.newTrainer(new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                 .addEvaluator(new Accuracy()).addTrainingListeners(TrainingListener.Defaults.basic())
                 .addTrainingListeners(listeners));
@@ -285,7 +285,7 @@ class SharpnessAwareTrainerTest {
         return new io.github.agnosticsam.Batch(HostTensor.of(xd, y.length, IN), yi);
     }
 
-    private static Block bnBlock() {
+    static Block bnBlock() {
         return new SequentialBlock().add(BatchNorm.builder().build()).add(Linear.builder().setUnits(8).build())
                 .add(BatchNorm.builder().build()).add(Activation.reluBlock()).add(Linear.builder().setUnits(CLASSES).build());
     }
