@@ -11,12 +11,22 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -33,7 +43,8 @@ import java.util.zip.CRC32C;
  * <p>On disk a checkpoint is one safetensors file (docs/checkpoints.md): tensors named
  * {@code params.<name>}, {@code statistics.<name>} and {@code state.<slot>}, everything else in
  * its {@code __metadata__} strings. {@link #write} is atomic; {@link #read} checks the whole file
- * (structure, a CRC-32C of the data, finite values) before anything can be restored from it.
+ * (structure, a CRC-32C of the header and data, finite values) before anything can be restored
+ * from it.
  */
 public final class Checkpoint {
     /** The {@code format} metadata entry of every checkpoint this library writes. */
@@ -42,8 +53,13 @@ public final class Checkpoint {
     public static final String LIBRARY_VERSION = readLibraryVersion();
 
     private static final long MAX_HEADER = 64L << 20;
-    private static final Set<String> RESERVED = Set.of("format", "library", "engine", "dtype", "model", "optimizer",
-            "steps", "skippedSteps", "params", "statistics", "state", "crc32c");
+    /** The most tensor bytes a checkpoint holds (one Java array). */
+    private static final long MAX_DATA = Integer.MAX_VALUE - 8;
+    private static final List<String> PREFIXES = List.of("params.", "statistics.", "state.");
+    /** The library's own metadata entries; an application's extra entries take other names. */
+    private static final Set<String> RESERVED = Collections.unmodifiableSet(new LinkedHashSet<>(List.of("format",
+            "library", "engine", "dtype", "model", "optimizer", "steps", "skippedSteps", "params", "statistics", "state",
+            "crc32c")));
 
     private final Map<String, String> metadata;
     private final Group parameters;
@@ -55,8 +71,13 @@ public final class Checkpoint {
     private record Group(String prefix, List<String> names, List<HostTensor> tensors) {
     }
 
+    /** The metadata entry listing the tensors of a prefix: "params" for "params.". */
+    private static String listKey(String prefix) {
+        return prefix.substring(0, prefix.length() - 1);
+    }
+
     private Checkpoint(Map<String, String> metadata, Group parameters, Group statistics, Group state) {
-        this.metadata = Map.copyOf(metadata);
+        this.metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata)); // in file order
         this.parameters = parameters;
         this.statistics = statistics;
         this.state = state;
@@ -84,8 +105,11 @@ public final class Checkpoint {
         m.put("optimizer", Json.write(configuration));
         m.put("steps", Long.toString(ledger.steps()));
         m.put("skippedSteps", Long.toString(ledger.skippedSteps()));
+        if (extra == null) {
+            throw new IllegalArgumentException("extra checkpoint entries must not be null (use Map.of())");
+        }
         for (var e : extra.entrySet()) {
-            if (RESERVED.contains(e.getKey()) || e.getKey().equals("__metadata__") || e.getValue() == null) {
+            if (e.getKey() == null || RESERVED.contains(e.getKey()) || e.getValue() == null) {
                 throw new IllegalArgumentException("extra checkpoint entry '" + e.getKey() + "' is reserved or null; "
                         + "the library's own entries are " + RESERVED);
             }
@@ -93,9 +117,9 @@ public final class Checkpoint {
         }
         ModelSpec model = network.model();
         List<String> slots = StateSlot.names(ledger.program().state(model.parameterShapes()));
-        return new Checkpoint(m, new Group("params.", model.parameterNames(), network.parameters()),
-                new Group("statistics.", model.statisticNames(), network.runningStatistics()),
-                new Group("state.", slots, step.state()));
+        return new Checkpoint(m, new Group(PREFIXES.get(0), model.parameterNames(), network.parameters()),
+                new Group(PREFIXES.get(1), model.statisticNames(), network.runningStatistics()),
+                new Group(PREFIXES.get(2), slots, step.state()));
     }
 
     /**
@@ -118,10 +142,10 @@ public final class Checkpoint {
             throw new CheckpointException("the checkpoint was written with another optimizer configuration: "
                     + difference);
         }
-        List<String> slots = StateSlot.names(ledger.program().state(model.parameterShapes()));
-        sameNames("optimizer-state tensors", state.names(), slots);
-        sameNames("parameters", parameters.names(), model.parameterNames());
-        sameNames("running statistics", statistics.names(), model.statisticNames());
+        List<StateSlot> slots = ledger.program().state(model.parameterShapes());
+        fits("optimizer-state tensors", state, StateSlot.names(slots), slots.stream().map(StateSlot::shape).toList());
+        fits("parameters", parameters, model.parameterNames(), model.parameterShapes());
+        fits("running statistics", statistics, model.statisticNames(), model.statisticShapes());
         List<HostTensor> oldState = step.state();
         List<HostTensor> oldStatistics = network.runningStatistics();
         List<HostTensor> oldParameters = network.parameters();
@@ -130,21 +154,32 @@ public final class Checkpoint {
             network.setRunningStatistics(statistics.tensors());
             network.setParameters(parameters.tensors());
         } catch (RuntimeException e) {
-            try {
-                step.setState(oldState);
-                network.setRunningStatistics(oldStatistics);
-                network.setParameters(oldParameters);
-            } catch (RuntimeException again) {
-                e.addSuppressed(again);
+            List<Runnable> undo = List.of(() -> step.setState(oldState),
+                    () -> network.setRunningStatistics(oldStatistics), () -> network.setParameters(oldParameters));
+            for (Runnable u : undo) { // each on its own: one that fails does not stop the others
+                try {
+                    u.run();
+                } catch (RuntimeException again) {
+                    e.addSuppressed(again);
+                }
             }
             throw e;
         }
         ledger.restore(steps(), skippedSteps());
     }
 
-    private static void sameNames(String what, List<String> saved, List<String> here) {
-        if (!saved.equals(here)) {
-            throw new CheckpointException("the checkpoint's " + what + " are " + saved + ", here they are " + here);
+    /** Throws unless a group has these names and shapes (so no engine fails half way on a shape). */
+    private static void fits(String what, Group saved, List<String> names, List<int[]> shapes) {
+        if (!saved.names().equals(names)) {
+            throw new CheckpointException("the checkpoint's " + what + " are " + saved.names() + ", here they are "
+                    + names);
+        }
+        for (int i = 0; i < names.size(); i++) {
+            int[] shape = saved.tensors().get(i).shape();
+            if (!Arrays.equals(shape, shapes.get(i))) {
+                throw new CheckpointException("the checkpoint's " + saved.prefix() + names.get(i) + " has shape "
+                        + Arrays.toString(shape) + ", here it has " + Arrays.toString(shapes.get(i)));
+            }
         }
     }
 
@@ -214,12 +249,13 @@ public final class Checkpoint {
         List<Group> groups = List.of(parameters, statistics, state);
         String dtype = dtype(groups);
         int width = dtype.equals("F32") ? 4 : 8;
-        Map<String, Object> header = new LinkedHashMap<>();
         Map<String, String> meta = new LinkedHashMap<>(metadata);
         meta.put("dtype", dtype);
         for (Group g : groups) {
-            meta.put(g.prefix().substring(0, g.prefix().length() - 1), Json.write(g.names()));
+            meta.put(listKey(g.prefix()), Json.write(g.names()));
         }
+        Map<String, Object> header = new LinkedHashMap<>();
+        header.put("__metadata__", meta);
         long offset = 0;
         for (Group g : groups) {
             for (int i = 0; i < g.names().size(); i++) {
@@ -237,25 +273,29 @@ public final class Checkpoint {
                 offset = end;
             }
         }
-        ByteBuffer data = ByteBuffer.allocate(Math.toIntExact(offset)).order(ByteOrder.LITTLE_ENDIAN);
+        if (offset > MAX_DATA) {
+            throw new CheckpointException("cannot write the checkpoint " + file + ": " + offset + " bytes of tensors, "
+                    + "more than a checkpoint holds (" + MAX_DATA + ")");
+        }
+        ByteBuffer data = ByteBuffer.allocate((int) offset).order(ByteOrder.LITTLE_ENDIAN);
         for (Group g : groups) {
-            for (HostTensor t : g.tensors()) {
-                for (double v : t.values()) {
+            for (int i = 0; i < g.names().size(); i++) {
+                double[] values = g.tensors().get(i).values();
+                for (int j = 0; j < values.length; j++) {
+                    if (!Double.isFinite(values[j])) { // read would refuse the file
+                        throw new CheckpointException("cannot write the checkpoint " + file + ": " + g.prefix()
+                                + g.names().get(i) + " element " + j + " is " + values[j]);
+                    }
                     if (width == 4) {
-                        data.putFloat((float) v);
+                        data.putFloat((float) values[j]);
                     } else {
-                        data.putDouble(v);
+                        data.putDouble(values[j]);
                     }
                 }
             }
         }
-        CRC32C crc = new CRC32C();
-        crc.update(data.array());
-        meta.put("crc32c", Long.toString(crc.getValue()));
-        Map<String, Object> all = new LinkedHashMap<>();
-        all.put("__metadata__", meta);
-        all.putAll(header);
-        byte[] json = Json.write(all).getBytes(StandardCharsets.UTF_8);
+        meta.put("crc32c", Long.toString(checksum(header, data.flip())));
+        byte[] json = Json.write(header).getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8; // the data starts 8-aligned, as safetensors recommends
         byte[] head = Arrays.copyOf(json, padded);
         Arrays.fill(head, json.length, padded, (byte) ' ');
@@ -267,8 +307,24 @@ public final class Checkpoint {
                 out.write(data.array());
             });
         } catch (IOException | RuntimeException e) {
-            throw new CheckpointException("cannot write the checkpoint " + file + ": " + e.getMessage(), e);
+            throw new CheckpointException("cannot write the checkpoint " + file + ": "
+                    + (e instanceof IOException io ? describe(io, file) : e.toString()), e);
         }
+    }
+
+    /**
+     * The {@code crc32c} entry: CRC-32C of the header as compact JSON without that entry, then of
+     * the tensor data. It covers the counters and names as well as the values.
+     */
+    private static long checksum(Map<String, Object> header, ByteBuffer data) {
+        Map<String, Object> meta = new LinkedHashMap<>(asObject(header.get("__metadata__")));
+        meta.remove("crc32c");
+        Map<String, Object> covered = new LinkedHashMap<>(header);
+        covered.put("__metadata__", meta);
+        CRC32C crc = new CRC32C();
+        crc.update(Json.write(covered).getBytes(StandardCharsets.UTF_8));
+        crc.update(data.duplicate());
+        return crc.getValue();
     }
 
     /**
@@ -276,51 +332,80 @@ public final class Checkpoint {
      * {@link CheckpointException} naming the file and what is wrong; nothing is partly read.
      */
     public static Checkpoint read(Path file) {
+        if (Files.isDirectory(file)) {
+            throw new CheckpointException(file + ": is a folder, not a checkpoint file");
+        }
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
             if (size < 8) {
-                throw new CheckpointException(file + ": not a checkpoint: " + size + " bytes, fewer than the 8 of a "
-                        + "safetensors header length");
+                throw new IllegalArgumentException("truncated: " + size + " bytes, fewer than the 8 of a safetensors "
+                        + "header length");
             }
             ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             readFully(channel, lengthBytes, 0);
             long headerLength = lengthBytes.flip().getLong();
             if (headerLength <= 0 || headerLength > MAX_HEADER || headerLength > size - 8) {
-                throw new CheckpointException(file + ": not a checkpoint or truncated: its header length is "
-                        + Long.toUnsignedString(headerLength) + " bytes, the file has " + (size - 8) + " after it");
+                throw new IllegalArgumentException("truncated or not safetensors: the header length is "
+                        + Long.toUnsignedString(headerLength) + " bytes, the file has " + (size - 8) + " after it"
+                        + (headerLength > MAX_HEADER ? " (at most " + MAX_HEADER + " taken)" : ""));
             }
             long dataLength = size - 8 - headerLength;
-            if (dataLength > Integer.MAX_VALUE - 8) {
-                throw new CheckpointException(file + ": " + dataLength + " bytes of tensors, more than this reader "
-                        + "takes (2 GiB)");
+            if (dataLength > MAX_DATA) {
+                throw new IllegalArgumentException(dataLength + " bytes of tensors, more than a checkpoint holds ("
+                        + MAX_DATA + ")");
             }
             ByteBuffer header = ByteBuffer.allocate((int) headerLength);
             readFully(channel, header, 8);
             ByteBuffer data = ByteBuffer.allocate((int) dataLength).order(ByteOrder.LITTLE_ENDIAN);
             readFully(channel, data, 8 + headerLength);
-            String text = StandardCharsets.UTF_8.newDecoder().decode(header.flip()).toString();
+            String text;
+            try {
+                text = StandardCharsets.UTF_8.newDecoder().decode(header.flip()).toString();
+            } catch (CharacterCodingException e) {
+                throw new IllegalArgumentException("the header is not UTF-8 text");
+            }
             return parse(text, data.flip());
-        } catch (CheckpointException e) {
-            throw e;
-        } catch (IllegalArgumentException | java.nio.charset.CharacterCodingException e) {
+        } catch (IllegalArgumentException e) {
             throw new CheckpointException(file + ": not a valid checkpoint: " + e.getMessage(), e);
         } catch (IOException e) {
-            throw new CheckpointException("cannot read the checkpoint " + file + ": " + e, e);
+            throw new CheckpointException("cannot read the checkpoint " + file + ": " + describe(e, file), e);
         }
     }
 
     private static void readFully(FileChannel channel, ByteBuffer into, long position) throws IOException {
         while (into.hasRemaining()) {
             if (channel.read(into, position + into.position()) < 0) {
-                throw new IOException("the file ended early");
+                throw new IOException("the file ended early (did it shrink while being read?)");
             }
         }
     }
 
-    /** Checks and decodes the header and data; IllegalArgumentException says what is wrong. */
+    /**
+     * An I/O error as a phrase, naming the path it concerns unless that is {@code file}: the JDK's
+     * file-system exceptions often carry only the path.
+     */
+    private static String describe(IOException e, Path file) {
+        if (e instanceof FileSystemException f && f.getReason() == null) {
+            String what = e instanceof NoSuchFileException ? "no such file or folder"
+                    : e instanceof AccessDeniedException ? "permission denied"
+                    : e instanceof FileAlreadyExistsException ? "exists and is not a folder" // from createDirectories
+                    : e instanceof NotDirectoryException ? "not a folder" : e.getClass().getSimpleName();
+            return file.toString().equals(f.getFile()) ? what : f.getFile() + ": " + what;
+        }
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    }
+
+    /** One tensor's header entry, checked against the data's length. */
+    private record Entry(String name, int width, int[] shape, long begin, long end) {
+    }
+
+    /**
+     * Checks and decodes the header and data: structure first (so a truncated file says so), then
+     * the checksum, then the values. IllegalArgumentException says what is wrong.
+     */
     private static Checkpoint parse(String headerText, ByteBuffer data) {
         Map<String, Object> header = asObject(Json.parse(headerText));
-        Map<String, Object> rawMeta = asObject(required(header, "__metadata__"));
+        Map<String, Object> rawMeta = asObject(required(header, "__metadata__", "the header"));
         Map<String, String> meta = new LinkedHashMap<>();
         rawMeta.forEach((k, v) -> {
             if (!(v instanceof String s)) {
@@ -333,73 +418,82 @@ public final class Checkpoint {
             throw new IllegalArgumentException("__metadata__.format is " + Json.write(meta.get("format"))
                     + ", expected \"" + FORMAT + "\" (a safetensors file written by another program?)");
         }
-        for (String key : List.of("library", "engine", "dtype", "model", "optimizer", "steps", "skippedSteps",
-                "params", "statistics", "state", "crc32c")) {
-            if (meta.get(key) == null) {
-                throw new IllegalArgumentException("__metadata__." + key + " is missing");
+        for (String key : RESERVED) {
+            required(meta, key, "__metadata__");
+        }
+        String dtype = meta.get("dtype");
+        if (!dtype.equals("F32") && !dtype.equals("F64")) {
+            throw new IllegalArgumentException("__metadata__.dtype is " + dtype + ", expected F32 or F64");
+        }
+        List<List<String>> names = new ArrayList<>();
+        List<List<Entry>> entries = new ArrayList<>();
+        Set<String> listed = new HashSet<>(Set.of("__metadata__"));
+        for (String prefix : PREFIXES) {
+            String key = listKey(prefix);
+            List<String> groupNames = new ArrayList<>();
+            List<Entry> groupEntries = new ArrayList<>();
+            for (Object n : asList(Json.parse(meta.get(key)), "__metadata__." + key)) {
+                if (!(n instanceof String s) || !listed.add(prefix + s)) {
+                    throw new IllegalArgumentException("__metadata__." + key + " must list distinct tensor names, "
+                            + "got " + Json.write(n) + " in " + meta.get(key));
+                }
+                groupNames.add(s);
+                groupEntries.add(entry(prefix + s, asObject(required(header, prefix + s, "the header")), dtype));
             }
+            names.add(groupNames);
+            entries.add(groupEntries);
+        }
+        if (!listed.containsAll(header.keySet())) {
+            List<String> unlisted = new ArrayList<>(header.keySet());
+            unlisted.removeAll(listed);
+            throw new IllegalArgumentException("tensors " + unlisted + " are not listed in the metadata");
+        }
+        List<Entry> byOffset = new ArrayList<>();
+        entries.forEach(byOffset::addAll);
+        byOffset.sort((a, b) -> a.begin() != b.begin() ? Long.compare(a.begin(), b.begin())
+                : Long.compare(a.end(), b.end()));
+        long covered = 0;
+        for (Entry e : byOffset) {
+            if (e.begin() != covered) {
+                throw new IllegalArgumentException("the tensors' data_offsets leave a gap or overlap at byte "
+                        + Math.min(e.begin(), covered) + " (" + e.name() + " begins at " + e.begin() + ")");
+            }
+            covered = e.end();
+        }
+        if (covered != data.limit()) {
+            throw new IllegalArgumentException((covered > data.limit() ? "truncated" : "trailing bytes") + ": the "
+                    + "tensors take " + covered + " bytes, the file holds " + data.limit() + " after the header");
+        }
+        long crc = checksum(header, data);
+        if (!Long.toString(crc).equals(meta.get("crc32c"))) {
+            throw new IllegalArgumentException("corrupt: the CRC-32C of the header and tensors is " + crc + ", the "
+                    + "file records " + meta.get("crc32c"));
         }
         long steps = counter(meta, "steps");
         long skipped = counter(meta, "skippedSteps");
         if (skipped > steps) {
             throw new IllegalArgumentException("__metadata__.skippedSteps " + skipped + " exceeds steps " + steps);
         }
-        CRC32C crc = new CRC32C();
-        crc.update(data.duplicate());
-        if (!Long.toString(crc.getValue()).equals(meta.get("crc32c"))) {
-            throw new IllegalArgumentException("the tensor data is corrupt: its CRC-32C is " + crc.getValue()
-                    + ", the header records " + meta.get("crc32c"));
-        }
         asObject(Json.parse(meta.get("optimizer")));
         List<Group> groups = new ArrayList<>();
-        long[] covered = {0};
-        List<long[]> ranges = new ArrayList<>();
-        int tensors = 0;
-        for (String prefix : List.of("params.", "statistics.", "state.")) {
-            String key = prefix.substring(0, prefix.length() - 1);
-            List<String> names = new ArrayList<>();
-            for (Object n : asList(Json.parse(meta.get(key)), "__metadata__." + key)) {
-                if (!(n instanceof String s)) {
-                    throw new IllegalArgumentException("__metadata__." + key + " must list tensor names");
-                }
-                names.add(s);
-            }
+        for (int g = 0; g < PREFIXES.size(); g++) {
             List<HostTensor> values = new ArrayList<>();
-            for (String name : names) {
-                String tensorName = prefix + name;
-                values.add(tensor(tensorName, asObject(required(header, tensorName)), data, ranges));
-                tensors++;
+            for (Entry e : entries.get(g)) {
+                values.add(values(e, data));
             }
-            groups.add(new Group(prefix, names, values));
-        }
-        if (header.size() != tensors + 1) {
-            List<String> unknown = new ArrayList<>(header.keySet());
-            unknown.remove("__metadata__");
-            groups.forEach(g -> g.names().forEach(n -> unknown.remove(g.prefix() + n)));
-            throw new IllegalArgumentException("tensors " + unknown + " are not listed in the metadata");
-        }
-        ranges.sort((a, b) -> Long.compare(a[0], b[0]));
-        for (long[] r : ranges) {
-            if (r[0] != covered[0]) {
-                throw new IllegalArgumentException("the tensors' data_offsets leave a gap or overlap at byte " + r[0]);
-            }
-            covered[0] = r[1];
-        }
-        if (covered[0] != data.limit()) {
-            throw new IllegalArgumentException("truncated or padded: the tensors take " + covered[0]
-                    + " bytes, the file holds " + data.limit() + " after the header");
+            groups.add(new Group(PREFIXES.get(g), names.get(g), values));
         }
         return new Checkpoint(meta, groups.get(0), groups.get(1), groups.get(2));
     }
 
-    private static HostTensor tensor(String name, Map<String, Object> entry, ByteBuffer data, List<long[]> ranges) {
-        String dtype = String.valueOf(required(entry, "dtype"));
-        int width = switch (dtype) {
-            case "F32" -> 4;
-            case "F64" -> 8;
-            default -> throw new IllegalArgumentException(name + ".dtype is " + dtype + ", expected F32 or F64");
-        };
-        List<Object> shapeList = asList(required(entry, "shape"), name + ".shape");
+    private static Entry entry(String name, Map<String, Object> entry, String dtype) {
+        Object tensorType = required(entry, "dtype", name);
+        if (!dtype.equals(tensorType)) {
+            throw new IllegalArgumentException(name + ".dtype is " + Json.write(tensorType) + ", the metadata says "
+                    + dtype);
+        }
+        int width = dtype.equals("F32") ? 4 : 8;
+        List<Object> shapeList = asList(required(entry, "shape", name), name + ".shape");
         int[] shape = new int[shapeList.size()];
         long count = 1;
         for (int i = 0; i < shape.length; i++) {
@@ -409,27 +503,31 @@ public final class Checkpoint {
                 throw new IllegalArgumentException(name + ".shape " + shapeList + " is too large");
             }
         }
-        List<Object> offsets = asList(required(entry, "data_offsets"), name + ".data_offsets");
+        List<Object> offsets = asList(required(entry, "data_offsets", name), name + ".data_offsets");
         if (offsets.size() != 2) {
             throw new IllegalArgumentException(name + ".data_offsets must be [begin, end]");
         }
-        long begin = whole(offsets.get(0), name + ".data_offsets", data.limit());
-        long end = whole(offsets.get(1), name + ".data_offsets", data.limit());
+        long begin = whole(offsets.get(0), name + ".data_offsets", Long.MAX_VALUE / 2);
+        long end = whole(offsets.get(1), name + ".data_offsets", Long.MAX_VALUE / 2);
         if (end - begin != count * width) {
             throw new IllegalArgumentException(name + ": data_offsets [" + begin + ", " + end + "] do not hold "
                     + count + " " + dtype + " values of shape " + Arrays.toString(shape));
         }
-        ranges.add(new long[] {begin, end});
-        double[] values = new double[(int) count];
+        return new Entry(name, width, shape, begin, end);
+    }
+
+    /** The values of a checked entry; a non-finite one is an error. */
+    private static HostTensor values(Entry e, ByteBuffer data) {
+        double[] values = new double[(int) ((e.end() - e.begin()) / e.width())];
         for (int i = 0; i < values.length; i++) {
-            int at = (int) begin + i * width;
-            values[i] = width == 4 ? data.getFloat(at) : data.getDouble(at);
+            int at = (int) e.begin() + i * e.width();
+            values[i] = e.width() == 4 ? data.getFloat(at) : data.getDouble(at);
             if (!Double.isFinite(values[i])) {
-                throw new IllegalArgumentException(name + " element " + i + " is " + values[i]
+                throw new IllegalArgumentException(e.name() + " element " + i + " is " + values[i]
                         + ": a checkpoint holds finite values only");
             }
         }
-        return new HostTensor(shape, values);
+        return new HostTensor(e.shape(), values);
     }
 
     private static long whole(Object value, String path, long max) {
@@ -454,10 +552,10 @@ public final class Checkpoint {
                 + "', expected a whole number >= 0");
     }
 
-    private static Object required(Map<String, Object> object, String key) {
+    private static Object required(Map<String, ?> object, String key, String where) {
         Object v = object.get(key);
         if (v == null) {
-            throw new IllegalArgumentException(key + " is missing");
+            throw new IllegalArgumentException(where + " has no " + key);
         }
         return v;
     }

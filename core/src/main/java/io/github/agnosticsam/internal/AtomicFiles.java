@@ -43,13 +43,15 @@ public final class AtomicFiles {
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
             }
-            temp = null;
-            syncFolder(parent);
-        } finally {
-            if (temp != null) {
+        } catch (Throwable e) {
+            try {
                 Files.deleteIfExists(temp);
+            } catch (IOException again) {
+                e.addSuppressed(again); // the first failure is the one to report
             }
+            throw e;
         }
+        syncFolder(parent);
     }
 
     /**
