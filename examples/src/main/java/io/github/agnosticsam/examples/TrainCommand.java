@@ -56,7 +56,9 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--resume", paramLabel = "DIR",
             description = "Continue the run whose checkpoints are in DIR from the newest, to the result the run would have had "
-                    + "without the break. Its options come from the checkpoint: give none that contradicts it. Checkpoints go on into DIR.")
+                    + "without the break. Its options come from the checkpoint: give none that contradicts it. Checkpoints go on into DIR "
+                    + "(after each epoch; give --checkpoint-every again for more). --engine, --device and --threads may differ "
+                    + "(bit for bit needs the same).")
     Path resume;
 
     @Spec
