@@ -45,6 +45,11 @@ class ForwardingProgram implements StepProgram {
     }
 
     @Override
+    public java.util.Optional<java.util.Map<String, Object>> configuration() {
+        return real.configuration();
+    }
+
+    @Override
     public boolean usesValidationBatch() {
         return real.usesValidationBatch();
     }

@@ -11,6 +11,7 @@ import io.github.agnosticsam.spi.GradientOracle;
 import io.github.agnosticsam.spi.Pass;
 import io.github.agnosticsam.spi.StepOutput;
 import io.github.agnosticsam.spi.StepProgram;
+import io.github.agnosticsam.spi.StepSummary;
 import io.github.agnosticsam.spi.Tensors;
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -18,7 +19,8 @@ import java.util.function.UnaryOperator;
 /**
  * An engine with a planted bug, to show that the kit catches it: it delegates everything to a real
  * engine, except that every step program it compiles is first changed by the bug, or that its
- * networks evaluate wrongly. Closing it closes the real engine.
+ * networks evaluate, or set optimizer state or running statistics, wrongly. Closing it closes the
+ * real engine.
  *
  * <pre>{@code
  * Engine buggy = BuggyEngine.withOps(reference, new BuggyEngine.OpsBug() {
@@ -34,16 +36,35 @@ final class BuggyEngine implements Engine {
     private final Engine real;
     private final UnaryOperator<StepProgram> bug;
     private final EvaluationBug evaluation;
+    private final SetterBug<CompiledStep> setState;
+    private final SetterBug<Network> setRunningStatistics;
 
-    private BuggyEngine(Engine real, UnaryOperator<StepProgram> bug, EvaluationBug evaluation) {
+    private BuggyEngine(Engine real, UnaryOperator<StepProgram> bug, EvaluationBug evaluation,
+            SetterBug<CompiledStep> setState, SetterBug<Network> setRunningStatistics) {
         this.real = real;
         this.bug = bug;
         this.evaluation = evaluation;
+        this.setState = setState;
+        this.setRunningStatistics = setRunningStatistics;
+    }
+
+    private BuggyEngine(Engine real, UnaryOperator<StepProgram> bug, EvaluationBug evaluation) {
+        this(real, bug, evaluation, CompiledStep::setState, Network::setRunningStatistics);
     }
 
     /** The engine, running every step program as {@code bug} rewrites it. */
     static Engine withPrograms(Engine engine, UnaryOperator<StepProgram> bug) {
         return new BuggyEngine(engine, bug, Network::evaluate);
+    }
+
+    /** The engine, whose compiled steps set their optimizer state as {@code bug} does. */
+    static Engine withSetState(Engine engine, SetterBug<CompiledStep> bug) {
+        return new BuggyEngine(engine, UnaryOperator.identity(), Network::evaluate, bug, Network::setRunningStatistics);
+    }
+
+    /** The engine, whose networks set their running statistics as {@code bug} does. */
+    static Engine withSetRunningStatistics(Engine engine, SetterBug<Network> bug) {
+        return new BuggyEngine(engine, UnaryOperator.identity(), Network::evaluate, CompiledStep::setState, bug);
     }
 
     /** The engine, with every step program seeing the algebra as {@code bug} plants it. */
@@ -85,6 +106,11 @@ final class BuggyEngine implements Engine {
     /** A wrong {@link Network#evaluate}, made from the real network's. */
     interface EvaluationBug {
         Evaluation evaluate(Network real, Batch batch);
+    }
+
+    /** A wrong setter ({@code setState}, {@code setRunningStatistics}), made from the real one of {@code O}. */
+    interface SetterBug<O> {
+        void set(O real, List<HostTensor> values);
     }
 
     /** An algebra that forwards every operation: override the one to get wrong. */
@@ -184,7 +210,33 @@ final class BuggyEngine implements Engine {
 
         @Override
         public CompiledStep compile(StepProgram program) {
-            return real.compile(bug.apply(program));
+            CompiledStep step = real.compile(bug.apply(program));
+            return new CompiledStep() {
+                @Override
+                public StepSummary run(Batch train, Batch validation, double[] scalars) {
+                    return step.run(train, validation, scalars);
+                }
+
+                @Override
+                public List<HostTensor> state() {
+                    return step.state();
+                }
+
+                @Override
+                public void setState(List<HostTensor> values) {
+                    setState.set(step, values);
+                }
+
+                @Override
+                public void close() {
+                    step.close();
+                }
+            };
+        }
+
+        @Override
+        public String engineName() {
+            return real.engineName();
         }
 
         @Override
@@ -205,6 +257,11 @@ final class BuggyEngine implements Engine {
         @Override
         public List<HostTensor> runningStatistics() {
             return real.runningStatistics();
+        }
+
+        @Override
+        public void setRunningStatistics(List<HostTensor> values) {
+            setRunningStatistics.set(real, values);
         }
 
         @Override

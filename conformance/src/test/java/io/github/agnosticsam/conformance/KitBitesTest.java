@@ -6,6 +6,7 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 import io.github.agnosticsam.Batch;
 import io.github.agnosticsam.Engine;
 import io.github.agnosticsam.Evaluation;
+import io.github.agnosticsam.HostTensor;
 import io.github.agnosticsam.spi.GradientOracle;
 import io.github.agnosticsam.spi.Pass;
 import io.github.agnosticsam.spi.StepOutput;
@@ -87,7 +88,29 @@ class KitBitesTest {
                 new PlantedBug("optimizer state stored without the guard",
                         engine -> BuggyEngine.withPrograms(engine, UnguardedState::new)),
                 new PlantedBug("running statistics committed whatever the step's verdict (applied always 1)",
-                        engine -> BuggyEngine.withPrograms(engine, AlwaysApplied::new)));
+                        engine -> BuggyEngine.withPrograms(engine, AlwaysApplied::new)),
+                new PlantedBug("CompiledStep.setState that ignores its values",
+                        engine -> BuggyEngine.withSetState(engine, (step, values) -> { })),
+                new PlantedBug("CompiledStep.setState that leaves the last slot as it was",
+                        engine -> BuggyEngine.withSetState(engine, (step, values) -> {
+                            List<HostTensor> current = step.state();
+                            List<HostTensor> kept = new ArrayList<>(values);
+                            if (!kept.isEmpty() && kept.size() == current.size()) {
+                                kept.set(kept.size() - 1, current.get(kept.size() - 1));
+                            }
+                            step.setState(kept);
+                        })),
+                new PlantedBug("CompiledStep.setState that stores the tensors before the one it refuses",
+                        engine -> BuggyEngine.withSetState(engine, (step, values) -> {
+                            try {
+                                step.setState(values);
+                            } catch (IllegalArgumentException e) {
+                                step.setState(goodPrefix(values, step.state()));
+                                throw e;
+                            }
+                        })),
+                new PlantedBug("Network.setRunningStatistics that ignores its values",
+                        engine -> BuggyEngine.withSetRunningStatistics(engine, (network, values) -> { })));
         return Stream.concat(ops, others);
     }
 
@@ -145,6 +168,20 @@ class KitBitesTest {
             return dynamic.isEmpty() ? e.getKey()
                     : e.getKey() + " (" + dynamic.size() + ": " + String.join("; ", dynamic) + ")";
         }).collect(Collectors.joining(", "));
+    }
+
+    /** {@code current} with the leading tensors of {@code values} that are finite and of the right shape. */
+    private static List<HostTensor> goodPrefix(List<HostTensor> values, List<HostTensor> current) {
+        List<HostTensor> out = new ArrayList<>(current);
+        for (int i = 0; i < Math.min(values.size(), current.size()); i++) {
+            HostTensor v = values.get(i);
+            if (v == null || !java.util.Arrays.equals(v.shape(), current.get(i).shape())
+                    || !java.util.Arrays.stream(v.values()).allMatch(Double::isFinite)) {
+                break;
+            }
+            out.set(i, v);
+        }
+        return out;
     }
 
     private static Batch rotateLabels(Batch batch, int classes) {

@@ -23,7 +23,8 @@ public interface CompiledStep extends AutoCloseable {
     /**
      * Overwrites the optimizer state (a checkpoint's), one tensor per {@link StepProgram#state}
      * slot with its shape, every element finite; anything else is an IllegalArgumentException and
-     * nothing changes. SPI 1.1; an engine built before it says checkpoints are unsupported.
+     * nothing changes ({@link StateSlot#checkValues} is that check). SPI 1.1; an engine built
+     * before it says checkpoints are unsupported.
      *
      * @throws UnsupportedFeatureException when this engine cannot set the state
      */

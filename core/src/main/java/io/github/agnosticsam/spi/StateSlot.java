@@ -1,6 +1,9 @@
 package io.github.agnosticsam.spi;
 
+import io.github.agnosticsam.HostTensor;
+import io.github.agnosticsam.internal.Require;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * One optimizer-state tensor: its name (what a checkpoint calls it, e.g. {@code momentum.0} for
@@ -19,12 +22,21 @@ public record StateSlot(String name, int[] shape, double initialValue) {
     }
 
     /** The names of these slots in order, an unnamed one called {@code slot<i>}. */
-    public static java.util.List<String> names(java.util.List<StateSlot> slots) {
-        java.util.List<String> names = new java.util.ArrayList<>();
+    public static List<String> names(List<StateSlot> slots) {
+        List<String> names = new java.util.ArrayList<>();
         for (int i = 0; i < slots.size(); i++) {
             names.add(slots.get(i).name() == null ? "slot" + i : slots.get(i).name());
         }
         return names;
+    }
+
+    /**
+     * The check of {@link CompiledStep#setState}, for every engine: one finite tensor per slot, of its
+     * shape; an IllegalArgumentException names the first slot (and element) that does not fit.
+     */
+    public static void checkValues(List<StateSlot> slots, List<HostTensor> values) {
+        Require.finiteTensors("this step", "optimizer-state", names(slots),
+                slots.stream().map(StateSlot::shape).toList(), values);
     }
 
     @Override

@@ -374,9 +374,7 @@ public abstract class EagerNetwork<T, B> implements Network {
         @Override
         public void setState(List<HostTensor> values) {
             checkUsable();
-            List<StateSlot> slots = program.state(spec.parameterShapes());
-            io.github.agnosticsam.internal.Require.finiteTensors("this step", "optimizer-state", StateSlot.names(slots),
-                    slots.stream().map(StateSlot::shape).toList(), values);
+            StateSlot.checkValues(program.state(spec.parameterShapes()), values);
             storeAll(state, values);
         }
 

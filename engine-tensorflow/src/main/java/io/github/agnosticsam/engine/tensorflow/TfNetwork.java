@@ -47,12 +47,12 @@ final class TfNetwork implements Network {
     final Ops tf;
     final Session session;
     final List<Operand<? extends TType>> handles = new ArrayList<>();
-    private final List<Placeholder<TFloat32>> newValues = new ArrayList<>();
-    private final List<Op> setOps = new ArrayList<>();
+    private final List<Setter> parameterSetters = new ArrayList<>();
     private final List<Operand<TFloat32>> reads = new ArrayList<>();
     private final Placeholder<TFloat32> evaluationInput;
     private final Operand<TFloat32> evaluationLogits;
     private final List<Operand<TFloat32>> statisticReads = new ArrayList<>();
+    private final List<Setter> statisticSetters = new ArrayList<>();
     private int programs;
     private boolean closed;
 
@@ -63,10 +63,8 @@ final class TfNetwork implements Network {
         this.tf = Ops.create(graph);
         for (int[] shape : spec.parameterShapes()) {
             Operand<? extends TType> handle = variable(tf, shape);
-            Placeholder<TFloat32> value = tf.placeholder(TFloat32.class, Placeholder.shape(shape(shape)));
             handles.add(handle);
-            newValues.add(value);
-            setOps.add(tf.assignVariableOp(handle, value));
+            parameterSetters.add(Setter.of(tf, handle, shape));
             reads.add(tf.readVariableOp(handle, TFloat32.class));
         }
         evaluationInput = inputPlaceholder(tf);
@@ -83,6 +81,36 @@ final class TfNetwork implements Network {
     static Operand<? extends TType> variable(Ops ops, int[] shape) {
         return ops.varHandleOp(TFloat32.class, shape(shape),
                 org.tensorflow.op.core.VarHandleOp.sharedName("agnosticsam_" + java.util.UUID.randomUUID()));
+    }
+
+    /**
+     * What writes one variable from Java: a placeholder for the value and the op that assigns it.
+     * Made once per variable, so that setting values again and again does not grow the graph.
+     */
+    record Setter(Placeholder<TFloat32> value, Op assign) {
+        static Setter of(Ops ops, Operand<? extends TType> variable, int[] shape) {
+            Placeholder<TFloat32> value = ops.placeholder(TFloat32.class, Placeholder.shape(shape(shape)));
+            return new Setter(value, ops.assignVariableOp(variable, value));
+        }
+    }
+
+    /** Assigns checked values to the setters' variables, all in one session run. */
+    void assign(List<Setter> setters, List<HostTensor> values) {
+        if (values.isEmpty()) {
+            return;
+        }
+        List<Tensor> feeds = new ArrayList<>();
+        try {
+            Session.Runner runner = session.runner();
+            for (int i = 0; i < values.size(); i++) {
+                TFloat32 t = floats(values.get(i).shape(), values.get(i).values());
+                feeds.add(t);
+                runner.feed(setters.get(i).value(), t).addTarget(setters.get(i).assign());
+            }
+            runner.run().close();
+        } finally {
+            feeds.forEach(Tensor::close);
+        }
     }
 
     /**
@@ -193,18 +221,29 @@ final class TfNetwork implements Network {
     public void setParameters(List<HostTensor> values) {
         checkOpen();
         spec.checkParameters(values);
-        List<Tensor> feeds = new ArrayList<>();
-        try {
-            Session.Runner runner = session.runner();
-            for (int i = 0; i < values.size(); i++) {
-                TFloat32 t = floats(values.get(i).shape(), values.get(i).values());
-                feeds.add(t);
-                runner.feed(newValues.get(i), t).addTarget(setOps.get(i));
-            }
-            runner.run().close();
-        } finally {
-            feeds.forEach(Tensor::close);
+        assign(parameterSetters, values);
+    }
+
+    /**
+     * Sets the running statistics of {@link #runningStatistics()}, which for a standard model are the
+     * description's. A {@link TfModel} whose batch-norm layers its description does not name
+     * cannot have them set.
+     */
+    @Override
+    public void setRunningStatistics(List<HostTensor> values) {
+        checkOpen();
+        spec.checkStatistics(values);
+        if (2 * statistics.size() != values.size()) {
+            throw new io.github.agnosticsam.spi.UnsupportedFeatureException("checkpoints unsupported: the graph of "
+                    + spec + " has " + 2 * statistics.size() + " running statistics (batch-norm layers), its "
+                    + "description names " + values.size());
         }
+        List<int[]> shapes = spec.statisticShapes();
+        for (int i = statisticSetters.size(); i < values.size(); i++) { // made once, when first needed
+            TfLayers.Statistics s = statistics.get(i / 2);
+            statisticSetters.add(Setter.of(tf, i % 2 == 0 ? s.mean() : s.variance(), shapes.get(i)));
+        }
+        assign(statisticSetters, values);
     }
 
     @Override

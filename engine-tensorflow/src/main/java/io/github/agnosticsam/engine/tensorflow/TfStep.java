@@ -39,14 +39,18 @@ final class TfStep implements CompiledStep {
     private final Placeholder<TFloat32> validationX;
     private final Placeholder<TInt32> validationY;
     private final List<Placeholder<TFloat32>> scalars = new ArrayList<>();
+    private final Ops tf;
+    private final List<StateSlot> slots;
+    private final List<Operand<? extends TType>> stateHandles = new ArrayList<>();
     private final List<Operand<TFloat32>> stateReads = new ArrayList<>();
+    private final List<TfNetwork.Setter> stateSetters = new ArrayList<>();
     private final List<Op> updates = new ArrayList<>();
     private final Operand<TFloat32> summary;
     private boolean closed;
 
     TfStep(TfNetwork net, StepProgram program, String name) {
         this.net = net;
-        Ops tf = net.tf.withSubScope(name);
+        this.tf = net.tf.withSubScope(name);
         this.usesValidation = program.usesValidationBatch();
         trainX = net.inputPlaceholder(tf);
         trainY = tf.placeholder(TInt32.class, Placeholder.shape(Shape.of(Shape.UNKNOWN_SIZE)));
@@ -58,9 +62,9 @@ final class TfStep implements CompiledStep {
             scalars.add(tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar())));
         }
 
-        List<Operand<? extends TType>> stateHandles = new ArrayList<>();
+        this.slots = program.state(net.spec.parameterShapes());
         List<Op> stateInit = new ArrayList<>();
-        for (StateSlot slot : program.state(net.spec.parameterShapes())) {
+        for (StateSlot slot : slots) {
             Operand<? extends TType> handle = TfNetwork.variable(tf, slot.shape());
             stateHandles.add(handle);
             stateInit.add(tf.assignVariableOp(handle,
@@ -118,6 +122,7 @@ final class TfStep implements CompiledStep {
         }
         this.summary = out.summary();
         net.initialiseNewVariables();
+        // The state starts at its initial values here, once: a setState before the first step stays.
         if (!stateInit.isEmpty()) {
             Session.Runner init = net.session.runner();
             stateInit.forEach(init::addTarget);
@@ -169,6 +174,18 @@ final class TfStep implements CompiledStep {
     public List<HostTensor> state() {
         checkOpen();
         return stateReads.isEmpty() ? List.of() : net.fetch(stateReads);
+    }
+
+    @Override
+    public void setState(List<HostTensor> values) {
+        checkOpen();
+        StateSlot.checkValues(slots, values);
+        if (stateSetters.isEmpty()) { // made once, when first needed
+            for (int i = 0; i < slots.size(); i++) {
+                stateSetters.add(TfNetwork.Setter.of(tf, stateHandles.get(i), slots.get(i).shape()));
+            }
+        }
+        net.assign(stateSetters, values);
     }
 
     private void checkOpen() {

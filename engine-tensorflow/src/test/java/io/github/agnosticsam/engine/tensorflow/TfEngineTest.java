@@ -65,6 +65,31 @@ class TfEngineTest {
         }
     }
 
+    /** Setting state, statistics and parameters again and again reuses the setters made the first time. */
+    @Test
+    void restoringDoesNotGrowTheGraph() {
+        ModelSpec spec = new ModelSpec.Mlp(new int[] {10, 16, 3}, Activation.RELU, 0, true);
+        SplittableRandom random = new SplittableRandom(5);
+        try (Engine e = Engines.load("tensorflow", EngineOptions.DEFAULT.withDevice(Device.CPU));
+                TfNetwork net = (TfNetwork) e.build(spec, spec.initialParameters(2));
+                Training t = Training.start(net, Sgd.builder().lr(0.05).momentum(0.9).build())) {
+            t.step(batch(spec, 8, random));
+            io.github.agnosticsam.Checkpoint first = t.checkpoint();
+            t.step(batch(spec, 8, random));
+            t.restore(first);
+            long ops = count(net.graph.operations());
+            for (int i = 0; i < 5; i++) {
+                t.step(batch(spec, 8, random));
+                t.restore(first);
+            }
+            assertThat(count(net.graph.operations())).as("graph operations after 5 more restores").isEqualTo(ops);
+            assertThat(net.parameters()).as("parameters after the last restore").isEqualTo(first.parameters());
+            assertThat(net.runningStatistics()).as("running statistics after the last restore")
+                    .isEqualTo(first.runningStatistics());
+            assertThat(t.optimizerState()).as("optimizer state after the last restore").isEqualTo(first.optimizerState());
+        }
+    }
+
     @Test
     void buildsTheCnn() {
         ModelSpec spec = ModelSpec.standard("cnn");

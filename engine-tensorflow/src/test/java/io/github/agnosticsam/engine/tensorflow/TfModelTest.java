@@ -1,6 +1,7 @@
 package io.github.agnosticsam.engine.tensorflow;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.github.agnosticsam.AgnosticSam;
@@ -82,6 +83,22 @@ class TfModelTest {
                 assertThat(stats.get(0).values()[f]).as("running mean %d", f).isCloseTo(0.1 * mean, within(1e-6));
                 assertThat(stats.get(1).values()[f]).as("running variance %d", f).isCloseTo(0.9 + 0.1 * var, within(1e-6));
             }
+        }
+    }
+
+    /**
+     * A custom model's description names no running statistics, so its batch-norm statistics cannot
+     * be set from a checkpoint: that is said, not done silently.
+     */
+    @Test
+    void runningStatisticsTheDescriptionDoesNotNameCannotBeSet() {
+        try (TfEngine engine = TfEngine.create(EngineOptions.DEFAULT.withDevice(Device.CPU));
+                Network net = engine.build(MODEL, init())) {
+            List<HostTensor> before = net.runningStatistics();
+            assertThatThrownBy(() -> net.setRunningStatistics(List.of()))
+                    .isInstanceOf(io.github.agnosticsam.spi.UnsupportedFeatureException.class)
+                    .hasMessageContaining("has 2 running statistics").hasMessageContaining("names 0");
+            assertThat(net.runningStatistics()).isEqualTo(before);
         }
     }
 
