@@ -69,6 +69,13 @@ public final class Checkpoint {
 
     /** Tensors of one kind, by name in order. */
     private record Group(String prefix, List<String> names, List<HostTensor> tensors) {
+        Group {
+            if (names.size() != tensors.size()) { // an engine whose model description misses some of its tensors
+                throw new IllegalArgumentException("cannot checkpoint " + tensors.size() + " " + listKey(prefix)
+                        + " tensors under " + names.size() + " names " + names
+                        + ": the model's description must name every one");
+            }
+        }
     }
 
     /** The metadata entry listing the tensors of a prefix: "params" for "params.". */
