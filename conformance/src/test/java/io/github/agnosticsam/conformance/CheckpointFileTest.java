@@ -441,6 +441,21 @@ class CheckpointFileTest {
         }
     }
 
+    @Test
+    void runningStatisticsTheModelDoesNotNameAreRefusedAtCapture() {
+        StepProgram program = OptimizerProgram.of(SGD);
+        try (Network net = engine.build(PLAIN, PLAIN.initialParameters(8)); CompiledStep step = net.compile(program)) {
+            // An engine whose graph has BatchNorm statistics its model description leaves out.
+            Network unnamed = overriding(net, "runningStatistics", () -> List.of(HostTensor.zeros(2), HostTensor.zeros(2)));
+            StepLedger ledger = new StepLedger(program, PLAIN.parameterNames(), PLAIN.parameterShapes(),
+                    BadValuePolicy.THROW);
+            assertThatThrownBy(() -> Checkpoint.capture(unnamed, step, ledger, Map.of()))
+                    .isExactlyInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("cannot checkpoint 2 statistics tensors under 0 names []: the model's description must "
+                            + "name every one");
+        }
+    }
+
     /** The network with one method answered by {@code answer} instead. */
     private static Network overriding(Network net, String method, java.util.function.Supplier<Object> answer) {
         return (Network) Proxy.newProxyInstance(Network.class.getClassLoader(), new Class<?>[] {Network.class},
