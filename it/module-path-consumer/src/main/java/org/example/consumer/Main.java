@@ -2,6 +2,7 @@ package org.example.consumer;
 
 import io.github.agnosticsam.AgnosticSam;
 import io.github.agnosticsam.Batch;
+import io.github.agnosticsam.Checkpoint;
 import io.github.agnosticsam.Engine;
 import io.github.agnosticsam.EngineOptions;
 import io.github.agnosticsam.Engines;
@@ -12,11 +13,20 @@ import io.github.agnosticsam.Optimizer;
 import io.github.agnosticsam.Sgd;
 import io.github.agnosticsam.StepResult;
 import io.github.agnosticsam.Training;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 
-/** Trains the standard MLP for a few Agnostic-SAM steps on the engine named by the first argument. */
+/**
+ * Trains the standard MLP for a few Agnostic-SAM steps on the engine named by the first argument,
+ * checkpoints half way, and resumes the checkpoint on a fresh network: its steps must give the same
+ * losses bit for bit.
+ */
 public final class Main {
-    public static void main(String[] args) {
+    public static void main(String[] args) throws IOException {
         String name = args.length > 0 ? args[0] : "djl";
         int steps = 12;
         ModelSpec model = ModelSpec.standard("mlp");
@@ -25,6 +35,12 @@ public final class Main {
                 .rho1(0.1).rho2(0.05)
                 .build();
         SplittableRandom random = new SplittableRandom(0);
+        List<Batch[]> batches = new ArrayList<>();
+        for (int s = 0; s < steps; s++) {
+            batches.add(new Batch[] {batch(model, 64, random), batch(model, 16, random)});
+        }
+        Path file = Files.createTempFile("consumer", ".safetensors");
+        double[] losses = new double[steps];
         double first = Double.NaN;
         double last = Double.NaN;
         try (Engine engine = Engines.load(name, EngineOptions.DEFAULT);
@@ -34,13 +50,32 @@ public final class Main {
             System.out.printf("engine %s on %s, in %s%n", engine.name(), engine.device(),
                     module.isNamed() ? "module " + module.getName() : "the unnamed module (class path)");
             for (int s = 0; s < steps; s++) {
-                StepResult r = training.step(batch(model, 64, random), batch(model, 16, random));
+                if (s == steps / 2) {
+                    training.checkpoint().write(file);
+                }
+                StepResult r = training.step(batches.get(s)[0], batches.get(s)[1]);
                 last = r.loss();
+                losses[s] = last;
                 if (s == 0) {
                     first = last;
                 }
                 System.out.printf("step %2d  loss %.4f%n", s + 1, last);
             }
+            try (Network fresh = engine.build(model, model.initialParameters(1));
+                 Training resumed = Training.start(fresh, optimizer)) {
+                resumed.restore(Checkpoint.read(file));
+                for (int s = steps / 2; s < steps; s++) {
+                    double loss = resumed.step(batches.get(s)[0], batches.get(s)[1]).loss();
+                    if (loss != losses[s]) {
+                        System.err.printf("resumed step %d: loss %s, the uninterrupted run had %s%n", s + 1, loss,
+                                losses[s]);
+                        System.exit(1);
+                    }
+                }
+            }
+            System.out.printf("resumed from the checkpoint at step %d: the same losses bit for bit%n", steps / 2);
+        } finally {
+            Files.deleteIfExists(file);
         }
         if (!(last < first)) {
             System.err.printf("the loss did not fall: %.4f -> %.4f%n", first, last);
