@@ -35,7 +35,53 @@ final class Spi10Engine implements Engine {
                     + "no " + (batchNorm ? "BatchNorm MLP" : "CNN of other sizes") + " (" + model + "): build it "
                     + "against SPI " + io.github.agnosticsam.spi.EngineProvider.SPI_VERSION + " to train it");
         }
-        return engine.build(model, initialParameters);
+        return new Named(engine.build(model, initialParameters), engine.name());
+    }
+
+    /**
+     * A network of a 1.0 engine under the name the user loaded it by (SPI 1.0 has no
+     * {@code engineName()}, so a checkpoint would otherwise say "unknown").
+     */
+    private record Named(Network network, String engineName) implements Network {
+        @Override
+        public ModelSpec model() {
+            return network.model();
+        }
+
+        @Override
+        public List<HostTensor> parameters() {
+            return network.parameters();
+        }
+
+        @Override
+        public void setParameters(List<HostTensor> values) {
+            network.setParameters(values);
+        }
+
+        @Override
+        public List<HostTensor> runningStatistics() {
+            return network.runningStatistics();
+        }
+
+        @Override
+        public void setRunningStatistics(List<HostTensor> values) {
+            network.setRunningStatistics(values);
+        }
+
+        @Override
+        public Evaluation evaluate(Batch batch) {
+            return network.evaluate(batch);
+        }
+
+        @Override
+        public io.github.agnosticsam.spi.CompiledStep compile(io.github.agnosticsam.spi.StepProgram program) {
+            return network.compile(program);
+        }
+
+        @Override
+        public void close() {
+            network.close();
+        }
     }
 
     @Override
