@@ -220,7 +220,7 @@ public final class Checkpoint {
         return dtype(List.of(parameters, statistics, state));
     }
 
-    /** The model it is of, as {@link ModelSpec#toString()}. */
+    /** The model it is of, as its description prints ({@code mlp 784-256-10 relu batchnorm}). */
     public String model() {
         return metadata.get("model");
     }
