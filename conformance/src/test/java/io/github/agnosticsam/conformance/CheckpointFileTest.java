@@ -442,6 +442,41 @@ class CheckpointFileTest {
     }
 
     @Test
+    void anEngineBuiltBeforeCheckpointsSaysSoAndNothingChanges() {
+        Checkpoint checkpoint = writtenAndRead(BN, SGD, 3);
+        try (Network net = engine.build(BN, BN.initialParameters(8))) {
+            // A compiled step as SPI 1.0 wrote them: run, state and close, no setState.
+            Network old = overriding(net, "compile", () -> {
+                CompiledStep inner = net.compile(OptimizerProgram.of(SGD));
+                return new CompiledStep() {
+                    @Override
+                    public io.github.agnosticsam.spi.StepSummary run(Batch train, Batch validation, double[] scalars) {
+                        return inner.run(train, validation, scalars);
+                    }
+
+                    @Override
+                    public List<HostTensor> state() {
+                        return inner.state();
+                    }
+
+                    @Override
+                    public void close() {
+                        inner.close();
+                    }
+                };
+            });
+            try (Training t = Training.start(old, SGD)) {
+                assertThatThrownBy(() -> t.restore(checkpoint))
+                        .isInstanceOf(io.github.agnosticsam.spi.UnsupportedFeatureException.class)
+                        .hasMessageStartingWith("checkpoints unsupported: this engine's compiled step");
+                assertThat(net.parameters()).isEqualTo(BN.initialParameters(8));
+                assertThat(net.runningStatistics()).isEqualTo(BN.initialStatistics());
+                assertThat(t.steps()).isZero();
+            }
+        }
+    }
+
+    @Test
     void runningStatisticsTheModelDoesNotNameAreRefusedAtCapture() {
         StepProgram program = OptimizerProgram.of(SGD);
         try (Network net = engine.build(PLAIN, PLAIN.initialParameters(8)); CompiledStep step = net.compile(program)) {
