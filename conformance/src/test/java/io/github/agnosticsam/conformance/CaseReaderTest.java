@@ -126,7 +126,7 @@ class CaseReaderTest {
     @Test
     void everyShippedCaseIsListedAndReadable() throws IOException {
         List<String> names = GoldenCases.names();
-        assertThat(names).hasSize(60).isSorted();
+        assertThat(names).hasSize(61).isSorted();
         try (var files = Files.list(Path.of("src/main/resources/io/github/agnosticsam/conformance/cases"))) {
             assertThat(files.filter(p -> p.toString().endsWith(".json")).count()).isEqualTo(names.size());
         }
@@ -136,8 +136,8 @@ class CaseReaderTest {
             assertThat(c.expected()).allSatisfy(e -> assertThat(e.statistics()).hasSize(
                     c.model().statisticNames().size()));
         }
-        // The 28 version-1 cases have no evaluation; each of the 32 version-2 cases has one.
-        assertThat(names.stream().filter(n -> GoldenCases.load(n).evaluation().isPresent())).hasSize(32);
+        // The 28 version-1 cases have no evaluation; each of the 33 version-2 cases has one.
+        assertThat(names.stream().filter(n -> GoldenCases.load(n).evaluation().isPresent())).hasSize(33);
     }
 
     // Format version 2.
@@ -340,7 +340,7 @@ class CaseReaderTest {
         assertThatThrownBy(() -> parse(conv)).hasMessageContaining("$.initialParams[0][0][0][0] must be an array of 5");
         Map<String, Object> type = cnnCase();
         object(type.get("model")).put("type", "rnn");
-        assertThatThrownBy(() -> parse(type)).hasMessageContaining("$.model.type must be \"mlp\" or \"cnn\", got \"rnn\"");
+        assertThatThrownBy(() -> parse(type)).hasMessageContaining("$.model.type must be \"mlp\", \"cnn\" or \"resnet\", got \"rnn\"");
     }
 
     @Test
