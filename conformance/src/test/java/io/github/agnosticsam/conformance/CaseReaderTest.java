@@ -344,6 +344,22 @@ class CaseReaderTest {
     }
 
     @Test
+    void theResidualCnnIsReadAndItsFieldsChecked() throws Exception {
+        ConformanceCase golden = GoldenCases.load("resnet-agnostic-sam-exact-relu");
+        assertThat(golden.model()).isEqualTo(new io.github.agnosticsam.ModelSpec.ResNet(8, 4, new int[] {16}, 2, 3));
+        assertThat(golden.initialParams()).extracting(io.github.agnosticsam.HostTensor::shape)
+                .containsExactlyElementsOf(golden.model().parameterShapes());
+        Map<String, Object> widths = cnnCase();
+        set(widths, "model", "{\"type\": \"resnet\", \"size\": 4, \"stem\": 2, \"widths\": [4, 0], \"blocks\": 1, "
+                + "\"classes\": 2}");
+        assertThatThrownBy(() -> parse(widths))
+                .hasMessageContaining("$.model: resnet stage widths must be one or more numbers >= 1, got [4, 0]");
+        Map<String, Object> missing = cnnCase();
+        set(missing, "model", "{\"type\": \"resnet\", \"size\": 4, \"widths\": [4], \"blocks\": 1, \"classes\": 2}");
+        assertThatThrownBy(() -> parse(missing)).hasMessageContaining("$.model.stem");
+    }
+
+    @Test
     void evaluationIsReadAndChecked() throws Exception {
         Map<String, Object> t = tree(SGD, "");
         set(t, "evaluation", "{\"x\": [[1.0, 0.0], [0.0, 1.0]], \"y\": [0, 1], \"loss\": 0.7, \"correct\": 2}");
