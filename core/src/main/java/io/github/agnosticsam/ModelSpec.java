@@ -11,7 +11,7 @@ import java.util.SplittableRandom;
  * benchmarks and the conformance kit run the same model on any engine. The loss is always the
  * mean softmax cross-entropy over the batch, with optional label smoothing.
  */
-public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpec.Custom {
+public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpec.ResNet, ModelSpec.Custom {
 
     /** Shape of one example, without the batch dimension. */
     int[] inputShape();
@@ -100,20 +100,21 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
 
     /**
      * The standard models of docs/models.md: {@code mlp} (784-256-10, ReLU), {@code mlp-bn} (the
-     * same with BatchNorm) and {@code cnn}.
+     * same with BatchNorm), {@code cnn} and {@code resnet-small} (a residual CNN with BatchNorm).
      */
     static ModelSpec standard(String name) {
         return switch (name == null ? "" : name) {
             case "mlp" -> new Mlp(new int[] {784, 256, 10}, Activation.RELU, 0.0);
             case "mlp-bn" -> new Mlp(new int[] {784, 256, 10}, Activation.RELU, 0.0, true);
             case "cnn" -> new Cnn();
+            case "resnet-small" -> new ResNet();
             default -> throw new IllegalArgumentException("model must be one of " + String.join(", ", STANDARD)
                     + ", got '" + name + "'");
         };
     }
 
     /** The names {@link #standard} knows. */
-    List<String> STANDARD = List.of("mlp", "mlp-bn", "cnn");
+    List<String> STANDARD = List.of("mlp", "mlp-bn", "cnn", "resnet-small");
 
     /**
      * Dense layers of the given widths (input first, logits last); hidden layers use the
@@ -411,6 +412,214 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
         @Override
         public String toString() {
             return equals(new Cnn()) ? "cnn" : "cnn " + size + "x" + size + " " + channels1 + "-" + channels2 + "-" + classes;
+        }
+    }
+
+    /**
+     * A small residual CNN with BatchNorm on 1×size×size images (docs/models.md, where the
+     * equivalent PyTorch module is written out): a stem conv 3×3 (stride 1, padding 1, {@code stem}
+     * channels, no bias) → BatchNorm → ReLU; then one stage per entry of {@code widths}, each of
+     * {@code blocks} basic residual blocks whose first has stride 2; global average pool; dense to
+     * the classes. A basic block is conv 3×3 (the block's stride, padding 1) → BN → ReLU → conv 3×3
+     * (stride 1, padding 1) → BN, plus the shortcut — the identity, or conv 1×1 (the block's stride,
+     * no bias) → BN where the stride or the width changes — then ReLU. No convolution has a bias;
+     * BatchNorm is PyTorch's BatchNorm2d (momentum 0.1, ε 1e-5, affine).
+     *
+     * <p>Parameters in torchvision's module order, named as its {@code state_dict} with BatchNorm's
+     * weight and bias called gamma and beta: {@code conv1.weight}, {@code bn1.gamma},
+     * {@code bn1.beta}, then per block ({@code layer<stage>.<block>.}, both from 1 and 0)
+     * {@code conv1.weight}, {@code bn1.gamma}, {@code bn1.beta}, {@code conv2.weight},
+     * {@code bn2.gamma}, {@code bn2.beta} and, with a projection, {@code downsample.0.weight},
+     * {@code downsample.1.gamma}, {@code downsample.1.beta}; last {@code fc.weight} and
+     * {@code fc.bias}. Running statistics: {@code <bn>.mean} and {@code <bn>.var} of each BatchNorm
+     * in the same order.
+     */
+    record ResNet(int size, int stem, int[] widths, int blocks, int classes) implements ModelSpec {
+
+        /** The standard {@code resnet-small}: 28×28, stem 16, stages 16, 32, 64 of 2 blocks, 10 classes. */
+        public ResNet() {
+            this(28, 16, new int[] {16, 32, 64}, 2, 10);
+        }
+
+        public ResNet {
+            if (size < 1) {
+                throw new IllegalArgumentException("resnet size must be >= 1, got " + size);
+            }
+            if (stem < 1) {
+                throw new IllegalArgumentException("resnet stem channels must be >= 1, got " + stem);
+            }
+            if (widths == null || widths.length == 0 || Arrays.stream(widths).anyMatch(w -> w < 1)) {
+                throw new IllegalArgumentException("resnet stage widths must be one or more numbers >= 1, got "
+                        + Arrays.toString(widths));
+            }
+            if (blocks < 1) {
+                throw new IllegalArgumentException("resnet blocks per stage must be >= 1, got " + blocks);
+            }
+            if (classes < 2) {
+                throw new IllegalArgumentException("classes must be >= 2, got " + classes);
+            }
+            widths = widths.clone();
+        }
+
+        @Override
+        public int[] widths() {
+            return widths.clone();
+        }
+
+        /** Input channels of block {@code b} of stage {@code s}. */
+        public int inputChannels(int s, int b) {
+            return b > 0 ? widths[s] : s == 0 ? stem : widths[s - 1];
+        }
+
+        /** Stride of block {@code b} (of any stage): 2 for the first, else 1. */
+        public int stride(int b) {
+            return b == 0 ? 2 : 1;
+        }
+
+        /** Whether the block's shortcut is a projection (conv 1×1 → BN): the stride or the width changes. */
+        public boolean projects(int s, int b) {
+            return stride(b) != 1 || inputChannels(s, b) != widths[s];
+        }
+
+        /** Side of the feature maps after stage {@code s} (each stage halves, rounding up). */
+        public int sideAfter(int s) {
+            int side = size;
+            for (int i = 0; i <= s; i++) {
+                side = (side - 1) / 2 + 1;
+            }
+            return side;
+        }
+
+        @Override
+        public int[] inputShape() {
+            return new int[] {1, size, size};
+        }
+
+        @Override
+        public double labelSmoothing() {
+            return 0;
+        }
+
+        /** One parameter tensor: name, shape, fan-in. */
+        private record Entry(String name, int[] shape, int fanIn) {
+        }
+
+        private List<Entry> entries() {
+            List<Entry> out = new ArrayList<>();
+            conv(out, "conv1.weight", stem, 1, 3);
+            bn(out, "bn1", stem);
+            for (int s = 0; s < widths.length; s++) {
+                for (int b = 0; b < blocks; b++) {
+                    String p = "layer" + (s + 1) + "." + b + ".";
+                    int in = inputChannels(s, b);
+                    conv(out, p + "conv1.weight", widths[s], in, 3);
+                    bn(out, p + "bn1", widths[s]);
+                    conv(out, p + "conv2.weight", widths[s], widths[s], 3);
+                    bn(out, p + "bn2", widths[s]);
+                    if (projects(s, b)) {
+                        conv(out, p + "downsample.0.weight", widths[s], in, 1);
+                        bn(out, p + "downsample.1", widths[s]);
+                    }
+                }
+            }
+            int last = widths[widths.length - 1];
+            out.add(new Entry("fc.weight", new int[] {classes, last}, last));
+            out.add(new Entry("fc.bias", new int[] {classes}, last));
+            return out;
+        }
+
+        private static void conv(List<Entry> out, String name, int channelsOut, int channelsIn, int kernel) {
+            out.add(new Entry(name, new int[] {channelsOut, channelsIn, kernel, kernel}, channelsIn * kernel * kernel));
+        }
+
+        private static void bn(List<Entry> out, String name, int channels) {
+            out.add(new Entry(name + ".gamma", new int[] {channels}, channels));
+            out.add(new Entry(name + ".beta", new int[] {channels}, channels));
+        }
+
+        @Override
+        public List<int[]> parameterShapes() {
+            return entries().stream().map(Entry::shape).toList();
+        }
+
+        @Override
+        public List<String> parameterNames() {
+            return entries().stream().map(Entry::name).toList();
+        }
+
+        @Override
+        public List<Integer> fanIns() {
+            return entries().stream().map(Entry::fanIn).toList();
+        }
+
+        /** PyTorch's defaults: conv and dense uniform in ±1/√fan_in, BatchNorm's gamma 1 and beta 0. */
+        @Override
+        public List<HostTensor> initialParameters(long seed) {
+            List<HostTensor> params = ModelSpec.super.initialParameters(seed);
+            List<String> names = parameterNames();
+            for (int i = 0; i < names.size(); i++) {
+                if (names.get(i).endsWith(".gamma") || names.get(i).endsWith(".beta")) {
+                    Arrays.fill(params.get(i).values(), names.get(i).endsWith(".gamma") ? 1.0 : 0.0);
+                }
+            }
+            return params;
+        }
+
+        @Override
+        public List<String> statisticNames() {
+            List<String> names = new ArrayList<>();
+            for (String n : parameterNames()) {
+                if (n.endsWith(".gamma")) {
+                    String bn = n.substring(0, n.length() - ".gamma".length());
+                    names.add(bn + ".mean");
+                    names.add(bn + ".var");
+                }
+            }
+            return names;
+        }
+
+        @Override
+        public List<int[]> statisticShapes() {
+            List<int[]> shapes = new ArrayList<>();
+            for (Entry e : entries()) {
+                if (e.name().endsWith(".gamma")) {
+                    shapes.add(e.shape().clone());
+                    shapes.add(e.shape().clone());
+                }
+            }
+            return shapes;
+        }
+
+        @Override
+        public List<HostTensor> initialStatistics() {
+            List<HostTensor> out = new ArrayList<>();
+            List<String> names = statisticNames();
+            for (int i = 0; i < names.size(); i++) {
+                HostTensor t = HostTensor.zeros(statisticShapes().get(i));
+                if (names.get(i).endsWith(".var")) {
+                    Arrays.fill(t.values(), 1.0);
+                }
+                out.add(t);
+            }
+            return out;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ResNet r && size == r.size && stem == r.stem && Arrays.equals(widths, r.widths)
+                    && blocks == r.blocks && classes == r.classes;
+        }
+
+        @Override
+        public int hashCode() {
+            return (Arrays.hashCode(widths) * 31 + size) * 31 + stem * 7 + blocks + classes;
+        }
+
+        @Override
+        public String toString() {
+            return equals(new ResNet()) ? "resnet-small" : "resnet " + size + "x" + size + " stem " + stem
+                    + " stages " + Arrays.toString(widths).replace(", ", "-").replaceAll("[\\[\\]]", "")
+                    + " blocks " + blocks + " classes " + classes;
         }
     }
 }

@@ -30,9 +30,11 @@ final class Spi10Engine implements Engine {
     public Network build(ModelSpec model, List<HostTensor> initialParameters) {
         boolean batchNorm = model instanceof ModelSpec.Mlp mlp && mlp.batchNorm();
         boolean sizedCnn = model instanceof ModelSpec.Cnn cnn && !cnn.equals(new ModelSpec.Cnn());
-        if (batchNorm || sizedCnn) {
+        boolean resnet = model instanceof ModelSpec.ResNet;
+        if (batchNorm || sizedCnn || resnet) {
             throw new UnsupportedFeatureException("engine '" + engine.name() + "' was built against SPI 1.0, which has "
-                    + "no " + (batchNorm ? "BatchNorm MLP" : "CNN of other sizes") + " (" + model + "): build it "
+                    + "no " + (batchNorm ? "BatchNorm MLP" : resnet ? "residual CNN" : "CNN of other sizes") + " ("
+                    + model + "): build it "
                     + "against SPI " + io.github.agnosticsam.spi.EngineProvider.SPI_VERSION + " to train it");
         }
         return new Named(engine.build(model, initialParameters), engine.name());

@@ -173,6 +173,10 @@ class EnginesTest {
         ModelSpec small = new ModelSpec.Cnn(8, 4, 16, 3);
         assertThatThrownBy(() -> old.build(small, small.initialParameters(0)))
                 .isInstanceOf(io.github.agnosticsam.spi.UnsupportedFeatureException.class);
+        ModelSpec resnet = ModelSpec.standard("resnet-small");
+        assertThatThrownBy(() -> old.build(resnet, resnet.initialParameters(0)))
+                .isInstanceOf(io.github.agnosticsam.spi.UnsupportedFeatureException.class)
+                .hasMessageContaining("no residual CNN (resnet-small)");
         ModelSpec mlp = new ModelSpec.Mlp(new int[] {4, 3, 2}, Activation.TANH, 0);
         assertThatThrownBy(() -> old.build(mlp, mlp.initialParameters(0))).as("1.0 models reach the engine")
                 .hasMessageContaining("reached the engine");

@@ -53,7 +53,36 @@ class ModelSpecTest {
         assertThat(cnn.toString()).isEqualTo("cnn 8x8 2-3-4");
         assertThat(new ModelSpec.Cnn()).isEqualTo(ModelSpec.standard("cnn"));
         assertThatThrownBy(() -> new ModelSpec.Cnn(10, 2, 3, 4)).hasMessageContaining("multiple of 4 and >= 4, got 10");
-        assertThatThrownBy(() -> ModelSpec.standard("resnet")).hasMessageContaining("mlp, mlp-bn, cnn, got 'resnet'");
+        assertThatThrownBy(() -> ModelSpec.standard("resnet")).hasMessageContaining("mlp, mlp-bn, cnn, resnet-small, got 'resnet'");
+    }
+
+    @Test
+    void resnetSmallHasTheDocumentedLayout() {
+        ModelSpec.ResNet r = (ModelSpec.ResNet) ModelSpec.standard("resnet-small");
+        assertThat(r).isEqualTo(new ModelSpec.ResNet()).hasToString("resnet-small");
+        assertThat(r.parameterShapes()).hasSize(50);
+        assertThat(r.parameterShapes().stream().mapToLong(HostTensor::size).sum()).isEqualTo(175_258);
+        assertThat(r.statisticNames()).hasSize(32).startsWith("bn1.mean", "bn1.var", "layer1.0.bn1.mean");
+        assertThat(r.parameterNames()).startsWith("conv1.weight", "bn1.gamma", "bn1.beta", "layer1.0.conv1.weight",
+                "layer1.0.bn1.gamma", "layer1.0.bn1.beta", "layer1.0.conv2.weight", "layer1.0.bn2.gamma",
+                "layer1.0.bn2.beta", "layer1.0.downsample.0.weight", "layer1.0.downsample.1.gamma",
+                "layer1.0.downsample.1.beta", "layer1.1.conv1.weight").endsWith("layer3.1.bn2.beta", "fc.weight",
+                "fc.bias");
+        assertThat(r.parameterNames()).doesNotContain("layer1.1.downsample.0.weight");
+        assertThat(r.parameterShapes().get(9)).containsExactly(16, 16, 1, 1);
+        assertThat(r.fanIns().subList(0, 4)).containsExactly(9, 16, 16, 144);
+        assertThat(r.sideAfter(2)).isEqualTo(4);
+        List<HostTensor> init = r.initialParameters(1);
+        assertThat(init.get(1).values()).containsOnly(1.0);
+        assertThat(init.get(2).values()).containsOnly(0.0);
+        assertThat(r.initialStatistics().get(1).values()).containsOnly(1.0);
+        assertThat(r.initialStatistics().get(0).values()).containsOnly(0.0);
+        ModelSpec.ResNet small = new ModelSpec.ResNet(8, 4, new int[] {16}, 2, 3);
+        assertThat(small.parameterShapes()).hasSize(20);
+        assertThat(small.parameterShapes().stream().mapToLong(HostTensor::size).sum()).isEqualTo(7_807);
+        assertThat(small).hasToString("resnet 8x8 stem 4 stages 16 blocks 2 classes 3");
+        assertThatThrownBy(() -> new ModelSpec.ResNet(28, 16, new int[] {16, 0}, 2, 10))
+                .hasMessage("resnet stage widths must be one or more numbers >= 1, got [16, 0]");
     }
 
     @Test

@@ -41,7 +41,7 @@ public class StepBenchmark {
     @Param("djl")
     public String engine;
 
-    @Param({"mlp", "cnn"})
+    @Param({"mlp", "cnn", "resnet-small"})
     public String model;
 
     @Param({"sgd", "sam", "agnostic-sam-fast", "agnostic-sam"})

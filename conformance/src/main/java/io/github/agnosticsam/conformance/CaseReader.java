@@ -188,8 +188,21 @@ public final class CaseReader {
                         return new ModelSpec.Cnn(size, wholeNumber(channels.get(0), path + ".channels[0]"),
                                 wholeNumber(channels.get(1), path + ".channels[1]"), classes);
                     }
-                    default -> throw new IllegalArgumentException(path + ".type must be \"mlp\" or \"cnn\", got \""
-                            + type + "\"");
+                    case "resnet" -> {
+                        allowOnly(node, path, Set.of("type", "size", "stem", "widths", "blocks", "classes", "loss"));
+                        loss(node, path);
+                        List<Object> widthsNode = array(required(node, path, "widths"), path + ".widths");
+                        int[] widths = new int[widthsNode.size()];
+                        for (int i = 0; i < widths.length; i++) {
+                            widths[i] = wholeNumber(widthsNode.get(i), path + ".widths[" + i + "]");
+                        }
+                        return new ModelSpec.ResNet(wholeNumber(required(node, path, "size"), path + ".size"),
+                                wholeNumber(required(node, path, "stem"), path + ".stem"), widths,
+                                wholeNumber(required(node, path, "blocks"), path + ".blocks"),
+                                wholeNumber(required(node, path, "classes"), path + ".classes"));
+                    }
+                    default -> throw new IllegalArgumentException(path + ".type must be \"mlp\", \"cnn\" or \"resnet\", "
+                            + "got \"" + type + "\"");
                 }
             } catch (IllegalArgumentException e) {
                 if (e.getMessage().startsWith("$")) {

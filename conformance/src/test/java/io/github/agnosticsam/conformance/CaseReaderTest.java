@@ -126,7 +126,7 @@ class CaseReaderTest {
     @Test
     void everyShippedCaseIsListedAndReadable() throws IOException {
         List<String> names = GoldenCases.names();
-        assertThat(names).hasSize(60).isSorted();
+        assertThat(names).hasSize(61).isSorted();
         try (var files = Files.list(Path.of("src/main/resources/io/github/agnosticsam/conformance/cases"))) {
             assertThat(files.filter(p -> p.toString().endsWith(".json")).count()).isEqualTo(names.size());
         }
@@ -136,8 +136,8 @@ class CaseReaderTest {
             assertThat(c.expected()).allSatisfy(e -> assertThat(e.statistics()).hasSize(
                     c.model().statisticNames().size()));
         }
-        // The 28 version-1 cases have no evaluation; each of the 32 version-2 cases has one.
-        assertThat(names.stream().filter(n -> GoldenCases.load(n).evaluation().isPresent())).hasSize(32);
+        // The 28 version-1 cases have no evaluation; each of the 33 version-2 cases has one.
+        assertThat(names.stream().filter(n -> GoldenCases.load(n).evaluation().isPresent())).hasSize(33);
     }
 
     // Format version 2.
@@ -340,7 +340,23 @@ class CaseReaderTest {
         assertThatThrownBy(() -> parse(conv)).hasMessageContaining("$.initialParams[0][0][0][0] must be an array of 5");
         Map<String, Object> type = cnnCase();
         object(type.get("model")).put("type", "rnn");
-        assertThatThrownBy(() -> parse(type)).hasMessageContaining("$.model.type must be \"mlp\" or \"cnn\", got \"rnn\"");
+        assertThatThrownBy(() -> parse(type)).hasMessageContaining("$.model.type must be \"mlp\", \"cnn\" or \"resnet\", got \"rnn\"");
+    }
+
+    @Test
+    void theResidualCnnIsReadAndItsFieldsChecked() throws Exception {
+        ConformanceCase golden = GoldenCases.load("resnet-agnostic-sam-exact-relu");
+        assertThat(golden.model()).isEqualTo(new io.github.agnosticsam.ModelSpec.ResNet(8, 4, new int[] {16}, 2, 3));
+        assertThat(golden.initialParams()).extracting(io.github.agnosticsam.HostTensor::shape)
+                .containsExactlyElementsOf(golden.model().parameterShapes());
+        Map<String, Object> widths = cnnCase();
+        set(widths, "model", "{\"type\": \"resnet\", \"size\": 4, \"stem\": 2, \"widths\": [4, 0], \"blocks\": 1, "
+                + "\"classes\": 2}");
+        assertThatThrownBy(() -> parse(widths))
+                .hasMessageContaining("$.model: resnet stage widths must be one or more numbers >= 1, got [4, 0]");
+        Map<String, Object> missing = cnnCase();
+        set(missing, "model", "{\"type\": \"resnet\", \"size\": 4, \"widths\": [4], \"blocks\": 1, \"classes\": 2}");
+        assertThatThrownBy(() -> parse(missing)).hasMessageContaining("$.model.stem");
     }
 
     @Test

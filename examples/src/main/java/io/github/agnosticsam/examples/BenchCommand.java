@@ -42,7 +42,7 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     DataOption data;
 
-    @Option(names = "--model", paramLabel = "mlp|mlp-bn|cnn", defaultValue = "mlp", description = "Standard model, docs/models.md (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model", paramLabel = "mlp|mlp-bn|cnn|resnet-small", defaultValue = "mlp", description = "Standard model, docs/models.md (default: ${DEFAULT-VALUE}).")
     String model;
 
     @Option(names = "--batch", defaultValue = "128", description = "Train batch (default: ${DEFAULT-VALUE}).")

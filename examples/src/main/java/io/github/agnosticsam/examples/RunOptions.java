@@ -6,7 +6,7 @@ import picocli.CommandLine.Option;
 
 /** The options of one training run, shared by {@code train} and {@code demo}. */
 final class RunOptions {
-    @Option(names = "--model", paramLabel = "mlp|mlp-bn|cnn", defaultValue = "mlp", description = "Standard model, docs/models.md (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model", paramLabel = "mlp|mlp-bn|cnn|resnet-small", defaultValue = "mlp", description = "Standard model, docs/models.md (default: ${DEFAULT-VALUE}).")
     String model;
 
     @Option(names = "--rho", paramLabel = "R", description = "Radius of sam (default 0.05) and asam (0.5).")

@@ -68,6 +68,24 @@ class CommandsTest {
     }
 
     @Test
+    void trainAndBenchTakeTheResidualCnn(@TempDir Path dir) throws IOException {
+        Path train = dir.resolve("train.json");
+        Cli r = run("train", "--data", data.toString(), "--model", "resnet-small", "--epochs", "1", "--batch", "16",
+                "--val-batch", "8", "--limit", "48", "--optimizer", "agnostic-sam", "--device", "cpu", "--threads", "1",
+                "--json", train.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("test accuracy");
+        assertThat(object(read(train), "config").get("model")).isEqualTo("resnet-small");
+        Path bench = dir.resolve("bench.json");
+        Cli b = run("bench", "--data", data.toString(), "--model", "resnet-small", "--optimizers", "sam", "--batch", "16",
+                "--val-batch", "8", "--warmup", "1", "--steps", "2", "--threads", "1", "--json", bench.toString());
+        assertThat(b.exit()).as(b.err()).isZero();
+        Map<?, ?> report = read(bench);
+        assertThat(report.get("model")).isEqualTo("resnet-small");
+        assertThat(array(report, "results")).hasSize(1);
+    }
+
+    @Test
     void demoQuickWritesTheReportAndCharts(@TempDir Path dir) throws IOException {
         Cli r = run("demo", "--quick", "--data", data.toString(), "--out", dir.toString());
         assertThat(r.exit()).as(r.err()).isZero();

@@ -41,7 +41,7 @@ interface HostModel {
         }
     }
 
-    /** The math of a model description; the reference engine builds MLPs (with or without BatchNorm) and CNNs. */
+    /** The math of a model description; the reference engine builds MLPs (with or without BatchNorm), CNNs and residual CNNs. */
     static HostModel of(ModelSpec spec) {
         if (spec instanceof ModelSpec.Mlp mlp) {
             return new MlpMath(mlp);
@@ -49,6 +49,9 @@ interface HostModel {
         if (spec instanceof ModelSpec.Cnn cnn) {
             return new CnnMath(cnn);
         }
-        throw new UnsupportedFeatureException("the reference engine builds only mlp and cnn models, not " + spec);
+        if (spec instanceof ModelSpec.ResNet resnet) {
+            return new ResNetMath(resnet);
+        }
+        throw new UnsupportedFeatureException("the reference engine builds only mlp, cnn and resnet models, not " + spec);
     }
 }

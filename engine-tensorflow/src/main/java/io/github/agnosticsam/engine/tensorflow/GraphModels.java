@@ -42,6 +42,9 @@ final class GraphModels {
             }
             return h;
         }
+        if (spec instanceof ModelSpec.ResNet resnet) {
+            return resnet(tf, resnet, p, x, layers);
+        }
         ModelSpec.Cnn cnn = (ModelSpec.Cnn) spec;
         Operand<TFloat32> h = tf.linalg.transpose(x, tf.constant(new int[] {0, 2, 3, 1}));
         h = pool(tf, tf.nn.relu(conv(tf, h, p.get(0), p.get(1))));
@@ -49,6 +52,47 @@ final class GraphModels {
         h = tf.linalg.transpose(h, tf.constant(new int[] {0, 3, 1, 2}));
         h = tf.reshape(h, tf.constant(new int[] {-1, cnn.flattened()}));
         return dense(tf, h, p.get(4), p.get(5));
+    }
+
+    /**
+     * The residual CNN in NHWC. Parameters are taken in ModelSpec.ResNet's order, and each block
+     * normalises its main path before its shortcut, so the i-th {@code batchNorm} call is the i-th
+     * BatchNorm of the description (its running statistics' order). Padding is explicit: TensorFlow's
+     * "SAME" pads a stride-2 convolution of an even side only at the bottom and right, PyTorch's
+     * padding 1 on every side.
+     */
+    private static Operand<TFloat32> resnet(Ops tf, ModelSpec.ResNet spec, List<Operand<TFloat32>> p,
+            Operand<TFloat32> x, TfLayers layers) {
+        int[] k = {0};
+        java.util.function.Supplier<Operand<TFloat32>> next = () -> p.get(k[0]++);
+        Operand<TFloat32> h = tf.linalg.transpose(x, tf.constant(new int[] {0, 2, 3, 1}));
+        h = tf.nn.relu(layers.batchNorm(conv(tf, h, next.get(), 1, 1), next.get(), next.get()));
+        int[] widths = spec.widths();
+        for (int s = 0; s < widths.length; s++) {
+            for (int b = 0; b < spec.blocks(); b++) {
+                int stride = spec.stride(b);
+                Operand<TFloat32> out = tf.nn.relu(layers.batchNorm(conv(tf, h, next.get(), stride, 1), next.get(),
+                        next.get()));
+                out = layers.batchNorm(conv(tf, out, next.get(), 1, 1), next.get(), next.get());
+                Operand<TFloat32> shortcut = spec.projects(s, b)
+                        ? layers.batchNorm(conv(tf, h, next.get(), stride, 0), next.get(), next.get())
+                        : h;
+                h = tf.nn.relu(tf.math.add(out, shortcut));
+            }
+        }
+        h = tf.math.mean(h, tf.constant(new int[] {1, 2}));
+        Operand<TFloat32> w = next.get();
+        return dense(tf, h, w, next.get());
+    }
+
+    /** A convolution without bias, NHWC, weights [out, in, kh, kw], padding on every side as PyTorch's. */
+    private static Operand<TFloat32> conv(Ops tf, Operand<TFloat32> h, Operand<TFloat32> w, int stride, int padding) {
+        Operand<TFloat32> filter = tf.linalg.transpose(w, tf.constant(new int[] {2, 3, 1, 0}));
+        if (padding > 0) {
+            h = tf.pad(h, tf.constant(new int[][] {{0, 0}, {padding, padding}, {padding, padding}, {0, 0}}),
+                    tf.constant(0f));
+        }
+        return tf.nn.conv2d(h, filter, List.of(1L, (long) stride, (long) stride, 1L), "VALID");
     }
 
     private static Operand<TFloat32> dense(Ops tf, Operand<TFloat32> h, Operand<TFloat32> w, Operand<TFloat32> b) {
