@@ -33,6 +33,15 @@ public interface CompiledStep extends AutoCloseable {
                 + getClass().getName() + ") cannot set optimizer state (SPI 1.1)");
     }
 
+    /**
+     * The engine operations one run issues: the figure that predicts a step's launch overhead on a
+     * GPU, where every operation costs a launch however small it is. What counts as one is the
+     * engine's (its implementation says); -1 when it does not count them, or not yet.
+     */
+    default long operationsPerStep() {
+        return -1;
+    }
+
     @Override
     void close();
 }
