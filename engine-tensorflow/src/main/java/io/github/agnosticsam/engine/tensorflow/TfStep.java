@@ -10,7 +10,10 @@ import io.github.agnosticsam.spi.StepOutput;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.StepSummary;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
@@ -46,6 +49,7 @@ final class TfStep implements CompiledStep {
     private final List<TfNetwork.Setter> stateSetters = new ArrayList<>();
     private final List<Op> updates = new ArrayList<>();
     private final Operand<TFloat32> summary;
+    private final long operations;
     private boolean closed;
 
     TfStep(TfNetwork net, StepProgram program, String name) {
@@ -121,6 +125,10 @@ final class TfStep implements CompiledStep {
             updates.add(gated.assignVariableOp(u.variable(), tf.select(keep, u.moved(), u.current())));
         }
         this.summary = out.summary();
+        Set<GraphOperation> targets = new HashSet<>();
+        updates.forEach(u -> targets.add((GraphOperation) u.op()));
+        targets.add((GraphOperation) summary.op());
+        this.operations = net.graph.subgraphToOps(targets).size();
         net.initialiseNewVariables();
         // The state starts at its initial values here, once: a setState before the first step stays.
         if (!stateInit.isEmpty()) {
@@ -168,6 +176,16 @@ final class TfStep implements CompiledStep {
         TInt32 labels = TfNetwork.ints(batch.labels());
         feeds.add(labels);
         runner.feed(x, features).feed(y, labels);
+    }
+
+    /**
+     * The graph nodes a run needs (the summary, the updates and everything they depend on: every
+     * pass's forward and backward nodes too), as traced; TensorFlow's optimiser may fold or fuse
+     * some before it runs them.
+     */
+    @Override
+    public long operationsPerStep() {
+        return operations;
     }
 
     @Override
