@@ -232,8 +232,8 @@ def rss():
 
 # glibc's malloc hands each freed large block back to the kernel, so every new full-size tensor
 # page-faults afresh: 1.5 ms for an 800 KB one on this VM, where reusing freed memory takes 40 us.
-# Libtorch in the JVM does not pay that, so the reference keeps freed memory too (as PyTorch's
-# caching allocators do on a GPU): the script re-executes itself once with these settings.
+# The djl engine's steps show no such cost, so the reference keeps freed memory too (as PyTorch's
+# caching allocator does on a GPU): the script re-executes itself once with these settings.
 MALLOC = {"MALLOC_MMAP_THRESHOLD_": "268435456", "MALLOC_TRIM_THRESHOLD_": "268435456"}
 
 
