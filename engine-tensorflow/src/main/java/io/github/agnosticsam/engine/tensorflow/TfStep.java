@@ -23,6 +23,8 @@ import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Gradients;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.proto.RunMetadata;
+import org.tensorflow.proto.RunOptions;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
@@ -140,6 +142,23 @@ final class TfStep implements CompiledStep {
 
     @Override
     public StepSummary run(Batch train, Batch validation, double[] scalarValues) {
+        return run(train, validation, scalarValues, null);
+    }
+
+    /**
+     * Runs one step — a real one, it updates the variables — under TensorFlow's full trace and
+     * returns how many nodes it executed: the traced ones after TensorFlow's graph optimiser pruned,
+     * folded and fused them.
+     */
+    long executedOperations(Batch train, Batch validation, double[] scalarValues) {
+        long[] count = new long[1];
+        run(train, validation, scalarValues, metadata -> metadata.getStepStats().getDevStatsList()
+                .forEach(d -> count[0] += d.getNodeStatsCount()));
+        return count[0];
+    }
+
+    private StepSummary run(Batch train, Batch validation, double[] scalarValues,
+            java.util.function.Consumer<RunMetadata> trace) {
         checkOpen();
         List<Tensor> feeds = new ArrayList<>();
         try {
@@ -156,8 +175,14 @@ final class TfStep implements CompiledStep {
             runner.fetch(summary);
             updates.forEach(runner::addTarget);
             float[] values;
-            try (Result r = runner.run()) {
+            if (trace != null) {
+                runner.setOptions(RunOptions.newBuilder().setTraceLevel(RunOptions.TraceLevel.FULL_TRACE).build());
+            }
+            try (Result r = trace == null ? runner.run() : runner.runAndFetchMetadata()) {
                 values = TfNetwork.toFloats((TFloat32) r.get(0));
+                if (trace != null) {
+                    trace.accept(r.getMetadata().orElseThrow());
+                }
             }
             double[] result = new double[values.length];
             for (int i = 0; i < values.length; i++) {

@@ -89,6 +89,20 @@ class TfEngineTest {
         }
     }
 
+    /** A run executes at most the nodes the step was traced into (the graph optimiser folds some). */
+    @Test
+    void aRunExecutesAtMostTheTracedNodes() {
+        ModelSpec spec = ModelSpec.standard("mlp");
+        Sgd sgd = Sgd.builder().lr(0.05).momentum(0.9).weightDecay(5e-4).build();
+        try (Engine e = Engines.load("tensorflow", EngineOptions.DEFAULT.withDevice(Device.CPU));
+                TfNetwork net = (TfNetwork) e.build(spec, spec.initialParameters(2));
+                Training t = Training.start(net, sgd);
+                TfStep step = (TfStep) net.compile(t.program())) {
+            long executed = step.executedOperations(batch(spec, 8, new SplittableRandom(3)), null, new double[] {0.05});
+            assertThat(executed).isPositive().isLessThanOrEqualTo(step.operationsPerStep());
+        }
+    }
+
     /** Setting state, statistics and parameters again and again reuses the setters made the first time. */
     @Test
     void restoringDoesNotGrowTheGraph() {
