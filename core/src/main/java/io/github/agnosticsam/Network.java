@@ -29,7 +29,7 @@ public interface Network extends AutoCloseable {
     /**
      * Overwrites the running statistics (a checkpoint's), in the order of
      * {@link ModelSpec#statisticNames()}: checked as {@link ModelSpec#checkStatistics} (an
-     * IllegalArgumentException, nothing changed). SPI 1.1; an engine built before it supports only
+     * IllegalArgumentException, nothing changed). SPI 1.2; an engine built before it supports only
      * models without statistics.
      *
      * @throws io.github.agnosticsam.spi.UnsupportedFeatureException when this engine cannot set them
@@ -38,7 +38,7 @@ public interface Network extends AutoCloseable {
         model().checkStatistics(values);
         if (!values.isEmpty()) {
             throw new io.github.agnosticsam.spi.UnsupportedFeatureException("checkpoints unsupported: this engine's "
-                    + "network (" + getClass().getName() + ") cannot set running statistics (SPI 1.1)");
+                    + "network (" + getClass().getName() + ") cannot set running statistics (SPI 1.2)");
         }
     }
 

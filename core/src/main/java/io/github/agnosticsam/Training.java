@@ -164,6 +164,11 @@ public final class Training implements AutoCloseable {
         return ledger.program();
     }
 
+    /** The engine operations a step issues, as {@link CompiledStep#operationsPerStep()} counts them. */
+    public long operationsPerStep() {
+        return compiled.operationsPerStep();
+    }
+
     @Override
     public void close() {
         if (!closed) {

@@ -23,14 +23,23 @@ public interface CompiledStep extends AutoCloseable {
     /**
      * Overwrites the optimizer state (a checkpoint's), one tensor per {@link StepProgram#state}
      * slot with its shape, every element finite; anything else is an IllegalArgumentException and
-     * nothing changes ({@link StateSlot#checkValues} is that check). SPI 1.1; an engine built
+     * nothing changes ({@link StateSlot#checkValues} is that check). SPI 1.2; an engine built
      * before it says checkpoints are unsupported.
      *
      * @throws UnsupportedFeatureException when this engine cannot set the state
      */
     default void setState(List<HostTensor> values) {
         throw new UnsupportedFeatureException("checkpoints unsupported: this engine's compiled step ("
-                + getClass().getName() + ") cannot set optimizer state (SPI 1.1)");
+                + getClass().getName() + ") cannot set optimizer state (SPI 1.2)");
+    }
+
+    /**
+     * The engine operations one run issues: the figure that predicts a step's launch overhead on a
+     * GPU, where every operation costs a launch however small it is. What counts as one is the
+     * engine's (its implementation says); -1 when it does not count them, or not yet.
+     */
+    default long operationsPerStep() {
+        return -1;
     }
 
     @Override

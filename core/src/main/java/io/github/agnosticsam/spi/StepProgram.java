@@ -62,7 +62,7 @@ public interface StepProgram {
     /**
      * The program's configuration as JSON values (maps, lists, strings, numbers, booleans), which a
      * checkpoint records and compares on restore; empty when the program cannot describe itself
-     * (checkpoints of it are then refused). SPI 1.1.
+     * (checkpoints of it are then refused). SPI 1.2.
      */
     default java.util.Optional<java.util.Map<String, Object>> configuration() {
         return java.util.Optional.empty();

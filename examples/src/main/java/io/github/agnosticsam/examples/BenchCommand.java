@@ -30,7 +30,9 @@ import picocli.CommandLine.Model.CommandSpec;
 /** Step time against the bare gradient evaluations of the step, per optimizer, on real data. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"For each optimizer, in its own phase: median step time, the median time of the bare "
-                + "forward+backward passes the step needs (same batches, same run), their ratio, and the process RSS.",
+                + "forward+backward passes the step needs (same batches, same run), their ratio, the process RSS, and the engine operations a step and its bare passes issue "
+                + "(eager engines: tensor-algebra calls outside the gradient passes; graph engines: the graph nodes a run needs) "
+                + "beside the model's parameter tensors.",
                 "--soak N instead runs N steps of the first optimizer and reports RSS at the start and the end."})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--engine", paramLabel = "NAME", description = "Engine (default: the default engine).")
@@ -42,8 +44,9 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     DataOption data;
 
-    @Option(names = "--model", paramLabel = "mlp|mlp-bn|cnn|resnet-small", defaultValue = "mlp", description = "Standard model, docs/models.md (default: ${DEFAULT-VALUE}).")
-    String model;
+    @Option(names = "--model", paramLabel = "NAME[,NAME...]|all", split = ",", defaultValue = "mlp",
+            description = "Standard models, docs/models.md; all: every one (default: ${DEFAULT-VALUE}).")
+    List<String> models;
 
     @Option(names = "--batch", defaultValue = "128", description = "Train batch (default: ${DEFAULT-VALUE}).")
     int batch;
@@ -64,6 +67,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--soak", paramLabel = "N", description = "Run N steps of the first optimizer and report RSS at start and end.")
     Integer soak;
 
+    @Option(names = "--ops-only", description = "Only count the engine operations of a step and of its bare passes (one step each, no timing).")
+    boolean opsOnly;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Write the figures as JSON.")
     Path json;
 
@@ -81,7 +87,8 @@ final class BenchCommand implements Callable<Integer> {
         if (warmup < 0 || (soak != null && soak < 1)) {
             throw new IllegalArgumentException("--warmup must be >= 0 and --soak >= 1");
         }
-        ModelSpec spec = ModelSpecs.check(model);
+        List<String> names = models.equals(List.of("all")) ? ModelSpec.STANDARD : models;
+        List<ModelSpec> specs = names.stream().map(ModelSpecs::check).toList();
         engineOptions.check();
         OutputFiles.checkWritable(json);
         RunOptions defaults = new RunOptions();
@@ -90,67 +97,48 @@ final class BenchCommand implements Callable<Integer> {
         defaults.weightDecay = 5e-4;
         optimizers.forEach(name -> TrainingRun.optimizer(name, defaults, 1));
         ImageDataset train = ImageDataset.load(data.dir, true);
-        boolean image = ModelSpecs.isImage(spec);
         int[] order = ImageDataset.permutation(train.size(), new SplittableRandom(0));
-        Batch trainBatch = train.batch(order, 0, batch, image);
-        Batch validationBatch = train.batch(order, batch, valBatch, image);
         PrintWriter out = this.spec.commandLine().getOut();
         try (Engine engine = engineOptions.create(engineName)) {
-            out.printf(Locale.ROOT, "engine %s on %s; %s, batch %d, validation batch %d, %d warm-up + %d measured steps%n",
-                    engine.name(), engine.device(), model, batch, valBatch, warmup, steps);
+            out.printf(Locale.ROOT, "engine %s on %s; batch %d, validation batch %d, %s%n", engine.name(),
+                    engine.device(), batch, valBatch, opsOnly ? "one step each (operations only)"
+                            : warmup + " warm-up + " + steps + " measured steps");
             out.flush();
             if (soak != null) {
-                return soak(engine, spec, optimizers.get(0), defaults, trainBatch, validationBatch, out);
+                ModelSpec spec = specs.get(0);
+                return soak(engine, spec, names.get(0), optimizers.get(0), defaults, batch(train, order, 0, batch, spec),
+                        batch(train, order, batch, valBatch, spec), out);
             }
             List<Map<String, Object>> results = new ArrayList<>();
-            out.printf(Locale.ROOT, "%-20s %12s %6s %12s %9s %10s%n", "optimizer", "step ms", "evals", "bare ms",
-                    "overhead", "RSS MiB");
-            for (String name : optimizers) {
-                Optimizer opt = TrainingRun.optimizer(name, defaults, 1);
-                double stepSeconds;
-                double bareSeconds;
-                int evaluations;
-                try (Network network = engine.build(spec, spec.initialParameters(0));
-                        Training training = Training.start(network, opt, BadValuePolicy.SKIP);
-                        CompiledStep bare = network.compile(BareGradients.of(opt))) {
-                    double[] bareScalars = BareGradients.of(opt).scalars(0);
-                    boolean validation = training.program().usesValidationBatch();
-                    Batch v = validation ? validationBatch : null;
-                    evaluations = training.program().passes().size();
-                    double[] stepTimes = new double[steps];
-                    double[] bareTimes = new double[steps];
-                    for (int s = 0; s < warmup + steps; s++) {
-                        long t0 = System.nanoTime();
-                        training.step(trainBatch, v).loss();
-                        long t1 = System.nanoTime();
-                        bare.run(trainBatch, v, bareScalars).read();
-                        long t2 = System.nanoTime();
-                        if (s >= warmup) {
-                            stepTimes[s - warmup] = (t1 - t0) / 1e9;
-                            bareTimes[s - warmup] = (t2 - t1) / 1e9;
-                        }
+            out.printf(Locale.ROOT, "%-12s %-20s %12s %6s %12s %9s %10s %9s %9s %8s%n", "model", "optimizer", "step ms",
+                    "evals", "bare ms", "overhead", "RSS MiB", "ops/step", "bare ops", "tensors");
+            for (int m = 0; m < specs.size(); m++) {
+                ModelSpec spec = specs.get(m);
+                Batch trainBatch = batch(train, order, 0, batch, spec);
+                Batch validationBatch = batch(train, order, batch, valBatch, spec);
+                for (String name : optimizers) {
+                    Map<String, Object> r = measure(engine, spec, name, defaults, trainBatch, validationBatch);
+                    r.put("model", names.get(m));
+                    results.add(r);
+                    if (opsOnly) {
+                        out.printf(Locale.ROOT, "%-12s %-20s %12s %6d %12s %9s %10s %9d %9d %8d%n", names.get(m), name,
+                                "-", r.get("gradientEvaluations"), "-", "-", "-", r.get("operationsPerStep"),
+                                r.get("bareOperations"), r.get("parameterTensors"));
+                    } else {
+                        out.printf(Locale.ROOT, "%-12s %-20s %12.3f %6d %12.3f %9.3f %10.0f %9d %9d %8d%n", names.get(m),
+                                name, (double) r.get("medianStepSeconds") * 1e3, r.get("gradientEvaluations"),
+                                (double) r.get("medianBareSeconds") * 1e3, r.get("overhead"),
+                                (long) r.get("rssBytes") / 1048576.0, r.get("operationsPerStep"),
+                                r.get("bareOperations"), r.get("parameterTensors"));
                     }
-                    stepSeconds = median(stepTimes);
-                    bareSeconds = median(bareTimes);
+                    out.flush();
                 }
-                long rss = memory("VmRSS");
-                Map<String, Object> r = new LinkedHashMap<>();
-                r.put("optimizer", name);
-                r.put("medianStepSeconds", stepSeconds);
-                r.put("gradientEvaluations", evaluations);
-                r.put("medianBareSeconds", bareSeconds);
-                r.put("overhead", stepSeconds / bareSeconds);
-                r.put("rssBytes", rss);
-                results.add(r);
-                out.printf(Locale.ROOT, "%-20s %12.3f %6d %12.3f %9.3f %10.0f%n", name, stepSeconds * 1e3, evaluations,
-                        bareSeconds * 1e3, stepSeconds / bareSeconds, rss / 1048576.0);
-                out.flush();
             }
             if (json != null) {
                 Map<String, Object> report = new LinkedHashMap<>();
                 report.put("engine", engine.name());
                 report.put("device", engine.device());
-                report.put("model", model);
+                report.put("models", names);
                 report.put("batch", batch);
                 report.put("valBatch", valBatch);
                 report.put("threads", engineOptions.threads);
@@ -163,7 +151,58 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private int soak(Engine engine, ModelSpec spec, String name, RunOptions defaults, Batch train, Batch validation,
+    private static Batch batch(ImageDataset train, int[] order, int from, int size, ModelSpec spec) {
+        return train.batch(order, from, size, ModelSpecs.isImage(spec));
+    }
+
+    /**
+     * One optimizer on one model: the step and its bare passes alternate, one of each per
+     * iteration; with --ops-only, one of each, for the operation counts alone.
+     */
+    private Map<String, Object> measure(Engine engine, ModelSpec spec, String name, RunOptions defaults,
+            Batch trainBatch, Batch validationBatch) {
+        Optimizer opt = TrainingRun.optimizer(name, defaults, 1);
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("optimizer", name);
+        try (Network network = engine.build(spec, spec.initialParameters(0));
+                Training training = Training.start(network, opt, BadValuePolicy.SKIP);
+                CompiledStep bare = network.compile(BareGradients.of(opt))) {
+            double[] bareScalars = BareGradients.of(opt).scalars(0);
+            Batch v = training.program().usesValidationBatch() ? validationBatch : null;
+            int measured = opsOnly ? 0 : steps;
+            int total = opsOnly ? 1 : warmup + steps;
+            double[] stepTimes = new double[measured];
+            double[] bareTimes = new double[measured];
+            for (int s = 0; s < total; s++) {
+                long t0 = System.nanoTime();
+                training.step(trainBatch, v).loss();
+                long t1 = System.nanoTime();
+                bare.run(trainBatch, v, bareScalars).read();
+                long t2 = System.nanoTime();
+                if (s >= total - measured) {
+                    stepTimes[s - (total - measured)] = (t1 - t0) / 1e9;
+                    bareTimes[s - (total - measured)] = (t2 - t1) / 1e9;
+                }
+            }
+            if (!opsOnly) {
+                double stepSeconds = median(stepTimes);
+                double bareSeconds = median(bareTimes);
+                r.put("medianStepSeconds", stepSeconds);
+                r.put("medianBareSeconds", bareSeconds);
+                r.put("overhead", stepSeconds / bareSeconds);
+            }
+            r.put("gradientEvaluations", training.program().passes().size());
+            r.put("operationsPerStep", training.operationsPerStep());
+            r.put("bareOperations", bare.operationsPerStep());
+            r.put("parameterTensors", spec.parameterShapes().size());
+        }
+        if (!opsOnly) {
+            r.put("rssBytes", memory("VmRSS"));
+        }
+        return r;
+    }
+
+    private int soak(Engine engine, ModelSpec spec, String modelName, String name, RunOptions defaults, Batch train, Batch validation,
             PrintWriter out) {
         Optimizer opt = TrainingRun.optimizer(name, defaults, 1);
         try (Network network = engine.build(spec, spec.initialParameters(0));
@@ -184,7 +223,7 @@ final class BenchCommand implements Callable<Integer> {
             if (json != null) {
                 Map<String, Object> report = new LinkedHashMap<>();
                 report.put("engine", engine.name());
-                report.put("model", model);
+                report.put("model", modelName);
                 report.put("optimizer", name);
                 report.put("steps", soak);
                 report.put("rssStartBytes", start);

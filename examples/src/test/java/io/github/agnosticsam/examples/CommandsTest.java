@@ -81,8 +81,9 @@ class CommandsTest {
                 "--val-batch", "8", "--warmup", "1", "--steps", "2", "--threads", "1", "--json", bench.toString());
         assertThat(b.exit()).as(b.err()).isZero();
         Map<?, ?> report = read(bench);
-        assertThat(report.get("model")).isEqualTo("resnet-small");
+        assertThat(report.get("models")).isEqualTo(List.of("resnet-small"));
         assertThat(array(report, "results")).hasSize(1);
+        assertThat(((Map<?, ?>) array(report, "results").get(0)).get("model")).isEqualTo("resnet-small");
     }
 
     @Test
@@ -110,6 +111,16 @@ class CommandsTest {
         assertThat(exact.get("optimizer")).isEqualTo("agnostic-sam");
         assertThat(number(exact, "gradientEvaluations")).isEqualTo(4);
         assertThat(number(exact, "overhead")).isPositive();
+        assertThat(number(exact, "parameterTensors")).isEqualTo(4);
+        Map<?, ?> sgd = (Map<?, ?>) array(report, "results").get(0);
+        assertThat(number(exact, "operationsPerStep")).as("agnostic-sam's operations against sgd's")
+                .isGreaterThan(number(sgd, "operationsPerStep"));
+        Path counts = dir.resolve("ops.json");
+        Cli ops = run("bench", "--data", data.toString(), "--ops-only", "--model", "all", "--optimizers", "sgd",
+                "--json", counts.toString());
+        assertThat(ops.exit()).as(ops.err()).isZero();
+        assertThat(array(read(counts), "results")).extracting(m -> (Object) ((Map<?, ?>) m).get("model"))
+                .containsExactlyElementsOf(io.github.agnosticsam.ModelSpec.STANDARD);
         Cli soak = run("bench", "--data", data.toString(), "--warmup", "2", "--soak", "20", "--optimizers", "sam");
         assertThat(soak.exit()).as(soak.err()).isZero();
         assertThat(soak.out()).contains("soak sam: RSS after 20 more steps");

@@ -234,6 +234,8 @@ public abstract class EagerNetwork<T, B> implements Network {
         private final StepProgram program;
         private final List<T> state = new ArrayList<>();
         private boolean stepClosed;
+        /** Counted in the first run only: a program cannot branch on values, so every run issues as many. */
+        private long operations = -1;
 
         private Step(StepProgram program) {
             this.program = program;
@@ -263,6 +265,8 @@ public abstract class EagerNetwork<T, B> implements Network {
                 java.util.function.Supplier<B> validationBatch, double[] scalars, StepHook hook) {
             checkUsable();
             StepSummary summary;
+            CountingTensors<T> counter = operations < 0 ? new CountingTensors<>(ops()) : null;
+            Tensors<T> ops = counter != null ? counter : ops();
             try (Scope scope = openScope()) {
                 B train = trainBatch.get();
                 B validation = validationBatch.get();
@@ -285,14 +289,14 @@ public abstract class EagerNetwork<T, B> implements Network {
                     }
                     return new LossAndGradients<>(g.loss(), g.gradients());
                 };
-                StepOutput<T> out = program.define(ops(), oracle, params, state, inputs);
+                StepOutput<T> out = program.define(ops, oracle, params, state, inputs);
                 // Nothing is stored before the program returned.
                 if (!moved.isEmpty() && !moved.get(0).isEmpty()) {
-                    commitStatistics(statistics, moved.get(0), out.applied());
+                    commitStatistics(ops, statistics, moved.get(0), out.applied());
                 }
                 Set<T> persistent = identities(params, state, statistics);
-                List<T> newParams = fresh(out.parameters(), params, persistent);
-                List<T> newState = fresh(out.state(), state, persistent);
+                List<T> newParams = fresh(ops, out.parameters(), params, persistent);
+                List<T> newState = fresh(ops, out.state(), state, persistent);
                 storeChanged(params, newParams);
                 storeChanged(state, newState);
                 summary = lazy(retain(out.summary()));
@@ -300,12 +304,14 @@ public abstract class EagerNetwork<T, B> implements Network {
                     hook.afterStep(summary);
                 }
             }
+            if (counter != null) {
+                operations = counter.count();
+            }
             return summary;
         }
 
         /** The clean pass's statistics, where the step was applied and they are finite. */
-        private void commitStatistics(List<T> current, List<T> next, T applied) {
-            Tensors<T> ops = ops();
+        private void commitStatistics(Tensors<T> ops, List<T> current, List<T> next, T applied) {
             for (int i = 0; i < current.size(); i++) {
                 T keep = ops.allFinite(next.get(i));
                 if (applied != null) {
@@ -320,12 +326,12 @@ public abstract class EagerNetwork<T, B> implements Network {
          * or an output already seen: {@link #store} may hand a value's storage to its target, and
          * every output must be read as it was before anything was stored.
          */
-        private List<T> fresh(List<T> values, List<T> targets, Set<T> persistent) {
+        private List<T> fresh(Tensors<T> ops, List<T> values, List<T> targets, Set<T> persistent) {
             List<T> out = new ArrayList<>(values.size());
             for (int i = 0; i < values.size(); i++) {
                 T v = values.get(i);
                 boolean aliased = v != targets.get(i) && persistent.contains(v);
-                out.add(aliased || !seen.add(v) ? ops().mul(v, ops().scalar(1)) : v);
+                out.add(aliased || !seen.add(v) ? ops.mul(v, ops.scalar(1)) : v);
             }
             return out;
         }
@@ -363,6 +369,16 @@ public abstract class EagerNetwork<T, B> implements Network {
                     return values;
                 }
             };
+        }
+
+        /**
+         * The {@link Tensors} operations a run issues — the program's and this class's (the
+         * running-statistics rule, copies of aliased outputs), {@code scalar} constants aside — not
+         * those inside the engine's gradient passes; -1 before the first run.
+         */
+        @Override
+        public long operationsPerStep() {
+            return operations;
         }
 
         @Override

@@ -10,7 +10,10 @@ import io.github.agnosticsam.spi.StepOutput;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.StepSummary;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
@@ -20,6 +23,8 @@ import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Gradients;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.proto.RunMetadata;
+import org.tensorflow.proto.RunOptions;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
@@ -46,6 +51,7 @@ final class TfStep implements CompiledStep {
     private final List<TfNetwork.Setter> stateSetters = new ArrayList<>();
     private final List<Op> updates = new ArrayList<>();
     private final Operand<TFloat32> summary;
+    private final long operations;
     private boolean closed;
 
     TfStep(TfNetwork net, StepProgram program, String name) {
@@ -121,6 +127,10 @@ final class TfStep implements CompiledStep {
             updates.add(gated.assignVariableOp(u.variable(), tf.select(keep, u.moved(), u.current())));
         }
         this.summary = out.summary();
+        Set<GraphOperation> targets = new HashSet<>();
+        updates.forEach(u -> targets.add((GraphOperation) u.op()));
+        targets.add((GraphOperation) summary.op());
+        this.operations = net.graph.subgraphToOps(targets).size();
         net.initialiseNewVariables();
         // The state starts at its initial values here, once: a setState before the first step stays.
         if (!stateInit.isEmpty()) {
@@ -132,6 +142,23 @@ final class TfStep implements CompiledStep {
 
     @Override
     public StepSummary run(Batch train, Batch validation, double[] scalarValues) {
+        return run(train, validation, scalarValues, null);
+    }
+
+    /**
+     * Runs one step — a real one, it updates the variables — under TensorFlow's full trace and
+     * returns how many nodes it executed: the traced ones after TensorFlow's graph optimiser pruned,
+     * folded and fused them.
+     */
+    long executedOperations(Batch train, Batch validation, double[] scalarValues) {
+        long[] count = new long[1];
+        run(train, validation, scalarValues, metadata -> metadata.getStepStats().getDevStatsList()
+                .forEach(d -> count[0] += d.getNodeStatsCount()));
+        return count[0];
+    }
+
+    private StepSummary run(Batch train, Batch validation, double[] scalarValues,
+            java.util.function.Consumer<RunMetadata> trace) {
         checkOpen();
         List<Tensor> feeds = new ArrayList<>();
         try {
@@ -148,8 +175,14 @@ final class TfStep implements CompiledStep {
             runner.fetch(summary);
             updates.forEach(runner::addTarget);
             float[] values;
-            try (Result r = runner.run()) {
+            if (trace != null) {
+                runner.setOptions(RunOptions.newBuilder().setTraceLevel(RunOptions.TraceLevel.FULL_TRACE).build());
+            }
+            try (Result r = trace == null ? runner.run() : runner.runAndFetchMetadata()) {
                 values = TfNetwork.toFloats((TFloat32) r.get(0));
+                if (trace != null) {
+                    trace.accept(r.getMetadata().orElseThrow());
+                }
             }
             double[] result = new double[values.length];
             for (int i = 0; i < values.length; i++) {
@@ -168,6 +201,16 @@ final class TfStep implements CompiledStep {
         TInt32 labels = TfNetwork.ints(batch.labels());
         feeds.add(labels);
         runner.feed(x, features).feed(y, labels);
+    }
+
+    /**
+     * The graph nodes a run needs (the summary, the updates and everything they depend on: every
+     * pass's forward and backward nodes too), as traced; TensorFlow's optimiser may fold or fuse
+     * some before it runs them.
+     */
+    @Override
+    public long operationsPerStep() {
+        return operations;
     }
 
     @Override

@@ -65,6 +65,44 @@ class TfEngineTest {
         }
     }
 
+    /**
+     * The nodes a step runs are known once it is traced, are part of the graph, and grow with the
+     * parameter tensors: a third layer adds forward and backward nodes and the optimizer's own.
+     */
+    @Test
+    void countsTheNodesAStepRuns() {
+        long two = stepNodes(new ModelSpec.Mlp(new int[] {10, 16, 3}, Activation.RELU, 0));
+        long three = stepNodes(new ModelSpec.Mlp(new int[] {10, 16, 8, 3}, Activation.RELU, 0));
+        assertThat(two).isPositive();
+        assertThat(three).isGreaterThan(two);
+    }
+
+    private static long stepNodes(ModelSpec spec) {
+        try (Engine e = Engines.load("tensorflow", EngineOptions.DEFAULT.withDevice(Device.CPU));
+                TfNetwork net = (TfNetwork) e.build(spec, spec.initialParameters(2));
+                Training t = Training.start(net, Sgd.builder().lr(0.05).momentum(0.9).build())) {
+            long nodes = t.operationsPerStep();
+            assertThat(nodes).isLessThanOrEqualTo(count(net.graph.operations()));
+            t.step(batch(spec, 8, new SplittableRandom(3)));
+            assertThat(t.operationsPerStep()).isEqualTo(nodes);
+            return nodes;
+        }
+    }
+
+    /** A run executes at most the nodes the step was traced into (the graph optimiser folds some). */
+    @Test
+    void aRunExecutesAtMostTheTracedNodes() {
+        ModelSpec spec = ModelSpec.standard("mlp");
+        Sgd sgd = Sgd.builder().lr(0.05).momentum(0.9).weightDecay(5e-4).build();
+        try (Engine e = Engines.load("tensorflow", EngineOptions.DEFAULT.withDevice(Device.CPU));
+                TfNetwork net = (TfNetwork) e.build(spec, spec.initialParameters(2));
+                Training t = Training.start(net, sgd);
+                TfStep step = (TfStep) net.compile(t.program())) {
+            long executed = step.executedOperations(batch(spec, 8, new SplittableRandom(3)), null, new double[] {0.05});
+            assertThat(executed).isPositive().isLessThanOrEqualTo(step.operationsPerStep());
+        }
+    }
+
     /** Setting state, statistics and parameters again and again reuses the setters made the first time. */
     @Test
     void restoringDoesNotGrowTheGraph() {
