@@ -79,6 +79,17 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
         return params;
     }
 
+    /** BatchNorm's parameters as PyTorch starts them: every gamma 1, every beta 0. */
+    private static List<HostTensor> batchNormDefaults(List<HostTensor> params, List<String> names,
+            java.util.function.Predicate<String> gamma, java.util.function.Predicate<String> beta) {
+        for (int i = 0; i < names.size(); i++) {
+            if (gamma.test(names.get(i)) || beta.test(names.get(i))) {
+                Arrays.fill(params.get(i).values(), gamma.test(names.get(i)) ? 1.0 : 0.0);
+            }
+        }
+        return params;
+    }
+
     /**
      * Throws an IllegalArgumentException unless {@code values} are one tensor per parameter with
      * the parameter's shape and only finite elements; the message names the first parameter (and
@@ -214,14 +225,8 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
         /** PyTorch's defaults: dense layers uniform in ±1/√fan_in, BatchNorm's gamma 1 and beta 0. */
         @Override
         public List<HostTensor> initialParameters(long seed) {
-            List<HostTensor> params = ModelSpec.super.initialParameters(seed);
-            List<String> names = parameterNames();
-            for (int i = 0; i < names.size(); i++) {
-                if (names.get(i).startsWith("gamma") || names.get(i).startsWith("beta")) {
-                    Arrays.fill(params.get(i).values(), names.get(i).startsWith("gamma") ? 1.0 : 0.0);
-                }
-            }
-            return params;
+            return batchNormDefaults(ModelSpec.super.initialParameters(seed), parameterNames(),
+                    n -> n.startsWith("gamma"), n -> n.startsWith("beta"));
         }
 
         @Override
@@ -555,14 +560,8 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
         /** PyTorch's defaults: conv and dense uniform in ±1/√fan_in, BatchNorm's gamma 1 and beta 0. */
         @Override
         public List<HostTensor> initialParameters(long seed) {
-            List<HostTensor> params = ModelSpec.super.initialParameters(seed);
-            List<String> names = parameterNames();
-            for (int i = 0; i < names.size(); i++) {
-                if (names.get(i).endsWith(".gamma") || names.get(i).endsWith(".beta")) {
-                    Arrays.fill(params.get(i).values(), names.get(i).endsWith(".gamma") ? 1.0 : 0.0);
-                }
-            }
-            return params;
+            return batchNormDefaults(ModelSpec.super.initialParameters(seed), parameterNames(),
+                    n -> n.endsWith(".gamma"), n -> n.endsWith(".beta"));
         }
 
         @Override

@@ -171,7 +171,8 @@ final class CnnMath implements HostModel {
         }
     }
 
-    private static double[] relu(double[] z) {
+    /** ReLU elementwise (shared with ResNetMath). */
+    static double[] relu(double[] z) {
         double[] out = new double[z.length];
         for (int i = 0; i < z.length; i++) {
             out[i] = Math.max(0, z[i]);
@@ -180,7 +181,7 @@ final class CnnMath implements HostModel {
     }
 
     /** ∂L/∂z from ∂L/∂relu(z): passes where z > 0, as PyTorch (0 at the kink). */
-    private static double[] reluBackward(double[] dOut, double[] z) {
+    static double[] reluBackward(double[] dOut, double[] z) {
         double[] out = new double[z.length];
         for (int i = 0; i < z.length; i++) {
             out[i] = z[i] > 0 ? dOut[i] : 0;

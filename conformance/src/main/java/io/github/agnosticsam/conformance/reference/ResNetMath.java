@@ -73,7 +73,7 @@ final class ResNetMath implements HostModel {
             double[] z = output(stem);
             stemNorm = norm(spec.stem(), side * side);
             stemZ = normalise(stemNorm, z);
-            double[] h = relu(stemZ);
+            double[] h = CnnMath.relu(stemZ);
             int channels = spec.stem();
             int[] widths = spec.widths();
             for (int s = 0; s < widths.length; s++) {
@@ -84,7 +84,7 @@ final class ResNetMath implements HostModel {
                     int sideOut = c1.sideOut();
                     Norm n1 = norm(width, sideOut * sideOut);
                     double[] z1 = normalise(n1, output(c1));
-                    Conv c2 = conv(relu(z1), width, sideOut, width, 3, 1, 1);
+                    Conv c2 = conv(CnnMath.relu(z1), width, sideOut, width, 3, 1, 1);
                     Norm n2 = norm(width, sideOut * sideOut);
                     double[] y2 = normalise(n2, output(c2));
                     Conv projection = null;
@@ -100,7 +100,7 @@ final class ResNetMath implements HostModel {
                         sum[i] = y2[i] + shortcut[i];
                     }
                     blocks.add(new Block(c1, n1, z1, c2, n2, projection, bnProjection, sum));
-                    h = relu(sum);
+                    h = CnnMath.relu(sum);
                     channels = width;
                     side = sideOut;
                 }
@@ -231,12 +231,12 @@ final class ResNetMath implements HostModel {
 
         for (int b = f.blocks.size() - 1; b >= 0; b--) {
             Block block = f.blocks.get(b);
-            double[] dSum = reluBackward(dH, block.sum());
+            double[] dSum = CnnMath.reluBackward(dH, block.sum());
             double[] dInput = new double[block.conv1().input().length];
             double[] dZ2 = normaliseBackward(block.bn2(), dSum, n, params, grads);
             double[] dA1 = new double[block.conv2().input().length];
             convolveBackward(block.conv2(), n, params, dZ2, grads, dA1);
-            double[] dZ1 = normaliseBackward(block.bn1(), reluBackward(dA1, block.z1()), n, params, grads);
+            double[] dZ1 = normaliseBackward(block.bn1(), CnnMath.reluBackward(dA1, block.z1()), n, params, grads);
             convolveBackward(block.conv1(), n, params, dZ1, grads, dInput);
             if (block.projection() != null) {
                 double[] dZs = normaliseBackward(block.bnProjection(), dSum, n, params, grads);
@@ -248,7 +248,7 @@ final class ResNetMath implements HostModel {
             }
             dH = dInput;
         }
-        double[] dStem = normaliseBackward(f.stemNorm, reluBackward(dH, f.stemZ), n, params, grads);
+        double[] dStem = normaliseBackward(f.stemNorm, CnnMath.reluBackward(dH, f.stemZ), n, params, grads);
         convolveBackward(f.stem, n, params, dStem, grads, null);
 
         List<HostTensor> gradients = new ArrayList<>();
@@ -397,23 +397,6 @@ final class ResNetMath implements HostModel {
                 }
             }
         }
-    }
-
-    private static double[] relu(double[] z) {
-        double[] out = new double[z.length];
-        for (int i = 0; i < z.length; i++) {
-            out[i] = Math.max(0, z[i]);
-        }
-        return out;
-    }
-
-    /** ∂L/∂z from ∂L/∂relu(z): passes where z > 0, as PyTorch (0 at the kink). */
-    private static double[] reluBackward(double[] dOut, double[] z) {
-        double[] out = new double[z.length];
-        for (int i = 0; i < z.length; i++) {
-            out[i] = z[i] > 0 ? dOut[i] : 0;
-        }
-        return out;
     }
 
     /** out = h·Wᵀ + b, h of shape [n, in] and W of [out, in]. */
