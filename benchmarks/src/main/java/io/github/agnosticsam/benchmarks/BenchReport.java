@@ -45,7 +45,7 @@ public final class BenchReport {
                 .param("threads", a.get("threads"))
                 .param("optimizer", a.get("optimizers").split(","))
                 .forks(1)
-                .jvmArgsAppend("-Dai.djl.offline=true", "-Xmx4g")
+                .jvmArgsAppend("-Dai.djl.offline=true", "-Xmx4g", "-Xmn64m") // -Xmn: as the launcher, docs/operations.md
                 .warmupIterations(Integer.parseInt(a.get("warmup")))
                 .warmupTime(TimeValue.seconds(seconds))
                 .measurementIterations(Integer.parseInt(a.get("iterations")))
