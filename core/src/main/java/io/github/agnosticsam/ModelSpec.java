@@ -45,13 +45,17 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
         return List.of();
     }
 
-    /** The values running statistics start at, as PyTorch's BatchNorm: means 0, variances 1. */
+    /**
+     * The values running statistics start at, as PyTorch's BatchNorm: means 0, variances 1 (a
+     * variance is a statistic whose name, after its last dot, starts with "var": var0, layer1.0.bn1.var).
+     */
     default List<HostTensor> initialStatistics() {
         List<HostTensor> out = new ArrayList<>();
         List<String> names = statisticNames();
         for (int i = 0; i < names.size(); i++) {
             HostTensor t = HostTensor.zeros(statisticShapes().get(i));
-            if (names.get(i).startsWith("var")) {
+            String name = names.get(i);
+            if (name.substring(name.lastIndexOf('.') + 1).startsWith("var")) {
                 Arrays.fill(t.values(), 1.0);
             }
             out.add(t);
@@ -587,20 +591,6 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
                 }
             }
             return shapes;
-        }
-
-        @Override
-        public List<HostTensor> initialStatistics() {
-            List<HostTensor> out = new ArrayList<>();
-            List<String> names = statisticNames();
-            for (int i = 0; i < names.size(); i++) {
-                HostTensor t = HostTensor.zeros(statisticShapes().get(i));
-                if (names.get(i).endsWith(".var")) {
-                    Arrays.fill(t.values(), 1.0);
-                }
-                out.add(t);
-            }
-            return out;
         }
 
         @Override

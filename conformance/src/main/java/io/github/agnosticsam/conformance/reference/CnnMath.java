@@ -230,8 +230,8 @@ final class CnnMath implements HostModel {
         return dIn;
     }
 
-    /** out = h·Wᵀ + b, h of shape [n, in] and W of [out, in]. */
-    private static double[] dense(double[] h, int n, int in, double[] w, double[] b, int out) {
+    /** out = h·Wᵀ + b, h of shape [n, in] and W of [out, in] (shared with ResNetMath). */
+    static double[] dense(double[] h, int n, int in, double[] w, double[] b, int out) {
         double[] z = new double[n * out];
         for (int i = 0; i < n; i++) {
             for (int k = 0; k < out; k++) {

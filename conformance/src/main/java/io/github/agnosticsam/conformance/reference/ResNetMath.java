@@ -115,7 +115,7 @@ final class ResNetMath implements HostModel {
                 }
                 pooled[i] = total / plane;
             }
-            logits = dense(pooled, n, channels, params.get(next).values(), params.get(next + 1).values(),
+            logits = CnnMath.dense(pooled, n, channels, params.get(next).values(), params.get(next + 1).values(),
                     spec.classes());
         }
 
@@ -397,20 +397,5 @@ final class ResNetMath implements HostModel {
                 }
             }
         }
-    }
-
-    /** out = h·Wᵀ + b, h of shape [n, in] and W of [out, in]. */
-    private static double[] dense(double[] h, int n, int in, double[] w, double[] b, int out) {
-        double[] z = new double[n * out];
-        for (int i = 0; i < n; i++) {
-            for (int k = 0; k < out; k++) {
-                double s = b[k];
-                for (int j = 0; j < in; j++) {
-                    s += h[i * in + j] * w[k * in + j];
-                }
-                z[i * out + k] = s;
-            }
-        }
-        return z;
     }
 }
