@@ -5,7 +5,8 @@ Run with Debian's python3-torch (`/usr/bin/python3`, torch 1.13), not a Python w
 
     /usr/bin/python3 benchmarks/pytorch/step_bench.py [--model mlp|mlp-bn|cnn] [--threads 2]
 
-Per optimizer, in its own phase: 20 warm-up + 200 measured iterations, each one step and then the
+Per optimizer, in its own phase: a warm-up of at least 20 iterations and 3 seconds (bench's protocol),
+then 200 measured iterations, each one step and then the
 bare forward+backward passes that step needs (same batches), alternating; medians of each, their
 ratio, the process RSS. The steps are the per-tensor loops of davda54/sam (perturb the parameters
 in place, restore them from a copy, then torch.optim.SGD) with this project's algorithm
@@ -245,6 +246,7 @@ def main():
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--val-batch", type=int, default=32)
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--warmup-seconds", type=float, default=3.0)
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--optimizers", default=",".join(OPTIMIZERS))
@@ -262,7 +264,8 @@ def main():
     train, validation = batches(args.model, args.batch, args.val_batch, args.data)
     torch.ones(2, 2) @ torch.ones(2, 2)  # loads the BLAS library
     print(f"pytorch {torch.__version__} eager on cpu, BLAS {blas()}, {torch.get_num_threads()} threads; {args.model}, batch "
-          f"{args.batch}, validation batch {args.val_batch}, {args.warmup} warm-up + {args.steps} measured steps"
+          f"{args.batch}, validation batch {args.val_batch}, warm-up of {args.warmup} steps and {args.warmup_seconds} s, "
+          f"{args.steps} measured steps"
           f"{', no guard' if args.no_guard else ''}{', system malloc' if args.system_malloc else ''}")
     print(f"{'optimizer':<20} {'step ms':>12} {'evals':>6} {'bare ms':>12} {'overhead':>9} {'RSS MiB':>10} "
           f"{'ops/step':>9} {'bare ops':>9} {'tensors':>8}")
@@ -272,15 +275,20 @@ def main():
         net.train()
         step = Step(name, net, guard=not args.no_guard)
         step_times, bare_times = [], []
-        for s in range(args.warmup + args.steps):
+        warm_until = time.perf_counter() + args.warmup_seconds
+        s = 0
+        while s < args.warmup or time.perf_counter() < warm_until:
+            step.run(train, validation)[0].item()
+            bare(name, net, train, validation)[0].item()
+            s += 1
+        for s in range(args.steps):
             t0 = time.perf_counter()
             step.run(train, validation)[0].item()
             t1 = time.perf_counter()
             bare(name, net, train, validation)[0].item()
             t2 = time.perf_counter()
-            if s >= args.warmup:
-                step_times.append(t1 - t0)
-                bare_times.append(t2 - t1)
+            step_times.append(t1 - t0)
+            bare_times.append(t2 - t1)
         step_ops = operations(lambda: step.run(train, validation)[0].item())
         bare_ops = operations(lambda: bare(name, net, train, validation)[0].item())
         s_med, b_med = statistics.median(step_times), statistics.median(bare_times)

@@ -54,8 +54,15 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--val-batch", defaultValue = "32", description = "Validation batch (default: ${DEFAULT-VALUE}).")
     int valBatch;
 
-    @Option(names = "--warmup", defaultValue = "20", description = "Unmeasured steps per phase (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", defaultValue = "20", description = "Unmeasured steps per phase, at least (default: ${DEFAULT-VALUE}).")
     int warmup;
+
+    /**
+     * The JIT needs wall time, not a step count: djl's MLP steps took some 400 steps (2-3 s) to
+     * settle, and 20 warm-up steps measured them 2x slow (docs/operations.md).
+     */
+    @Option(names = "--warmup-seconds", defaultValue = "3", description = "Warm up each phase for at least this long too (default: ${DEFAULT-VALUE}).")
+    double warmupSeconds;
 
     @Option(names = "--steps", defaultValue = "200", description = "Measured steps per phase (default: ${DEFAULT-VALUE}).")
     int steps;
@@ -87,6 +94,9 @@ final class BenchCommand implements Callable<Integer> {
         if (warmup < 0 || (soak != null && soak < 1)) {
             throw new IllegalArgumentException("--warmup must be >= 0 and --soak >= 1");
         }
+        if (!(warmupSeconds >= 0 && warmupSeconds <= 3600)) {
+            throw new IllegalArgumentException("--warmup-seconds must be a number of seconds in [0, 3600], got " + warmupSeconds);
+        }
         List<String> names = models.equals(List.of("all")) ? ModelSpec.STANDARD : models;
         List<ModelSpec> specs = names.stream().map(ModelSpecs::check).toList();
         engineOptions.check();
@@ -102,7 +112,7 @@ final class BenchCommand implements Callable<Integer> {
         try (Engine engine = engineOptions.create(engineName)) {
             out.printf(Locale.ROOT, "engine %s on %s; batch %d, validation batch %d, %s%n", engine.name(),
                     engine.device(), batch, valBatch, opsOnly ? "one step each (operations only)"
-                            : warmup + " warm-up + " + steps + " measured steps");
+                            : "warm-up of " + warmup + " steps and " + warmupSeconds + " s, " + steps + " measured steps");
             out.flush();
             if (soak != null) {
                 ModelSpec spec = specs.get(0);
@@ -170,19 +180,21 @@ final class BenchCommand implements Callable<Integer> {
             double[] bareScalars = BareGradients.of(opt).scalars(0);
             Batch v = training.program().usesValidationBatch() ? validationBatch : null;
             int measured = opsOnly ? 0 : steps;
-            int total = opsOnly ? 1 : warmup + steps;
             double[] stepTimes = new double[measured];
             double[] bareTimes = new double[measured];
-            for (int s = 0; s < total; s++) {
+            long warmUntil = System.nanoTime() + (long) (warmupSeconds * 1e9);
+            for (int s = 0; opsOnly ? s < 1 : s < warmup || System.nanoTime() < warmUntil; s++) {
+                training.step(trainBatch, v).loss();
+                bare.run(trainBatch, v, bareScalars).read();
+            }
+            for (int s = 0; s < measured; s++) {
                 long t0 = System.nanoTime();
                 training.step(trainBatch, v).loss();
                 long t1 = System.nanoTime();
                 bare.run(trainBatch, v, bareScalars).read();
                 long t2 = System.nanoTime();
-                if (s >= total - measured) {
-                    stepTimes[s - (total - measured)] = (t1 - t0) / 1e9;
-                    bareTimes[s - (total - measured)] = (t2 - t1) / 1e9;
-                }
+                stepTimes[s] = (t1 - t0) / 1e9;
+                bareTimes[s] = (t2 - t1) / 1e9;
             }
             if (!opsOnly) {
                 double stepSeconds = median(stepTimes);

@@ -78,7 +78,7 @@ class CommandsTest {
         assertThat(object(read(train), "config").get("model")).isEqualTo("resnet-small");
         Path bench = dir.resolve("bench.json");
         Cli b = run("bench", "--data", data.toString(), "--model", "resnet-small", "--optimizers", "sam", "--batch", "16",
-                "--val-batch", "8", "--warmup", "1", "--steps", "2", "--threads", "1", "--json", bench.toString());
+                "--val-batch", "8", "--warmup", "1", "--warmup-seconds", "0", "--steps", "2", "--threads", "1", "--json", bench.toString());
         assertThat(b.exit()).as(b.err()).isZero();
         Map<?, ?> report = read(bench);
         assertThat(report.get("models")).isEqualTo(List.of("resnet-small"));
@@ -102,7 +102,7 @@ class CommandsTest {
     @Test
     void benchReportsEveryOptimizer(@TempDir Path dir) throws IOException {
         Path json = dir.resolve("bench.json");
-        Cli r = run("bench", "--data", data.toString(), "--warmup", "2", "--steps", "5", "--json", json.toString());
+        Cli r = run("bench", "--data", data.toString(), "--warmup", "2", "--warmup-seconds", "0", "--steps", "5", "--json", json.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         Map<?, ?> report = read(json);
         assertThat(array(report, "results")).hasSize(4);
