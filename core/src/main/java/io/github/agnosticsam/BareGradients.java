@@ -46,6 +46,18 @@ public final class BareGradients implements StepProgram {
     }
 
     @Override
+    public boolean supportsFlatStorage() {
+        return true;
+    }
+
+    /** The same passes on flat storage: each one flat gradient. */
+    @Override
+    public <T> StepOutput<T> defineFlat(Tensors<T> ops, GradientOracle<T> oracle, T parameters, int[] segments,
+            List<T> state, List<T> scalars) {
+        return define(ops, oracle, List.of(parameters), state, scalars);
+    }
+
+    @Override
     public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> parameters, List<T> state,
             List<T> scalars) {
         List<T> out = new ArrayList<>();

@@ -9,7 +9,9 @@ import io.github.agnosticsam.spi.Tensors;
 import java.util.List;
 
 /**
- * A step program that forwards everything to a real one: override what to change. The kit's
+ * A step program that forwards everything to a real one: override what to change. It does not run
+ * on flat storage (so an override of {@link #define} is never bypassed): an engine with flat storage
+ * hands it per-tensor views. The kit's
  * wrappers ({@link Probes#withoutAppliedFlag}) and its planted bugs are made from it.
  */
 class ForwardingProgram implements StepProgram {

@@ -75,6 +75,17 @@ final class BuggyEngine implements Engine {
                     List<T> state, List<T> scalars) {
                 return real.define(bug.plant(ops), oracle, parameters, state, scalars);
             }
+
+            @Override
+            public boolean supportsFlatStorage() {
+                return real.supportsFlatStorage();
+            }
+
+            @Override
+            public <T> StepOutput<T> defineFlat(Tensors<T> ops, GradientOracle<T> oracle, T parameters,
+                    int[] segments, List<T> state, List<T> scalars) {
+                return real.defineFlat(bug.plant(ops), oracle, parameters, segments, state, scalars);
+            }
         });
     }
 
@@ -174,6 +185,11 @@ final class BuggyEngine implements Engine {
         @Override
         public T concat(List<T> tensors) {
             return real.concat(tensors);
+        }
+
+        @Override
+        public T allFiniteSegments(T flat, int[] lengths) {
+            return real.allFiniteSegments(flat, lengths);
         }
     }
 

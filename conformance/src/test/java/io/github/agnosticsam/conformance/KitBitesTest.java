@@ -145,6 +145,56 @@ class KitBitesTest {
                 + "fails: %s)", bug, plain.failures().keySet()).isNotEmpty();
     }
 
+    /** Bugs of flat storage, planted in the reference engine with flat storage. */
+    static Stream<PlantedBug> flatStorageBugs() {
+        return Stream.of(
+                new PlantedBug("allFiniteSegments that calls every segment finite", engine -> BuggyEngine.withOps(engine,
+                        new BuggyEngine.OpsBug() {
+                            @Override
+                            public <T> Tensors<T> plant(Tensors<T> ops) {
+                                return new BuggyEngine.ForwardingTensors<>(ops) {
+                                    @Override
+                                    public T allFiniteSegments(T flat, int[] lengths) {
+                                        T flags = real.allFiniteSegments(flat, lengths);
+                                        return real.add(real.mul(flags, real.scalar(0)), real.scalar(1));
+                                    }
+                                };
+                            }
+                        })),
+                new PlantedBug("allFiniteSegments one segment late (each flag names the next parameter)",
+                        engine -> BuggyEngine.withOps(
+                        engine, new BuggyEngine.OpsBug() {
+                            @Override
+                            public <T> Tensors<T> plant(Tensors<T> ops) {
+                                return new BuggyEngine.ForwardingTensors<>(ops) {
+                                    @Override
+                                    public T allFiniteSegments(T flat, int[] lengths) {
+                                        int[] late = new int[lengths.length];
+                                        System.arraycopy(lengths, 0, late, 1, lengths.length - 1);
+                                        late[lengths.length - 1] += lengths[lengths.length - 1];
+                                        return real.allFiniteSegments(flat, late);
+                                    }
+                                };
+                            }
+                        })));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("flatStorageBugs")
+    void everyFlatStorageBugFailsTheKit(PlantedBug bug) {
+        PlantedBugKit.flat = true;
+        try {
+            KitRun plainFlat = KitRun.of(UnaryOperator.identity());
+            assertThat(plainFlat.failures()).as("kit tests the plain reference engine with flat storage fails").isEmpty();
+            KitRun run = KitRun.of(bug.plant());
+            Set<String> caught = new TreeSet<>(run.failures().keySet());
+            CAUGHT.put(bug.name() + " (flat storage)", caught);
+            assertThat(caught).as("kit tests failed by the flat reference engine with %s", bug).isNotEmpty();
+        } finally {
+            PlantedBugKit.flat = false;
+        }
+    }
+
     @AfterAll
     static void printWhatCaughtEachBug() {
         StringBuilder out = new StringBuilder("What the kit catches (kit tests failed by each planted bug):\n");

@@ -12,10 +12,13 @@ import java.util.function.UnaryOperator;
 class PlantedBugKit extends EngineConformanceTest {
     /** Turns each new reference engine into the engine under test; the identity runs the plain engine. */
     static volatile UnaryOperator<Engine> plant = UnaryOperator.identity();
+    /** Whether the reference engine keeps flat storage. */
+    static volatile boolean flat;
 
     @Override
     protected Engine createEngine() {
-        return plant.apply(new ReferenceEngine(EngineOptions.DEFAULT));
+        return plant.apply(new ReferenceEngine(flat ? new EngineOptions(io.github.agnosticsam.Device.AUTO, 0,
+                java.util.Map.of(ReferenceEngine.STORAGE, "flat")) : EngineOptions.DEFAULT));
     }
 
     @Override

@@ -106,7 +106,29 @@ public final class OptimizerProgram implements StepProgram {
     @Override
     public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> params, List<T> state,
             List<T> scalars) {
-        Guard<T> guard = new Guard<>(ops, oracle);
+        return step(ops, oracle, params, state, scalars, ops::allFinite);
+    }
+
+    /**
+     * The same math on one vector of all parameters: every rule here is element-wise or sums over all
+     * tensors, so only the flags change — one per segment instead of one per tensor.
+     */
+    @Override
+    public boolean supportsFlatStorage() {
+        return true;
+    }
+
+    @Override
+    public <T> StepOutput<T> defineFlat(Tensors<T> ops, GradientOracle<T> oracle, T params, int[] segments,
+            List<T> state, List<T> scalars) {
+        int[] lengths = segments.clone();
+        return step(ops, oracle, List.of(params), state, scalars, t -> ops.allFiniteSegments(t, lengths));
+    }
+
+    /** {@code flags} gives the 1/0 flags of one tensor of the lists: one, or one per segment of a flat one. */
+    private <T> StepOutput<T> step(Tensors<T> ops, GradientOracle<T> oracle, List<T> params, List<T> state,
+            List<T> scalars, java.util.function.UnaryOperator<T> flags) {
+        Guard<T> guard = new Guard<>(ops, oracle, flags);
         int radiiAt = scalars.size() - radii.size();
         List<T> baseScalars = scalars.subList(0, radiiAt);
         List<T> trainGrads = guard.evaluate(params, Pass.TRAIN);
@@ -143,19 +165,21 @@ public final class OptimizerProgram implements StepProgram {
     private static final class Guard<T> {
         private final Tensors<T> ops;
         private final GradientOracle<T> oracle;
+        private final java.util.function.UnaryOperator<T> flags;
         private final List<T> losses = new ArrayList<>();
         private final List<T> finiteFlags = new ArrayList<>();
 
-        Guard(Tensors<T> ops, GradientOracle<T> oracle) {
+        Guard(Tensors<T> ops, GradientOracle<T> oracle, java.util.function.UnaryOperator<T> flags) {
             this.ops = ops;
             this.oracle = oracle;
+            this.flags = flags;
         }
 
         List<T> evaluate(List<T> params, Pass pass) {
             LossAndGradients<T> result = oracle.evaluate(params, pass);
             losses.add(result.loss());
             for (T g : result.gradients()) {
-                finiteFlags.add(ops.allFinite(g));
+                finiteFlags.add(flags.apply(g));
             }
             return result.gradients();
         }
@@ -164,10 +188,10 @@ public final class OptimizerProgram implements StepProgram {
             // An update can overflow where every gradient was finite (a huge learning rate, say).
             List<T> updateFlags = new ArrayList<>();
             for (T p : update.params()) {
-                updateFlags.add(ops.allFinite(p));
+                updateFlags.add(flags.apply(p));
             }
             for (T s : update.state()) {
-                updateFlags.add(ops.allFinite(s));
+                updateFlags.add(flags.apply(s));
             }
             T lossVector = ops.concat(losses);
             T flagVector = ops.concat(finiteFlags);

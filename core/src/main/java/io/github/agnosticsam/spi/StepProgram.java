@@ -60,6 +60,34 @@ public interface StepProgram {
             List<T> scalars);
 
     /**
+     * Whether {@link #defineFlat} is implemented: the program treats parameters, gradients and state
+     * element by element and through sums over all of them, never one tensor apart from the others.
+     * SPI 1.3; the core's optimizers do.
+     */
+    default boolean supportsFlatStorage() {
+        return false;
+    }
+
+    /**
+     * The step on flat storage (SPI 1.3), for an engine that keeps all parameters of a network in one
+     * vector so that a step costs a fixed number of operations, whatever the number of tensors.
+     * {@code parameters} holds every parameter tensor, each flattened row-major, in the model's
+     * order, and {@code segments} their sizes; the oracle takes a list of one such vector and
+     * returns the gradient as one such vector. {@code state} holds one vector per kind of state: when
+     * {@link #state} has K·P slots for P parameters — K kinds, kind-major, slot kP+i shaped like
+     * parameter i, as the core's optimizers have — vector k is slots kP … kP+P−1 one after another.
+     * The summary is {@link #define}'s, flags per parameter and per state slot included ({@link
+     * Tensors#allFiniteSegments}); the output holds one parameter vector and K state vectors.
+     *
+     * @throws UnsupportedFeatureException unless {@link #supportsFlatStorage()}
+     */
+    default <T> StepOutput<T> defineFlat(Tensors<T> ops, GradientOracle<T> oracle, T parameters, int[] segments,
+            List<T> state, List<T> scalars) {
+        throw new UnsupportedFeatureException("this step program (" + getClass().getName()
+                + ") does not run on flat storage");
+    }
+
+    /**
      * The program's configuration as JSON values (maps, lists, strings, numbers, booleans), which a
      * checkpoint records and compares on restore; empty when the program cannot describe itself
      * (checkpoints of it are then refused). SPI 1.2.

@@ -38,4 +38,19 @@ public interface Tensors<T> {
 
     /** The elements of every tensor, each flattened row-major, one after another in a vector. */
     T concat(List<T> tensors);
+
+    /**
+     * For consecutive segments of {@code flat} (flattened row-major; segment i is the next {@code
+     * lengths[i]} elements, the lengths summing to its size): a vector of one 1/0 flag per segment, 1
+     * when every element of that segment is finite. It is how a step over {@link
+     * StepProgram#defineFlat flat storage} still names the parameter that went bad. An engine whose
+     * networks keep flat storage implements it, in a number of operations that does not grow with
+     * the number of segments; the default (SPI 1.3) refuses.
+     *
+     * @throws io.github.agnosticsam.spi.UnsupportedFeatureException when the engine has no flat storage
+     */
+    default T allFiniteSegments(T flat, int[] lengths) {
+        throw new UnsupportedFeatureException("allFiniteSegments: this engine's algebra (" + getClass().getName()
+                + ") has no flat storage (SPI 1.3)");
+    }
 }

@@ -65,6 +65,21 @@ final class HostAlgebra implements Tensors<HostTensor> {
     }
 
     @Override
+    public HostTensor allFiniteSegments(HostTensor flat, int[] lengths) {
+        double[] flags = new double[lengths.length];
+        int at = 0;
+        for (int i = 0; i < lengths.length; i++) {
+            flags[i] = allFinite(HostTensor.of(java.util.Arrays.copyOfRange(flat.values(), at, at + lengths[i]),
+                    lengths[i])).values()[0];
+            at += lengths[i];
+        }
+        if (at != flat.size()) {
+            throw new IllegalArgumentException("segments of " + at + " elements in all, the vector has " + flat.size());
+        }
+        return HostTensor.of(flags, flags.length);
+    }
+
+    @Override
     public HostTensor where(HostTensor condition, HostTensor a, HostTensor b) {
         if (condition.shape().length != 0) {
             throw new IllegalArgumentException("where needs a scalar condition, got " + condition);

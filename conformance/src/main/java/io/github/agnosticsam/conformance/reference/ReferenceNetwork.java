@@ -19,17 +19,40 @@ final class ReferenceNetwork extends EagerNetwork<HostTensor, Batch> {
     private static final HostAlgebra OPS = new HostAlgebra();
 
     private final HostModel model;
+    private final boolean flat;
     private final List<HostTensor> params = new ArrayList<>();
     private final List<HostTensor> statistics;
 
-    ReferenceNetwork(ModelSpec spec, List<HostTensor> initial) {
+    /** {@code flat}: one array holds every parameter (the support layer's flat storage). */
+    ReferenceNetwork(ModelSpec spec, List<HostTensor> initial, boolean flat) {
         super(spec);
         this.model = HostModel.of(spec);
-        for (int[] shape : spec.parameterShapes()) {
-            params.add(HostTensor.zeros(shape));
+        this.flat = flat;
+        if (flat) {
+            params.add(HostTensor.zeros(layout().size()));
+        } else {
+            for (int[] shape : spec.parameterShapes()) {
+                params.add(HostTensor.zeros(shape));
+            }
         }
         this.statistics = spec.initialStatistics();
         setParameters(initial);
+    }
+
+    @Override
+    protected boolean flatStorage() {
+        return flat;
+    }
+
+    /** Copies: there are no views of a Java array. */
+    @Override
+    protected List<HostTensor> split(HostTensor flatValues) {
+        return layout().split(flatValues);
+    }
+
+    /** The model computes on one array per parameter. */
+    private List<HostTensor> tensors(List<HostTensor> values) {
+        return flat ? layout().split(values.get(0)) : values;
     }
 
     @Override
@@ -90,13 +113,14 @@ final class ReferenceNetwork extends EagerNetwork<HostTensor, Batch> {
     @Override
     protected Gradients<HostTensor> gradients(List<HostTensor> values, List<HostTensor> current, Batch batch,
             Pass pass) {
-        HostModel.Gradients g = model.lossAndGradients(values, current, batch, pass.updatesRunningStatistics());
-        return new Gradients<>(HostTensor.scalar(g.loss()), g.gradients(), g.statistics());
+        HostModel.Gradients g = model.lossAndGradients(tensors(values), current, batch, pass.updatesRunningStatistics());
+        return new Gradients<>(HostTensor.scalar(g.loss()), flat ? List.of(layout().join(g.gradients())) : g.gradients(),
+                g.statistics());
     }
 
     @Override
     protected HostTensor logits(List<HostTensor> parameters, List<HostTensor> current, Batch batch) {
-        return HostTensor.of(model.logits(parameters, current, batch), batch.size(), model().classes());
+        return HostTensor.of(model.logits(tensors(parameters), current, batch), batch.size(), model().classes());
     }
 
     @Override

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The engine operations an eager step issues (EagerNetwork counts its Tensors calls, scalar
- * constants aside), against a count derived by hand from the program. Today it grows with the
- * number of parameter tensors; issue 10 wants it flat.
+ * constants aside), against a count derived by hand from the program. With one tensor per
+ * parameter it grows with the number of parameter tensors; with flat storage it does not.
  */
 class OperationCountTest {
     private static final Sgd SGD = Sgd.builder().lr(0.01).momentum(0.9).weightDecay(5e-4).build();
@@ -35,7 +35,7 @@ class OperationCountTest {
     @Test
     void sgdOnTheMlpIssuesTheOperationsItsProgramSpellsOut() {
         ModelSpec mlp = ModelSpec.standard("mlp");
-        try (Network net = new ReferenceNetwork(mlp, mlp.initialParameters(0)); Training t = Training.start(net, SGD)) {
+        try (Network net = new ReferenceNetwork(mlp, mlp.initialParameters(0), false); Training t = Training.start(net, SGD)) {
             assertThat(t.operationsPerStep()).as("before the first step").isEqualTo(-1);
             Batch batch = HostModelGradientTest.batch(mlp, 2, 1);
             t.step(batch);
@@ -52,8 +52,23 @@ class OperationCountTest {
         assertThat(sgdOperations(new ModelSpec.Mlp(new int[] {6, 5, 4, 3}, Activation.RELU, 0.0))).isEqualTo(77);
     }
 
+    /**
+     * Flat storage: the same program on one vector (P = 1 in 11P + 11), except that each finite
+     * check is one allFiniteSegments call, so 22 whatever the number of tensors.
+     */
+    @Test
+    void withFlatStorageTheCountDoesNotGrowWithTheTensors() {
+        assertThat(sgdOperations(new ModelSpec.Mlp(new int[] {6, 5, 3}, Activation.RELU, 0.0), true)).isEqualTo(22);
+        assertThat(sgdOperations(new ModelSpec.Mlp(new int[] {6, 5, 4, 3}, Activation.RELU, 0.0), true)).isEqualTo(22);
+        assertThat(sgdOperations(ModelSpec.standard("resnet-small"), true)).isEqualTo(22 + 3 * 32);
+    }
+
     private static long sgdOperations(ModelSpec spec) {
-        try (Network net = new ReferenceNetwork(spec, spec.initialParameters(0)); Training t = Training.start(net, SGD)) {
+        return sgdOperations(spec, false);
+    }
+
+    private static long sgdOperations(ModelSpec spec, boolean flat) {
+        try (Network net = new ReferenceNetwork(spec, spec.initialParameters(0), flat); Training t = Training.start(net, SGD)) {
             t.step(HostModelGradientTest.batch(spec, 2, 1));
             return t.operationsPerStep();
         }

@@ -50,7 +50,7 @@ class ReferenceNetworkStatisticsTest {
         List<HostTensor> init = HostModelGradientTest.trainedLooking(TWO_BN, 1);
         Batch train = HostModelGradientTest.batch(TWO_BN, 6, 2);
         Batch validation = HostModelGradientTest.batch(TWO_BN, 3, 3);
-        try (Network net = new ReferenceNetwork(TWO_BN, init); Training t = Training.start(net, optimizer(optimizer))) {
+        try (Network net = new ReferenceNetwork(TWO_BN, init, false); Training t = Training.start(net, optimizer(optimizer))) {
             StepResult r = t.program().usesValidationBatch() ? t.step(train, validation) : t.step(train);
             assertThat(r.applied()).isTrue();
             assertThat(net.parameters()).isNotEqualTo(init);
@@ -63,7 +63,7 @@ class ReferenceNetworkStatisticsTest {
         List<HostTensor> init = HostModelGradientTest.trainedLooking(TWO_BN, 4);
         Batch first = HostModelGradientTest.batch(TWO_BN, 5, 5);
         Batch second = HostModelGradientTest.batch(TWO_BN, 7, 6);
-        try (Network net = new ReferenceNetwork(TWO_BN, init); Training t = Training.start(net, optimizer("sam"))) {
+        try (Network net = new ReferenceNetwork(TWO_BN, init, false); Training t = Training.start(net, optimizer("sam"))) {
             t.step(first);
             List<HostTensor> afterFirst = net.runningStatistics();
             List<HostTensor> paramsAfterFirst = net.parameters();
@@ -96,7 +96,7 @@ class ReferenceNetworkStatisticsTest {
     @Test
     void aStepThatThrowsChangesNothing() {
         Batch train = HostModelGradientTest.batch(TWO_BN, 4, 9);
-        try (Network net = new ReferenceNetwork(TWO_BN, TWO_BN.initialParameters(9))) {
+        try (Network net = new ReferenceNetwork(TWO_BN, TWO_BN.initialParameters(9), false)) {
             StepProgram throwing = new OnePass(Pass.TRAIN, 1.0) {
                 @Override
                 <T> StepOutput<T> after(Tensors<T> ops, List<T> parameters, List<T> state) {
@@ -119,7 +119,7 @@ class ReferenceNetworkStatisticsTest {
     void aSkippedStepKeepsTheStatistics() {
         Batch bad = HostModelGradientTest.batch(TWO_BN, 4, 10);
         bad.features().values()[0] = Double.POSITIVE_INFINITY;
-        try (Network net = new ReferenceNetwork(TWO_BN, TWO_BN.initialParameters(10));
+        try (Network net = new ReferenceNetwork(TWO_BN, TWO_BN.initialParameters(10), false);
                 Training t = Training.start(net, optimizer("sam"), BadValuePolicy.SKIP)) {
             List<HostTensor> params = net.parameters();
             assertThat(t.step(bad).applied()).isFalse();
@@ -132,7 +132,7 @@ class ReferenceNetworkStatisticsTest {
     void evaluationNormalisesWithTheRunningStatistics() {
         List<HostTensor> init = HostModelGradientTest.trainedLooking(ONE_BN, 11);
         Batch batch = HostModelGradientTest.batch(ONE_BN, 8, 11);
-        try (Network net = new ReferenceNetwork(ONE_BN, init);
+        try (Network net = new ReferenceNetwork(ONE_BN, init, false);
                 Training t = Training.start(net, Sgd.builder().lr(0).build())) {
             assertEvaluation(net.evaluate(batch), init, ONE_BN.initialStatistics(), batch);
             StepResult r = t.step(batch); // lr 0: θ stays, the statistics move
@@ -148,12 +148,12 @@ class ReferenceNetworkStatisticsTest {
 
     @Test
     void runningStatisticsAreCopiesAndEmptyWithoutBatchNorm() {
-        try (Network net = new ReferenceNetwork(ONE_BN, ONE_BN.initialParameters(0))) {
+        try (Network net = new ReferenceNetwork(ONE_BN, ONE_BN.initialParameters(0), false)) {
             net.runningStatistics().get(1).values()[0] = 42;
             assertThat(net.runningStatistics()).isEqualTo(ONE_BN.initialStatistics());
         }
         ModelSpec plain = new ModelSpec.Mlp(new int[] {3, 4, 2}, Activation.RELU, 0.0);
-        try (Network net = new ReferenceNetwork(plain, plain.initialParameters(0))) {
+        try (Network net = new ReferenceNetwork(plain, plain.initialParameters(0), false)) {
             assertThat(net.runningStatistics()).isEmpty();
         }
     }
@@ -198,7 +198,7 @@ class ReferenceNetworkStatisticsTest {
 
     /** The statistics of a fresh TWO_BN network after one run of {@code program} on {@code train}. */
     private static List<HostTensor> statisticsAfter(StepProgram program, Batch train) {
-        try (Network net = new ReferenceNetwork(TWO_BN, TWO_BN.initialParameters(7));
+        try (Network net = new ReferenceNetwork(TWO_BN, TWO_BN.initialParameters(7), false);
                 CompiledStep step = net.compile(program)) {
             step.run(train, train, new double[0]);
             return net.runningStatistics();

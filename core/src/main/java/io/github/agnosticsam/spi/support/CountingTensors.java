@@ -83,4 +83,10 @@ final class CountingTensors<T> implements Tensors<T> {
         count++;
         return ops.concat(tensors);
     }
+
+    @Override
+    public T allFiniteSegments(T flat, int[] lengths) {
+        count++;
+        return ops.allFiniteSegments(flat, lengths);
+    }
 }

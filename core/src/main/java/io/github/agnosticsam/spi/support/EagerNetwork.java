@@ -29,8 +29,10 @@ import java.util.Set;
  * evaluates in chunks, and refuses every use after {@link #close()}.
  *
  * <p>Storage: the engine hands out persistent tensors ({@link #parameterTensors()}, {@link
- * #statisticTensors()}, {@link #allocate}) and writes into them with {@link #store}; how they are
- * laid out — one tensor each, or views of one flat buffer — is the engine's business.
+ * #statisticTensors()}, {@link #allocate}) and writes into them with {@link #store}. The parameters
+ * are one tensor each, or — {@link #flatStorage()} — one vector of them all, which a step updates
+ * with a fixed number of operations whatever the number of tensors; the public API keeps
+ * per-tensor names and shapes either way (this class converts, {@link FlatLayout}).
  *
  * @param <T> the engine's tensor handle
  * @param <B> a batch on the engine's device
@@ -40,10 +42,12 @@ public abstract class EagerNetwork<T, B> implements Network {
     protected static final int EVALUATION_CHUNK = 1000;
 
     private final ModelSpec spec;
+    private final FlatLayout layout;
     private boolean closed;
 
     protected EagerNetwork(ModelSpec spec) {
         this.spec = spec;
+        this.layout = new FlatLayout(spec.parameterShapes());
     }
 
     // The primitives an engine supplies.
@@ -53,6 +57,31 @@ public abstract class EagerNetwork<T, B> implements Network {
 
     /** The persistent parameter tensors, in the model's order; the same objects on every call. */
     protected abstract List<T> parameterTensors();
+
+    /**
+     * Whether the parameters are kept in one vector (SPI 1.3, opt-in): then {@link #parameterTensors()}
+     * is a list of one vector holding every parameter as {@link #layout()} says, {@link #gradients}
+     * and {@link #logits} are given such a list and {@link #gradients} returns the gradient as one
+     * such vector, {@link #ops()} implements {@link Tensors#allFiniteSegments}, and {@link #split}
+     * cuts a vector into the tensors (for a program that does not {@link
+     * StepProgram#supportsFlatStorage() run on flat storage}). Fixed for the network's life.
+     */
+    protected boolean flatStorage() {
+        return false;
+    }
+
+    /** Where each parameter lies in flat storage. */
+    protected final FlatLayout layout() {
+        return layout;
+    }
+
+    /**
+     * With flat storage: the parameter tensors of a flat vector, shaped, in the current scope (views
+     * where the engine has them); the other direction is {@link Tensors#concat}.
+     */
+    protected List<T> split(T flat) {
+        throw new UnsupportedOperationException(getClass().getName() + " keeps flat storage but does not split it");
+    }
 
     /** The persistent running statistics, in {@link ModelSpec#statisticNames()} order. */
     protected List<T> statisticTensors() {
@@ -116,14 +145,15 @@ public abstract class EagerNetwork<T, B> implements Network {
     @Override
     public List<HostTensor> parameters() {
         checkOpen();
-        return downloadAll(parameterTensors());
+        List<HostTensor> stored = downloadAll(parameterTensors());
+        return flatStorage() ? layout.split(stored.get(0)) : stored;
     }
 
     @Override
     public void setParameters(List<HostTensor> values) {
         checkOpen();
         spec.checkParameters(values);
-        storeAll(parameterTensors(), values);
+        storeAll(parameterTensors(), flatStorage() ? List.of(layout.join(values)) : values);
     }
 
     @Override
@@ -232,6 +262,9 @@ public abstract class EagerNetwork<T, B> implements Network {
      */
     public final class Step implements CompiledStep {
         private final StepProgram program;
+        private final List<StateSlot> slots;
+        /** Flat storage and a program that runs on it: one state vector per kind; else one per slot. */
+        private final boolean flat;
         private final List<T> state = new ArrayList<>();
         private boolean stepClosed;
         /** Counted in the first run only: a program cannot branch on values, so every run issues as many. */
@@ -239,12 +272,30 @@ public abstract class EagerNetwork<T, B> implements Network {
 
         private Step(StepProgram program) {
             this.program = program;
-            List<int[]> shapes = spec.parameterShapes();
-            for (StateSlot slot : program.state(shapes)) {
-                HostTensor initial = HostTensor.zeros(slot.shape());
-                Arrays.fill(initial.values(), slot.initialValue());
-                state.add(allocate(initial));
+            this.slots = program.state(spec.parameterShapes());
+            this.flat = flatStorage() && program.supportsFlatStorage() && layout.kinds(slots) >= 0;
+            List<HostTensor> initial = new ArrayList<>(slots.size());
+            for (StateSlot slot : slots) {
+                HostTensor value = HostTensor.zeros(slot.shape());
+                Arrays.fill(value.values(), slot.initialValue());
+                initial.add(value);
             }
+            for (HostTensor value : stored(initial)) {
+                state.add(allocate(value));
+            }
+        }
+
+        /** State values as this step stores them: one vector per kind when flat. */
+        private List<HostTensor> stored(List<HostTensor> values) {
+            if (!flat) {
+                return values;
+            }
+            int p = layout.segments();
+            List<HostTensor> out = new ArrayList<>();
+            for (int k = 0; k < values.size() / p; k++) {
+                out.add(layout.join(values.subList(k * p, (k + 1) * p)));
+            }
+            return out;
         }
 
         @Override
@@ -277,25 +328,30 @@ public abstract class EagerNetwork<T, B> implements Network {
                     inputs.add(upload(HostTensor.scalar(s)));
                 }
                 List<List<T>> moved = new ArrayList<>(1);
+                // Flat storage under a per-tensor program: it sees the tensors, the engine a vector.
+                boolean cut = flatStorage() && !flat;
                 GradientOracle<T> oracle = (values, pass) -> {
                     B batch = pass.usesValidationBatch() ? validation : train;
                     if (batch == null) {
                         throw new IllegalArgumentException("the " + pass.describe() + " pass needs a validation batch");
                     }
-                    Gradients<T> g = gradients(values, statistics, batch, pass);
+                    Gradients<T> g = gradients(cut ? List.of(ops.concat(values)) : values, statistics, batch, pass);
                     if (pass.updatesRunningStatistics()) {
                         moved.clear();
                         moved.add(g.statistics());
                     }
-                    return new LossAndGradients<>(g.loss(), g.gradients());
+                    return new LossAndGradients<>(g.loss(), cut ? split(g.gradients().get(0)) : g.gradients());
                 };
-                StepOutput<T> out = program.define(ops, oracle, params, state, inputs);
+                StepOutput<T> out = flat
+                        ? program.defineFlat(ops, oracle, params.get(0), layout.lengths(), state, inputs)
+                        : program.define(ops, oracle, cut ? split(params.get(0)) : params, state, inputs);
                 // Nothing is stored before the program returned.
                 if (!moved.isEmpty() && !moved.get(0).isEmpty()) {
                     commitStatistics(ops, statistics, moved.get(0), out.applied());
                 }
                 Set<T> persistent = identities(params, state, statistics);
-                List<T> newParams = fresh(ops, out.parameters(), params, persistent);
+                List<T> newParams = fresh(ops, cut ? List.of(ops.concat(out.parameters())) : out.parameters(), params,
+                        persistent);
                 List<T> newState = fresh(ops, out.state(), state, persistent);
                 storeChanged(params, newParams);
                 storeChanged(state, newState);
@@ -384,14 +440,22 @@ public abstract class EagerNetwork<T, B> implements Network {
         @Override
         public List<HostTensor> state() {
             checkUsable();
-            return downloadAll(state);
+            List<HostTensor> stored = downloadAll(state);
+            if (!flat) {
+                return stored;
+            }
+            List<HostTensor> out = new ArrayList<>(slots.size());
+            for (HostTensor kind : stored) {
+                out.addAll(layout.split(kind));
+            }
+            return out;
         }
 
         @Override
         public void setState(List<HostTensor> values) {
             checkUsable();
-            StateSlot.checkValues(program.state(spec.parameterShapes()), values);
-            storeAll(state, values);
+            StateSlot.checkValues(slots, values);
+            storeAll(state, stored(values));
         }
 
         @Override

@@ -1,0 +1,50 @@
+package io.github.agnosticsam.engine.djl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The one-pass checks on arrays as large as a model's (the kit's contract uses 3x3 arrays): a dot
+ * product runs vectorised BLAS code, whose every term must still count, wherever the bad element is.
+ */
+class NdTensorsTest {
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 7, 256, 200_704, 1_000_003})
+    void allFiniteAndSumOfSquaresOnLargeArrays(int n) {
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            NdTensors ops = new NdTensors(manager);
+            ops.enter(manager);
+            float[] values = new float[n];
+            double squares = 0;
+            for (int i = 0; i < n; i++) {
+                values[i] = (float) Math.sin(i) * 3;
+                squares += (double) values[i] * values[i];
+            }
+            NDArray a = manager.create(values, new Shape(n));
+            assertThat(ops.allFinite(a).getFloat()).isEqualTo(1f);
+            assertThat((double) ops.sumOfSquares(a).getFloat()).isCloseTo(squares, org.assertj.core.data.Percentage
+                    .withPercentage(1e-3));
+            NDArray matrix = manager.create(values, n % 7 == 0 ? new Shape(7, n / 7) : new Shape(1, n));
+            assertThat(ops.allFinite(matrix).getFloat()).isEqualTo(1f);
+            float[] bad = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+            for (int at : new int[] {0, n / 2, n - 1}) {
+                for (float b : bad) {
+                    float[] copy = values.clone();
+                    copy[at] = b;
+                    assertThat(ops.allFinite(manager.create(copy, new Shape(n))).getFloat())
+                            .as("%s at %d of %d", b, at, n).isEqualTo(0f);
+                }
+            }
+            float[] largest = values.clone();
+            largest[n / 2] = Float.MAX_VALUE;
+            largest[n - 1] = -Float.MAX_VALUE;
+            assertThat(ops.allFinite(manager.create(largest, new Shape(n))).getFloat()).isEqualTo(1f);
+        }
+    }
+}
