@@ -42,12 +42,11 @@ public abstract class EagerNetwork<T, B> implements Network {
     protected static final int EVALUATION_CHUNK = 1000;
 
     private final ModelSpec spec;
-    private final FlatLayout layout;
+    private FlatLayout layout;
     private boolean closed;
 
     protected EagerNetwork(ModelSpec spec) {
         this.spec = spec;
-        this.layout = new FlatLayout(spec.parameterShapes());
     }
 
     // The primitives an engine supplies.
@@ -70,17 +69,33 @@ public abstract class EagerNetwork<T, B> implements Network {
         return false;
     }
 
-    /** Where each parameter lies in flat storage. */
+    /** Where each parameter lies in flat storage, segments aligned to {@link #flatAlignment()}. */
     protected final FlatLayout layout() {
+        if (layout == null) {
+            layout = new FlatLayout(spec.parameterShapes(), flatAlignment());
+        }
         return layout;
+    }
+
+    /** The multiple of elements each segment of flat storage is padded to (see {@link FlatLayout}); 1: none. */
+    protected int flatAlignment() {
+        return 1;
     }
 
     /**
      * With flat storage: the parameter tensors of a flat vector, shaped, in the current scope (views
-     * where the engine has them); the other direction is {@link Tensors#concat}.
+     * where the engine has them); the other direction is {@link #join}.
      */
     protected List<T> split(T flat) {
         throw new UnsupportedOperationException(getClass().getName() + " keeps flat storage but does not split it");
+    }
+
+    /**
+     * With flat storage: one flat vector of values of the parameter tensors, in the current scope.
+     * The default concatenates them, which is right without padding ({@link #flatAlignment()} 1).
+     */
+    protected T join(List<T> tensors) {
+        return ops().concat(tensors);
     }
 
     /** The persistent running statistics, in {@link ModelSpec#statisticNames()} order. */
@@ -146,14 +161,14 @@ public abstract class EagerNetwork<T, B> implements Network {
     public List<HostTensor> parameters() {
         checkOpen();
         List<HostTensor> stored = downloadAll(parameterTensors());
-        return flatStorage() ? layout.split(stored.get(0)) : stored;
+        return flatStorage() ? layout().split(stored.get(0)) : stored;
     }
 
     @Override
     public void setParameters(List<HostTensor> values) {
         checkOpen();
         spec.checkParameters(values);
-        storeAll(parameterTensors(), flatStorage() ? List.of(layout.join(values)) : values);
+        storeAll(parameterTensors(), flatStorage() ? List.of(layout().join(values)) : values);
     }
 
     @Override
@@ -273,7 +288,7 @@ public abstract class EagerNetwork<T, B> implements Network {
         private Step(StepProgram program) {
             this.program = program;
             this.slots = program.state(spec.parameterShapes());
-            this.flat = flatStorage() && program.supportsFlatStorage() && layout.kinds(slots) >= 0;
+            this.flat = flatStorage() && program.supportsFlatStorage() && layout().kinds(slots) >= 0;
             List<HostTensor> initial = new ArrayList<>(slots.size());
             for (StateSlot slot : slots) {
                 HostTensor value = HostTensor.zeros(slot.shape());
@@ -290,10 +305,10 @@ public abstract class EagerNetwork<T, B> implements Network {
             if (!flat) {
                 return values;
             }
-            int p = layout.segments();
+            int p = layout().segments();
             List<HostTensor> out = new ArrayList<>();
             for (int k = 0; k < values.size() / p; k++) {
-                out.add(layout.join(values.subList(k * p, (k + 1) * p)));
+                out.add(layout().join(values.subList(k * p, (k + 1) * p)));
             }
             return out;
         }
@@ -335,7 +350,7 @@ public abstract class EagerNetwork<T, B> implements Network {
                     if (batch == null) {
                         throw new IllegalArgumentException("the " + pass.describe() + " pass needs a validation batch");
                     }
-                    Gradients<T> g = gradients(cut ? List.of(ops.concat(values)) : values, statistics, batch, pass);
+                    Gradients<T> g = gradients(cut ? List.of(join(values)) : values, statistics, batch, pass);
                     if (pass.updatesRunningStatistics()) {
                         moved.clear();
                         moved.add(g.statistics());
@@ -343,14 +358,14 @@ public abstract class EagerNetwork<T, B> implements Network {
                     return new LossAndGradients<>(g.loss(), cut ? split(g.gradients().get(0)) : g.gradients());
                 };
                 StepOutput<T> out = flat
-                        ? program.defineFlat(ops, oracle, params.get(0), layout.lengths(), state, inputs)
+                        ? program.defineFlat(ops, oracle, params.get(0), layout().lengths(), state, inputs)
                         : program.define(ops, oracle, cut ? split(params.get(0)) : params, state, inputs);
                 // Nothing is stored before the program returned.
                 if (!moved.isEmpty() && !moved.get(0).isEmpty()) {
                     commitStatistics(ops, statistics, moved.get(0), out.applied());
                 }
                 Set<T> persistent = identities(params, state, statistics);
-                List<T> newParams = fresh(ops, cut ? List.of(ops.concat(out.parameters())) : out.parameters(), params,
+                List<T> newParams = fresh(ops, cut ? List.of(join(out.parameters())) : out.parameters(), params,
                         persistent);
                 List<T> newState = fresh(ops, out.state(), state, persistent);
                 storeChanged(params, newParams);
@@ -446,7 +461,7 @@ public abstract class EagerNetwork<T, B> implements Network {
             }
             List<HostTensor> out = new ArrayList<>(slots.size());
             for (HostTensor kind : stored) {
-                out.addAll(layout.split(kind));
+                out.addAll(layout().split(kind));
             }
             return out;
         }

@@ -11,22 +11,40 @@ import java.util.List;
  * each flattened row-major (see {@link io.github.agnosticsam.spi.StepProgram#defineFlat}). The one
  * home of that rule: the support layer and engines convert between the per-tensor API and a flat
  * vector with it, and group optimizer state into one vector per kind.
+ *
+ * <p>An engine may align the segments: each then ends in zeros up to a multiple of the alignment
+ * (so that the vector viewed as rows of that width has no row shared by two tensors). The zeros
+ * stay zero under the core's optimizers — their gradient is 0, as nothing reads them — and never
+ * leave the engine: {@link #split} drops them, {@link #join} writes them.
  */
 public final class FlatLayout {
     private final List<int[]> shapes;
+    private final int[] sizes;
     private final int[] lengths;
     private final int[] offsets;
+    private final int alignment;
     private final int size;
 
-    /** The layout of tensors of these shapes; their total size must fit an int. */
+    /** The layout of tensors of these shapes, one after another; their total size must fit an int. */
     public FlatLayout(List<int[]> shapes) {
+        this(shapes, 1);
+    }
+
+    /** The same, each segment padded with zeros to a multiple of {@code alignment} elements. */
+    public FlatLayout(List<int[]> shapes, int alignment) {
+        if (alignment < 1) {
+            throw new IllegalArgumentException("alignment must be >= 1, got " + alignment);
+        }
+        this.alignment = alignment;
         this.shapes = shapes.stream().map(int[]::clone).toList();
+        this.sizes = new int[shapes.size()];
         this.lengths = new int[shapes.size()];
         this.offsets = new int[shapes.size()];
         long total = 0;
         for (int i = 0; i < lengths.length; i++) {
             offsets[i] = (int) total;
-            lengths[i] = Math.toIntExact(HostTensor.size(shapes.get(i)));
+            sizes[i] = Math.toIntExact(HostTensor.size(shapes.get(i)));
+            lengths[i] = Math.toIntExact((sizes[i] + (long) alignment - 1) / alignment * alignment);
             total += lengths[i];
             if (total > Integer.MAX_VALUE - 8) {
                 throw new IllegalArgumentException("flat storage holds at most " + (Integer.MAX_VALUE - 8)
@@ -36,9 +54,19 @@ public final class FlatLayout {
         this.size = (int) total;
     }
 
-    /** The number of elements of each segment, in order. */
+    /** The number of elements of each segment (its tensor's and any padding), in order. */
     public int[] lengths() {
         return lengths.clone();
+    }
+
+    /** The number of elements of tensor {@code i}, its segment's padding aside. */
+    public int tensorSize(int i) {
+        return sizes[i];
+    }
+
+    /** The multiple every segment's length is. */
+    public int alignment() {
+        return alignment;
     }
 
     /** Where segment {@code i} starts. */
@@ -65,7 +93,7 @@ public final class FlatLayout {
     public HostTensor join(List<HostTensor> tensors) {
         double[] out = new double[size];
         for (int i = 0; i < lengths.length; i++) {
-            System.arraycopy(tensors.get(i).values(), 0, out, offsets[i], lengths[i]);
+            System.arraycopy(tensors.get(i).values(), 0, out, offsets[i], sizes[i]);
         }
         return new HostTensor(new int[] {size}, out);
     }
@@ -79,7 +107,7 @@ public final class FlatLayout {
         List<HostTensor> out = new ArrayList<>(lengths.length);
         for (int i = 0; i < lengths.length; i++) {
             out.add(new HostTensor(shapes.get(i), Arrays.copyOfRange(flat.values(), offsets[i],
-                    offsets[i] + lengths[i])));
+                    offsets[i] + sizes[i])));
         }
         return out;
     }

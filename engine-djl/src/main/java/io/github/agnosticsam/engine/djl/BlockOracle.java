@@ -59,7 +59,19 @@ final class BlockOracle {
         return new Result(lossValue, grads, predictions, statistics);
     }
 
-    /** Hands the block the values of this pass instead of its parameters, and copies of its statistics. */
+    /** The block's output in evaluation mode at {@code values} (one per parameter); running statistics read as they are. */
+    static NDArray logits(Block block, List<Parameter> trainable, NDManager scope, List<NDArray> values, NDArray x) {
+        Map<String, NDArray> byId = new HashMap<>();
+        for (int i = 0; i < values.size(); i++) {
+            byId.put(trainable.get(i).getId(), values.get(i));
+        }
+        return block.forward(new ValueStore(scope, byId, null), new NDList(x), false).singletonOrThrow();
+    }
+
+    /**
+     * Hands the block the values of this pass instead of its parameters, and copies of its statistics
+     * (collected in {@code statistics}; null: the statistics themselves, for evaluation).
+     */
     private static final class ValueStore extends ParameterStore {
         private final NDManager scope;
         private final Map<String, NDArray> values;
@@ -82,8 +94,8 @@ final class BlockOracle {
                 return v;
             }
             Parameter.Type type = parameter.getType();
-            if (type != Parameter.Type.RUNNING_MEAN && type != Parameter.Type.RUNNING_VAR) {
-                return parameter.getArray();
+            if (statistics == null || type != Parameter.Type.RUNNING_MEAN && type != Parameter.Type.RUNNING_VAR) {
+                return parameter.getArray(); // evaluation (statistics null) reads and moves nothing
             }
             NDArray copy = parameter.getArray().duplicate();
             copy.attach(scope);

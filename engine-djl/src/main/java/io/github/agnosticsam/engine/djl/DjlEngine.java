@@ -21,7 +21,10 @@ import java.util.Map;
  *   <li>{@code djl.online=true} — let DJL download native libraries and send its usage telemetry
  *       (off by default: {@code ai.djl.offline=true}, {@code OPT_OUT_TRACKING=true});</li>
  *   <li>{@code djl.cacheDir=DIR} — where DJL extracts the PyTorch native library
- *       ({@code DJL_CACHE_DIR}; DJL's default is {@code ~/.djl.ai}).</li>
+ *       ({@code DJL_CACHE_DIR}; DJL's default is {@code ~/.djl.ai});</li>
+ *   <li>{@code djl.storage=flat|tensors} — how a network built here keeps its parameters: {@code
+ *       flat} (default), one vector, so a step costs a fixed number of operations whatever the
+ *       number of tensors; {@code tensors}, one array each (the block's own).</li>
  * </ul>
  * The device is the GPU when DJL sees one ({@code auto}), or forced ({@code cpu}, {@code gpu});
  * {@code threads} sets PyTorch's intra-op threads.
@@ -29,25 +32,32 @@ import java.util.Map;
 public final class DjlEngine implements Engine {
     static final String ONLINE = "djl.online";
     static final String CACHE_DIR = "djl.cacheDir";
+    static final String STORAGE = "djl.storage";
 
     private final ai.djl.engine.Engine pytorch;
     private final Device device;
     private final NDManager manager;
+    private final boolean flat;
 
-    private DjlEngine(ai.djl.engine.Engine pytorch, Device device) {
+    private DjlEngine(ai.djl.engine.Engine pytorch, Device device, boolean flat) {
         this.pytorch = pytorch;
         this.device = device;
         this.manager = pytorch.newBaseManager(device);
+        this.flat = flat;
     }
 
     /** Creates the engine; this is where PyTorch's native library is loaded. */
     public static DjlEngine create(EngineOptions options) {
+        String storage = options.properties().getOrDefault(STORAGE, System.getProperty(STORAGE, "flat"));
+        if (!storage.equals("flat") && !storage.equals("tensors")) {
+            throw new IllegalArgumentException(STORAGE + " must be flat or tensors, got '" + storage + "'");
+        }
         configure(options.properties());
         ai.djl.engine.Engine pytorch = loadPyTorch();
         if (options.threads() > 0) {
             JniUtils.setNumThreads(options.threads());
         }
-        return new DjlEngine(pytorch, chooseDevice(pytorch, options.device()));
+        return new DjlEngine(pytorch, chooseDevice(pytorch, options.device()), storage.equals("flat"));
     }
 
     /** Sets DJL's system properties before DJL's engine class is first touched. */
@@ -111,7 +121,8 @@ public final class DjlEngine implements Engine {
 
     @Override
     public String device() {
-        return device.toString() + " (PyTorch " + pytorch.getVersion() + ", " + JniUtils.getNumThreads() + " threads)";
+        return device.toString() + " (PyTorch " + pytorch.getVersion() + ", " + JniUtils.getNumThreads() + " threads"
+                + (flat ? ")" : ", one array per parameter)");
     }
 
     /** The DJL device every array of this engine lives on. */
@@ -139,7 +150,7 @@ public final class DjlEngine implements Engine {
                 shape[i + 1] = input[i];
             }
             block.initialize(networkManager, DataType.FLOAT32, new Shape(shape));
-            return DjlNetwork.standard(model, block, networkManager, initialParameters);
+            return DjlNetwork.standard(model, block, networkManager, initialParameters, flat);
         } catch (RuntimeException e) {
             networkManager.close();
             throw e;

@@ -1,6 +1,7 @@
 package io.github.agnosticsam.engine.djl;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -33,14 +34,17 @@ final class DjlNetwork extends EagerNetwork<NDArray, NDList[]> {
     private final List<Parameter> trainable;
     private final List<Parameter> statistics;
     private final NdTensors ops;
+    /** Flat storage: every parameter in this one vector (the block's own parameter arrays unused); else null. */
+    private final NDArray flat;
     private NDManager scope;
     private NDList trainPredictions;
 
     /**
      * {@code manager} holds what this network allocates (optimizer state, read-later summaries) and
-     * is closed with it; for a standard model it also holds the block's arrays.
+     * is closed with it; for a standard model it also holds the block's arrays. {@code flat}: keep
+     * the parameters in one vector (the block then reads views of it), else in the block's arrays.
      */
-    DjlNetwork(ModelSpec spec, Block block, NDManager manager, LossFunction loss) {
+    DjlNetwork(ModelSpec spec, Block block, NDManager manager, LossFunction loss, boolean flat) {
         super(spec);
         this.block = block;
         this.manager = manager;
@@ -49,11 +53,13 @@ final class DjlNetwork extends EagerNetwork<NDArray, NDList[]> {
         this.statistics = block.getParameters().values().stream().filter(DjlNetwork::isStatistic).toList();
         this.ops = new NdTensors(manager);
         checkShapes("parameter", trainable, spec.parameterShapes());
+        this.flat = flat ? manager.zeros(new Shape(layout().size()), DataType.FLOAT32) : null;
     }
 
     /** A standard model: its initial parameters, and running statistics as the description says. */
-    static DjlNetwork standard(ModelSpec spec, Block block, NDManager manager, List<HostTensor> initial) {
-        DjlNetwork net = new DjlNetwork(spec, block, manager, LossFunction.softmaxCrossEntropy(spec.labelSmoothing()));
+    static DjlNetwork standard(ModelSpec spec, Block block, NDManager manager, List<HostTensor> initial, boolean flat) {
+        DjlNetwork net = new DjlNetwork(spec, block, manager, LossFunction.softmaxCrossEntropy(spec.labelSmoothing()),
+                flat);
         checkShapes("running statistic", net.statistics, spec.statisticShapes());
         net.setParameters(initial);
         List<HostTensor> initialStatistics = spec.initialStatistics();
@@ -98,7 +104,47 @@ final class DjlNetwork extends EagerNetwork<NDArray, NDList[]> {
 
     @Override
     protected List<NDArray> parameterTensors() {
-        return arrays(trainable);
+        return flat != null ? List.of(flat) : arrays(trainable);
+    }
+
+    @Override
+    protected boolean flatStorage() {
+        return flat != null;
+    }
+
+    @Override
+    protected int flatAlignment() {
+        return NdTensors.ROW;
+    }
+
+    /** Views of a flat vector (no copies). */
+    @Override
+    protected List<NDArray> split(NDArray values) {
+        List<NDArray> out = new ArrayList<>(trainable.size());
+        for (int i = 0; i < trainable.size(); i++) {
+            long at = layout().offset(i);
+            NDArray view = values.get(new ai.djl.ndarray.index.NDIndex("{}:{}", at, at + layout().tensorSize(i)));
+            view.attach(scope);
+            NDArray shaped = view.reshape(new Shape(toLongs(layout().shape(i))));
+            shaped.attach(scope);
+            out.add(shaped);
+        }
+        return out;
+    }
+
+    /** The tensors one after another, each followed by its segment's zero padding. */
+    @Override
+    protected NDArray join(List<NDArray> tensors) {
+        NDList parts = new NDList();
+        int[] lengths = layout().lengths();
+        for (int i = 0; i < tensors.size(); i++) {
+            parts.add(ops.keep(tensors.get(i).reshape(-1)));
+            int pad = lengths[i] - layout().tensorSize(i);
+            if (pad > 0) {
+                parts.add(ops.zeros(pad));
+            }
+        }
+        return ops.keep(NDArrays.concat(parts));
     }
 
     @Override
@@ -196,24 +242,31 @@ final class DjlNetwork extends EagerNetwork<NDArray, NDList[]> {
      */
     @Override
     protected Gradients<NDArray> gradients(List<NDArray> values, List<NDArray> current, NDList[] batch, Pass pass) {
-        BlockOracle.Result r = BlockOracle.evaluate(block, trainable, loss, scope, values, batch);
+        // Flat: the block's leaves are views of the vector, made outside autograd (so no slice's
+        // backward writes a full-size gradient), and the gradients are joined into one vector.
+        BlockOracle.Result r = BlockOracle.evaluate(block, trainable, loss, scope,
+                flat != null ? split(values.get(0)) : values, batch);
         if (pass == Pass.TRAIN) {
             trainPredictions = r.predictions();
         }
+        List<NDArray> gradients = flat != null ? List.of(join(r.gradients())) : r.gradients();
         if (!pass.updatesRunningStatistics()) {
-            return new Gradients<>(r.loss(), r.gradients());
+            return new Gradients<>(r.loss(), gradients);
         }
         List<NDArray> moved = new ArrayList<>(statistics.size());
         for (Parameter p : statistics) {
             // A statistic the block did not read in this pass (a branch not taken) stays as it is.
             moved.add(r.statistics().getOrDefault(p, p.getArray()));
         }
-        return new Gradients<>(r.loss(), r.gradients(), moved);
+        return new Gradients<>(r.loss(), gradients, moved);
     }
 
     @Override
     protected NDArray logits(List<NDArray> parameters, List<NDArray> current, NDList[] batch) {
-        return block.forward(new ParameterStore(scope, false), batch[0], false).singletonOrThrow();
+        if (flat == null) {
+            return block.forward(new ParameterStore(scope, false), batch[0], false).singletonOrThrow();
+        }
+        return BlockOracle.logits(block, trainable, scope, split(parameters.get(0)), batch[0].singletonOrThrow());
     }
 
     @Override

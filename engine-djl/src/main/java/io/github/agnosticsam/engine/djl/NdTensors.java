@@ -17,12 +17,23 @@ import java.util.Map;
  * are all freed when the step ends. Constants are made once and cached.
  */
 final class NdTensors implements Tensors<NDArray> {
+    /**
+     * The alignment of flat storage's segments: the flat vector viewed as rows of this many elements
+     * has no row shared by two tensors, so {@link #allFiniteSegments} checks rows, then sums rows per
+     * segment. Padding costs at most ROW - 1 elements a tensor.
+     */
+    static final int ROW = 64;
+
     private final NDManager constants;
     private final Map<Double, NDArray> cache = new HashMap<>();
     private NDManager scope;
     private NDArray lastCondition;
     private NDArray lastMask;
     private NDArray zeros;
+    private NDArray rowZeros;
+    private Boolean zeroProductsPropagate;
+    private int[] segmentLengths;
+    private NDArray segmentEnds;
 
     NdTensors(NDManager constants) {
         this.constants = constants;
@@ -103,14 +114,104 @@ final class NdTensors implements Tensors<NDArray> {
      * n zeros: a view of the front of one persistent zero vector, grown to the largest size asked
      * for (the largest parameter tensor), so the check costs one parameter tensor of memory at most.
      */
-    private NDArray zeros(long n) {
+    NDArray zeros(long n) {
         if (zeros == null || zeros.size() < n) {
             if (zeros != null) {
-                zeros.close();
+                zeros.attach(scope); // views of it may still be read in this step: freed with the step
             }
             zeros = constants.zeros(new Shape(n), DataType.FLOAT32);
         }
-        return n == zeros.size() ? zeros : keep(zeros.get(new ai.djl.ndarray.index.NDIndex("0:{}", n)));
+        return keep(zeros.get(new ai.djl.ndarray.index.NDIndex("0:{}", n)));
+    }
+
+    /**
+     * A fixed number of operations whatever the number of segments when every segment is a whole
+     * number of {@link #ROW}-element rows (this engine's flat storage): one product of the rows with a
+     * zero vector (a row is bad when its product is NaN), a running count of bad rows, and a segment
+     * is finite when the count did not grow over its rows. Other lengths: one check per segment.
+     */
+    @Override
+    public NDArray allFiniteSegments(NDArray flat, int[] lengths) {
+        long total = 0;
+        boolean rows = true;
+        for (int n : lengths) {
+            total += n;
+            rows &= n > 0 && n % ROW == 0;
+        }
+        if (total != flat.size()) {
+            throw new IllegalArgumentException("segments of " + total + " elements in all, the vector has "
+                    + flat.size());
+        }
+        NDArray v = vector(flat);
+        if (!rows || !zeroProductsPropagate()) {
+            NDList flags = new NDList(lengths.length);
+            long at = 0;
+            for (int n : lengths) {
+                flags.add(keep(allFinite(keep(v.get(new ai.djl.ndarray.index.NDIndex("{}:{}", at, at + n))))
+                        .reshape(1)));
+                at += n;
+            }
+            return keep(NDArrays.concat(flags));
+        }
+        // Each row times a zero vector: 0 for a finite row, NaN for a row with NaN or ±Inf (one BLAS
+        // pass, no temporary).
+        NDArray rowProducts = keep(keep(v.reshape(total / ROW, ROW)).matMul(rowZeros()));
+        NDArray badRows = keep(rowProducts.reshape(-1).isNaN());
+        NDArray counted = keep(badRows.cumSum(0)); // bad rows up to each row (int64)
+        NDArray atEnds = keep(counted.take(ends(lengths)));
+        NDArray before = keep(NDArrays.concat(new NDList(keep(scope.zeros(new Shape(1), DataType.INT64)),
+                keep(atEnds.get(new ai.djl.ndarray.index.NDIndex("0:{}", lengths.length - 1))))));
+        return keep(keep(keep(atEnds.sub(before)).eq(0)).toType(DataType.FLOAT32, false));
+    }
+
+    /**
+     * Whether this BLAS computes every term of a matrix-vector product (0·NaN and 0·±Inf are NaN):
+     * one that skips zero terms would call every row finite. Probed once, at its first use.
+     */
+    private boolean zeroProductsPropagate() {
+        if (zeroProductsPropagate == null) {
+            float[] probe = new float[4096 * ROW];
+            int[] bad = {3 * ROW + 5, 100 * ROW, 4095 * ROW + ROW - 1};
+            float[] values = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+            for (int i = 0; i < bad.length; i++) {
+                probe[bad[i]] = values[i];
+            }
+            try (NDManager m = constants.newSubManager()) {
+                float[] products = m.create(probe, new Shape(4096, ROW)).matMul(rowZeros()).toFloatArray();
+                boolean right = true;
+                for (int row = 0; row < products.length; row++) {
+                    boolean expectedBad = row == 3 || row == 100 || row == 4095;
+                    right &= Float.isNaN(products[row]) == expectedBad;
+                }
+                zeroProductsPropagate = right;
+            }
+        }
+        return zeroProductsPropagate;
+    }
+
+    private NDArray rowZeros() {
+        if (rowZeros == null) {
+            rowZeros = constants.zeros(new Shape(ROW, 1), DataType.FLOAT32);
+        }
+        return rowZeros;
+    }
+
+    /** The last row of each segment, made once for a layout. */
+    private NDArray ends(int[] lengths) {
+        if (!java.util.Arrays.equals(lengths, segmentLengths)) {
+            long[] ends = new long[lengths.length];
+            long row = -1;
+            for (int i = 0; i < lengths.length; i++) {
+                row += lengths[i] / ROW;
+                ends[i] = row;
+            }
+            if (segmentEnds != null) {
+                segmentEnds.close();
+            }
+            segmentEnds = constants.create(ends);
+            segmentLengths = lengths.clone();
+        }
+        return segmentEnds;
     }
 
     @Override

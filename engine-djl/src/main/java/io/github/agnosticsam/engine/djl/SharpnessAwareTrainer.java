@@ -98,7 +98,8 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
         StepProgram program = StepProgram.of(optimizer);
         ModelSpec spec = describe(block);
         this.ledger = new StepLedger(program, spec.parameterNames(), spec.parameterShapes(), policy);
-        this.network = new DjlNetwork(spec, block, trainer.getManager().newSubManager(), trainer.getLoss()::evaluate);
+        this.network = new DjlNetwork(spec, block, trainer.getManager().newSubManager(), trainer.getLoss()::evaluate,
+                false);
         this.step = network.compile(program);
         trainer.notifyListeners(listener -> {
             if (listener instanceof CheckpointListener c) {

@@ -6,7 +6,7 @@ import io.github.agnosticsam.EngineOptions;
 import io.github.agnosticsam.Engines;
 import io.github.agnosticsam.conformance.EngineConformanceTest;
 
-/** The whole conformance kit on the DJL engine, on the CPU, found by name through ServiceLoader. */
+/** The whole conformance kit on the DJL engine (flat storage, its default), on the CPU, found by name through ServiceLoader. */
 class DjlEngineConformanceTest extends EngineConformanceTest {
     @Override
     protected Engine createEngine() {

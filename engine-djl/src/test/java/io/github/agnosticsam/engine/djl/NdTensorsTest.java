@@ -47,4 +47,39 @@ class NdTensorsTest {
             assertThat(ops.allFinite(manager.create(largest, new Shape(n))).getFloat()).isEqualTo(1f);
         }
     }
+
+    /**
+     * Per-segment flags, on this engine's aligned layout (rows of {@link NdTensors#ROW}, one product
+     * per row) and on any other lengths (one check per segment): a bad element at the first and the
+     * last place of each segment flags that segment alone.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void allFiniteSegmentsFlagsExactlyTheSegmentsWithABadElement(boolean aligned) {
+        int[] lengths = aligned ? new int[] {200_704, 256, 2_560, 64} : new int[] {200_704, 250, 2_560, 10};
+        int n = java.util.Arrays.stream(lengths).sum();
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            NdTensors ops = new NdTensors(manager);
+            ops.enter(manager);
+            float[] values = new float[n];
+            for (int i = 0; i < n; i++) {
+                values[i] = (float) Math.cos(i) * 1e30f;
+            }
+            assertThat(ops.allFiniteSegments(manager.create(values), lengths).toFloatArray()).containsExactly(1, 1, 1, 1);
+            int start = 0;
+            for (int s = 0; s < lengths.length; s++) {
+                for (int at : new int[] {start, start + lengths[s] - 1}) {
+                    for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+                        float[] copy = values.clone();
+                        copy[at] = bad;
+                        float[] expected = {1, 1, 1, 1};
+                        expected[s] = 0;
+                        assertThat(ops.allFiniteSegments(manager.create(copy), lengths).toFloatArray())
+                                .as("%s at %d (segment %d)", bad, at, s).containsExactly(expected);
+                    }
+                }
+                start += lengths[s];
+            }
+        }
+    }
 }
