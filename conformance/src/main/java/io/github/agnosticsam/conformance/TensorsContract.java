@@ -125,6 +125,7 @@ public final class TensorsContract {
         absChecks(c, l);
         sumOfSquaresChecks(c, l);
         allFiniteChecks(c, l);
+        allFiniteSegmentsChecks(c);
         whereChecks(c);
         concatChecks(c);
         parameterChecks(c);
@@ -243,6 +244,25 @@ public final class TensorsContract {
         c.add(check(Op.ALL_FINITE, "[3,3] with one NaN (last) is 0", allFinite(div(Z, Z)), values(0)));
         c.add(check(Op.ALL_FINITE, "[3,3] with one +Inf (last) is 0", allFinite(div(A, Z)), values(0)));
         c.add(check(Op.ALL_FINITE, "[3,3] with one −Inf (last) is 0", allFinite(div(B, Z)), values(0)));
+    }
+
+    /** An engine without flat storage refuses the operation: its checks are then skipped. */
+    private static void allFiniteSegmentsChecks(List<Check> c) {
+        int[] three = {9, 3, 9};
+        c.add(check(Op.ALL_FINITE_SEGMENTS, "finite segments [9, 3, 9] are 1, 1, 1",
+                segments(concat(A, U, B), three), values(1, 1, 1)));
+        c.add(check(Op.ALL_FINITE_SEGMENTS, "+Inf last in the first segment flags it alone",
+                segments(concat(div(A, Z), U, B), three), values(0, 1, 1)));
+        c.add(check(Op.ALL_FINITE_SEGMENTS, "NaN last in the last segment flags it alone",
+                segments(concat(A, U, div(Z, Z)), three), values(1, 1, 0)));
+        c.add(check(Op.ALL_FINITE_SEGMENTS, "NaN in the middle segment flags it alone",
+                segments(concat(A, mul(U, in(0)), B), three), values(1, 0, 1), NAN));
+        c.add(check(Op.ALL_FINITE_SEGMENTS, "−Inf first in the last segment flags it alone, not the one before",
+                segments(concat(A, div(B, Z), S), new int[] {9, 8, 4}), values(1, 1, 0)));
+        c.add(check(Op.ALL_FINITE_SEGMENTS, "one segment of ±largest and tiny is 1",
+                segments(H, new int[] {3}), values(1)));
+        c.add(check(Op.ALL_FINITE_SEGMENTS, "one-element segments each flag their own element",
+                segments(div(U, concat(in(0), in(1), in(2))), new int[] {1, 1, 1}), values(1, 0, 1), 1, 0, -1));
     }
 
     private static void whereChecks(List<Check> c) {
@@ -400,6 +420,8 @@ public final class TensorsContract {
                 found.add(p);
             } else if (e instanceof Apply a) {
                 a.args().forEach(arg -> params(arg, found));
+            } else if (e instanceof Segments s) {
+                params(s.flat(), found);
             }
             return found;
         }
@@ -410,6 +432,9 @@ public final class TensorsContract {
             } else if (e instanceof Apply a) {
                 found.add(a.op().toString());
                 a.args().forEach(arg -> ops(arg, found));
+            } else if (e instanceof Segments s) {
+                found.add(Op.ALL_FINITE_SEGMENTS.toString());
+                ops(s.flat(), found);
             }
         }
     }
@@ -451,7 +476,7 @@ public final class TensorsContract {
     // Expressions.
 
     private enum Op {
-        SCALAR, ADD, SUB, MUL, DIV, SQRT, ABS, SUM_OF_SQUARES, ALL_FINITE, WHERE, CONCAT;
+        SCALAR, ADD, SUB, MUL, DIV, SQRT, ABS, SUM_OF_SQUARES, ALL_FINITE, WHERE, CONCAT, ALL_FINITE_SEGMENTS;
 
         /** The method's name in {@link Tensors}. */
         @Override
@@ -459,12 +484,13 @@ public final class TensorsContract {
             return switch (this) {
                 case SUM_OF_SQUARES -> "sumOfSquares";
                 case ALL_FINITE -> "allFinite";
+                case ALL_FINITE_SEGMENTS -> "allFiniteSegments";
                 default -> name().toLowerCase(Locale.ROOT);
             };
         }
     }
 
-    private sealed interface Expr permits Param, Input, Constant, Apply {
+    private sealed interface Expr permits Param, Input, Constant, Apply, Segments {
         <T> T eval(Tensors<T> ops, List<T> parameters, List<T> inputs);
     }
 
@@ -523,7 +549,7 @@ public final class TensorsContract {
                 case ALL_FINITE -> ops.allFinite(x.get(0));
                 case WHERE -> ops.where(x.get(0), x.get(1), x.get(2));
                 case CONCAT -> ops.concat(x);
-                case SCALAR -> throw new IllegalStateException("scalar is a Constant");
+                case SCALAR, ALL_FINITE_SEGMENTS -> throw new IllegalStateException(op + " is not an Apply");
             };
         }
 
@@ -535,6 +561,23 @@ public final class TensorsContract {
             }
             return sb.append(')').toString();
         }
+    }
+
+    /** allFiniteSegments of a vector, whose segment lengths are not an expression. */
+    private record Segments(Expr flat, int[] lengths) implements Expr {
+        @Override
+        public <T> T eval(Tensors<T> ops, List<T> parameters, List<T> inputs) {
+            return ops.allFiniteSegments(flat.eval(ops, parameters, inputs), lengths.clone());
+        }
+
+        @Override
+        public String toString() {
+            return Op.ALL_FINITE_SEGMENTS + "(" + flat + ", " + Arrays.toString(lengths) + ")";
+        }
+    }
+
+    private static Expr segments(Expr flat, int[] lengths) {
+        return new Segments(flat, lengths);
     }
 
     private static Expr in(int index) {

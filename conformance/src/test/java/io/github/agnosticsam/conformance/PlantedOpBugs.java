@@ -28,6 +28,16 @@ final class PlantedOpBugs {
 
     static List<OpBug> all() {
         return List.of(
+                bug("allFiniteSegments", "flags each segment by the one before it", real -> new ForwardingTensors<>(real) {
+                    @Override
+                    public HostTensor allFiniteSegments(HostTensor flat, int[] lengths) {
+                        double[] flags = real.allFiniteSegments(flat, lengths).values();
+                        double[] late = new double[flags.length];
+                        late[0] = 1;
+                        System.arraycopy(flags, 0, late, 1, flags.length - 1);
+                        return HostTensor.of(late, late.length);
+                    }
+                }),
                 bug("allFinite", "sees NaN but not ±Inf", real -> new ForwardingTensors<>(real) {
                     @Override
                     public HostTensor allFinite(HostTensor a) {
