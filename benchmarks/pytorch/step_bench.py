@@ -3,7 +3,7 @@
 
 Run with Debian's python3-torch (`/usr/bin/python3`, torch 1.13), not a Python without torch:
 
-    /usr/bin/python3 benchmarks/pytorch/step_bench.py [--model mlp|mlp-bn|cnn] [--threads 2]
+    /usr/bin/python3 benchmarks/pytorch/step_bench.py [--model mlp|mlp-bn|cnn|resnet-small] [--threads 2]
 
 Per optimizer, in its own phase: a warm-up of at least 20 iterations and 3 seconds (bench's protocol),
 then 200 measured iterations, each one step and then the
@@ -31,6 +31,7 @@ import os
 import statistics
 import struct
 import sys
+import textwrap
 import time
 
 import torch
@@ -63,7 +64,7 @@ def batches(model, batch, val_batch, data):
     labels = read_idx(os.path.join(data, "train-labels-idx1-ubyte.gz")).long()
     order = torch.randperm(images.shape[0], generator=torch.Generator().manual_seed(0))
     x = images[order[:batch + val_batch]].float() / 255
-    x = x.reshape(-1, 1, 28, 28) if model == "cnn" else x.reshape(-1, 784)
+    x = x.reshape(-1, 1, 28, 28) if model in ("cnn", "resnet-small") else x.reshape(-1, 784)
     y = labels[order[:batch + val_batch]]
     return (x[:batch], y[:batch]), (x[batch:], y[batch:])
 
@@ -78,7 +79,21 @@ def network(model):
         return nn.Sequential(nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
                              nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
                              nn.Flatten(), nn.Linear(3136, 10))
-    raise SystemExit(f"step_bench.py: --model must be one of mlp, mlp-bn, cnn, got '{model}'")
+    if model == "resnet-small":
+        return documented_module("ResNetSmall")()
+    raise SystemExit(f"step_bench.py: --model must be one of mlp, mlp-bn, cnn, resnet-small, got '{model}'")
+
+
+def documented_module(name):
+    """A PyTorch module as docs/models.md defines it (its one home), run from the doc's code block."""
+    doc = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "models.md")).read()
+    for block in doc.split("```python")[1:]:
+        code = block.split("```")[0]
+        if f"class {name}(" in code:
+            namespace = {}
+            exec(textwrap.dedent(code), namespace)
+            return namespace[name]
+    raise SystemExit(f"step_bench.py: docs/models.md defines no module {name}")
 
 
 def passes(name):
@@ -97,7 +112,7 @@ class Step:
         self.params = [p for p in net.parameters()]
         self.base = torch.optim.SGD(self.params, lr=lr, momentum=momentum, weight_decay=weight_decay)
         self.rho, self.rho1, self.rho2 = rho, rho1, rho2
-        self.norms = [m for m in net.modules() if isinstance(m, nn.BatchNorm1d)]
+        self.norms = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         # torch.optim.SGD makes its momentum buffers in the first step; make them now (zero: the
         # same first step as torch's "buf = d", docs/algorithm.md) so that the guard can keep them.
         for p in self.params:
