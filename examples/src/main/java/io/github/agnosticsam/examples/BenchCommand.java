@@ -226,8 +226,16 @@ final class BenchCommand implements Callable<Integer> {
             long start = memory("VmRSS");
             out.printf(Locale.ROOT, "soak %s: RSS after %d warm-up steps %.1f MiB%n", name, warmup, start / 1048576.0);
             out.flush();
-            for (int s = 0; s < soak; s++) {
-                training.step(train, v).loss();
+            // RSS at each quarter: growth that stops after the first (the heap settling) is not a leak.
+            List<Long> quarters = new ArrayList<>();
+            int done = 0;
+            for (int k = 1; k <= 4; k++) {
+                for (int mark = (int) ((long) soak * k / 4); done < mark; done++) {
+                    training.step(train, v).loss();
+                }
+                quarters.add(memory("VmRSS"));
+                out.printf(Locale.ROOT, "soak %s: RSS after %d steps %.1f MiB%n", name, done, quarters.get(k - 1) / 1048576.0);
+                out.flush();
             }
             long end = memory("VmRSS");
             out.printf(Locale.ROOT, "soak %s: RSS after %d more steps %.1f MiB (%+.1f MiB); live native arrays: not "
@@ -240,6 +248,7 @@ final class BenchCommand implements Callable<Integer> {
                 report.put("steps", soak);
                 report.put("rssStartBytes", start);
                 report.put("rssEndBytes", end);
+                report.put("rssQuarterBytes", quarters);
                 Reports.write(json, report);
             }
         }

@@ -123,7 +123,8 @@ class CommandsTest {
                 .containsExactlyElementsOf(io.github.agnosticsam.ModelSpec.STANDARD);
         Cli soak = run("bench", "--data", data.toString(), "--warmup", "2", "--soak", "20", "--optimizers", "sam");
         assertThat(soak.exit()).as(soak.err()).isZero();
-        assertThat(soak.out()).contains("soak sam: RSS after 20 more steps");
+        assertThat(soak.out()).contains("soak sam: RSS after 20 more steps").contains("soak sam: RSS after 5 steps")
+                .contains("soak sam: RSS after 15 steps");
     }
 
     @Test
