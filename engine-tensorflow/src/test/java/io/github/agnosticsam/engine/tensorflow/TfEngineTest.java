@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.agnosticsam.Activation;
 import io.github.agnosticsam.AgnosticSam;
+import io.github.agnosticsam.BadValuePolicy;
 import io.github.agnosticsam.BareGradients;
 import io.github.agnosticsam.Batch;
 import io.github.agnosticsam.Device;
@@ -14,9 +15,11 @@ import io.github.agnosticsam.Engines;
 import io.github.agnosticsam.Evaluation;
 import io.github.agnosticsam.HostTensor;
 import io.github.agnosticsam.ModelSpec;
+import io.github.agnosticsam.Network;
 import io.github.agnosticsam.Sgd;
 import io.github.agnosticsam.Training;
 import io.github.agnosticsam.conformance.SyntheticBatches;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -138,6 +141,22 @@ class TfEngineTest {
             assertThat(byOption.device()).doesNotContain("variable");
         } finally {
             System.clearProperty(TfEngine.STORAGE);
+        }
+    }
+
+    /**
+     * A skipped step names the tensor that went bad, the last of the flat vector too: only b1's update
+     * overflows (a huge bias under a huge weight decay), so the flags of the others must say finite.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"flat", "tensors"})
+    void aSkippedStepNamesTheOneParameterThatWentBad(String storage) {
+        List<HostTensor> init = new ArrayList<>(TWO_LAYERS.initialParameters(2));
+        init.set(3, HostTensor.of(new double[] {1e30, 0, 0}, 3));
+        try (Engine e = Engines.load("tensorflow", storage(storage)); Network net = e.build(TWO_LAYERS, init);
+                Training t = Training.start(net, Sgd.builder().lr(1e4).weightDecay(1e5).build(), BadValuePolicy.SKIP)) {
+            assertThat(t.step(batch(TWO_LAYERS, 8, new SplittableRandom(6))).skipReason())
+                    .contains("the update made parameter b1 NaN or infinite");
         }
     }
 
