@@ -39,6 +39,13 @@ public record StateSlot(String name, int[] shape, double initialValue) {
                 slots.stream().map(StateSlot::shape).toList(), values);
     }
 
+    /** The tensor this slot starts as: its shape, every element {@link #initialValue()}. */
+    public HostTensor initial() {
+        HostTensor value = HostTensor.zeros(shape);
+        Arrays.fill(value.values(), initialValue);
+        return value;
+    }
+
     @Override
     public int[] shape() {
         return shape.clone();

@@ -289,28 +289,14 @@ public abstract class EagerNetwork<T, B> implements Network {
             this.program = program;
             this.slots = program.state(spec.parameterShapes());
             this.flat = flatStorage() && program.supportsFlatStorage() && layout().kinds(slots) >= 0;
-            List<HostTensor> initial = new ArrayList<>(slots.size());
-            for (StateSlot slot : slots) {
-                HostTensor value = HostTensor.zeros(slot.shape());
-                Arrays.fill(value.values(), slot.initialValue());
-                initial.add(value);
-            }
-            for (HostTensor value : stored(initial)) {
+            for (HostTensor value : stored(slots.stream().map(StateSlot::initial).toList())) {
                 state.add(allocate(value));
             }
         }
 
         /** State values as this step stores them: one vector per kind when flat. */
         private List<HostTensor> stored(List<HostTensor> values) {
-            if (!flat) {
-                return values;
-            }
-            int p = layout().segments();
-            List<HostTensor> out = new ArrayList<>();
-            for (int k = 0; k < values.size() / p; k++) {
-                out.add(layout().join(values.subList(k * p, (k + 1) * p)));
-            }
-            return out;
+            return flat ? layout().joinKinds(values) : values;
         }
 
         @Override
@@ -456,14 +442,7 @@ public abstract class EagerNetwork<T, B> implements Network {
         public List<HostTensor> state() {
             checkUsable();
             List<HostTensor> stored = downloadAll(state);
-            if (!flat) {
-                return stored;
-            }
-            List<HostTensor> out = new ArrayList<>(slots.size());
-            for (HostTensor kind : stored) {
-                out.addAll(layout().split(kind));
-            }
-            return out;
+            return flat ? layout().splitKinds(stored) : stored;
         }
 
         @Override

@@ -113,6 +113,28 @@ public final class FlatLayout {
     }
 
     /**
+     * State values as flat storage keeps them: K·P values, kind-major (see {@link #kinds}), as K
+     * vectors, slots kP … kP+P−1 joined into vector k.
+     */
+    public List<HostTensor> joinKinds(List<HostTensor> values) {
+        int p = lengths.length;
+        List<HostTensor> out = new ArrayList<>(values.size() / p);
+        for (int k = 0; k < values.size() / p; k++) {
+            out.add(join(values.subList(k * p, (k + 1) * p)));
+        }
+        return out;
+    }
+
+    /** The other way: each kind's vector split into its P values, kind-major. */
+    public List<HostTensor> splitKinds(List<HostTensor> kinds) {
+        List<HostTensor> out = new ArrayList<>(kinds.size() * lengths.length);
+        for (HostTensor kind : kinds) {
+            out.addAll(split(kind));
+        }
+        return out;
+    }
+
+    /**
      * How many vectors of state {@code slots} make on flat storage: K when they are K kinds of one slot
      * per segment, kind-major, each shaped like its segment's tensor; -1 when they are not, and the
      * state cannot be flat.

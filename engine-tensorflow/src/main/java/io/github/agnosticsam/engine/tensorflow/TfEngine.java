@@ -20,23 +20,38 @@ import org.tensorflow.types.TFloat32;
 /**
  * TensorFlow Java in graph mode. Engine options: {@code device} (auto: TensorFlow places ops on a GPU
  * when its GPU native library finds one; cpu: hides GPUs; gpu: fails clearly without one),
- * {@code threads} (intra- and inter-op threads), and the property {@code tensorflow.cacheDir}
- * (where JavaCPP extracts the native library, {@code org.bytedeco.javacpp.cachedir}; default
- * {@code ~/.javacpp/cache}). Nothing is downloaded at run time.
+ * {@code threads} (intra- and inter-op threads), and the properties (or system properties of the
+ * same names):
+ * <ul>
+ *   <li>{@code tensorflow.cacheDir=DIR} — where JavaCPP extracts the native library ({@code
+ *       org.bytedeco.javacpp.cachedir}; default {@code ~/.javacpp/cache});</li>
+ *   <li>{@code tensorflow.storage=flat|tensors} — how a network built here keeps its parameters:
+ *       {@code flat} (default), one variable of them all, so the optimizer's part of a step is a
+ *       fixed number of graph nodes whatever the number of tensors; {@code tensors}, one variable
+ *       each.</li>
+ * </ul>
+ * Nothing is downloaded at run time.
  */
 public final class TfEngine implements Engine {
     static final String CACHE_DIR = "tensorflow.cacheDir";
+    static final String STORAGE = "tensorflow.storage";
 
     private final ConfigProto config;
     private final String device;
+    private final boolean flat;
     private boolean closed;
 
-    private TfEngine(ConfigProto config, String device) {
+    private TfEngine(ConfigProto config, String device, boolean flat) {
         this.config = config;
         this.device = device;
+        this.flat = flat;
     }
 
     public static TfEngine create(EngineOptions options) {
+        String storage = options.properties().getOrDefault(STORAGE, System.getProperty(STORAGE, "flat"));
+        if (!storage.equals("flat") && !storage.equals("tensors")) {
+            throw new IllegalArgumentException(STORAGE + " must be flat or tensors, got '" + storage + "'");
+        }
         String cache = options.properties().getOrDefault(CACHE_DIR, System.getProperty(CACHE_DIR));
         if (cache != null) {
             System.setProperty("org.bytedeco.javacpp.cachedir", cache);
@@ -68,7 +83,8 @@ public final class TfEngine implements Engine {
             where = hasGpu() ? "gpu (auto)" : "cpu (auto)";
         }
         return new TfEngine(config.build(), where + ", TensorFlow " + version
-                + (options.threads() > 0 ? ", " + options.threads() + " threads" : ""));
+                + (options.threads() > 0 ? ", " + options.threads() + " threads" : "")
+                + (storage.equals("flat") ? "" : ", one variable per parameter"), storage.equals("flat"));
     }
 
     /** Whether an op pinned to GPU 0 runs (soft placement off). */
@@ -104,13 +120,13 @@ public final class TfEngine implements Engine {
                     + "function: use build(TfModel, initialParameters), not " + model);
         }
         return new TfNetwork(model, (tf, p, x, layers) -> GraphModels.logits(tf, model, p, x, layers),
-                initialParameters, config);
+                initialParameters, config, flat);
     }
 
     /** Builds your own model; train it with {@link io.github.agnosticsam.Training} like any network. */
     public Network build(TfModel model, List<HostTensor> initialParameters) {
         checkOpen();
-        return new TfNetwork(model.description(), model::logits, initialParameters, config);
+        return new TfNetwork(model.description(), model::logits, initialParameters, config, flat);
     }
 
     private void checkOpen() {

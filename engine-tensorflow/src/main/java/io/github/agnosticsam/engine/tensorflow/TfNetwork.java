@@ -7,6 +7,7 @@ import io.github.agnosticsam.ModelSpec;
 import io.github.agnosticsam.Network;
 import io.github.agnosticsam.spi.CompiledStep;
 import io.github.agnosticsam.spi.StepProgram;
+import io.github.agnosticsam.spi.support.FlatLayout;
 import io.github.agnosticsam.spi.support.Logits;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,6 +31,10 @@ import org.tensorflow.types.family.TType;
  * A standard model as a TensorFlow graph: parameters are resource variables, every step program
  * compiled on it is traced into the same graph, and one session runs them all. Closing it frees the
  * graph and the session; after that every method but {@link #model()} throws, and so do its steps.
+ *
+ * <p>Storage: one variable per parameter tensor, or — flat — one vector variable of them all, laid
+ * out as {@link FlatLayout} says (no padding); the model function still takes one operand per
+ * tensor ({@link #split}), and the public API keeps per-tensor names and shapes (converted on the host).
  */
 final class TfNetwork implements Network {
     private static final int EVALUATION_CHUNK = 1000;
@@ -41,11 +46,15 @@ final class TfNetwork implements Network {
 
     final ModelSpec spec;
     final ModelFunction function;
+    /** Whether {@link #handles} is one vector of every parameter, as {@link #layout} says. */
+    final boolean flat;
+    final FlatLayout layout;
     final List<TfLayers.Statistics> statistics = new ArrayList<>();
     private final List<Op> pendingInit = new ArrayList<>();
     final Graph graph;
     final Ops tf;
     final Session session;
+    /** The parameter variables: one per tensor, or the one vector when {@link #flat}. */
     final List<Operand<? extends TType>> handles = new ArrayList<>();
     private final List<Setter> parameterSetters = new ArrayList<>();
     private final List<Operand<TFloat32>> reads = new ArrayList<>();
@@ -56,22 +65,42 @@ final class TfNetwork implements Network {
     private int programs;
     private boolean closed;
 
-    TfNetwork(ModelSpec spec, ModelFunction function, List<HostTensor> initial, ConfigProto config) {
+    TfNetwork(ModelSpec spec, ModelFunction function, List<HostTensor> initial, ConfigProto config, boolean flat) {
         this.spec = spec;
         this.function = function;
+        this.flat = flat;
+        this.layout = new FlatLayout(spec.parameterShapes());
         this.graph = new Graph();
         this.tf = Ops.create(graph);
-        for (int[] shape : spec.parameterShapes()) {
+        for (int[] shape : flat ? List.of(new int[] {layout.size()}) : spec.parameterShapes()) {
             Operand<? extends TType> handle = variable(tf, shape);
             handles.add(handle);
             parameterSetters.add(Setter.of(tf, handle, shape));
             reads.add(tf.readVariableOp(handle, TFloat32.class));
         }
         evaluationInput = inputPlaceholder(tf);
-        evaluationLogits = function.logits(tf, reads, evaluationInput, layers(tf, TfLayers.Mode.RUNNING));
+        evaluationLogits = function.logits(tf, flat ? split(tf, reads.get(0)) : reads, evaluationInput,
+                layers(tf, TfLayers.Mode.RUNNING));
         this.session = new Session(graph, config);
         initialiseNewVariables();
         setParameters(initial);
+    }
+
+    /**
+     * The parameter tensors of a flat vector, as the model function takes them: cut ({@code SplitV})
+     * and reshaped. The gradient with respect to the vector is then one vector: SplitV's gradient
+     * concatenates those of its pieces.
+     */
+    List<Operand<TFloat32>> split(Ops ops, Operand<TFloat32> vector) {
+        int p = layout.segments();
+        // One piece: no SplitV, whose gradient (a ConcatV2) needs two at least.
+        List<? extends Operand<TFloat32>> pieces = p == 1 ? List.of(vector)
+                : ops.splitV(vector, ops.constant(layout.lengths()), ops.constant(0), (long) p).output();
+        List<Operand<TFloat32>> out = new ArrayList<>(p);
+        for (int i = 0; i < p; i++) {
+            out.add(ops.reshape(pieces.get(i), ops.constant(layout.shape(i))));
+        }
+        return out;
     }
 
     /**
@@ -186,7 +215,8 @@ final class TfNetwork implements Network {
     @Override
     public List<HostTensor> parameters() {
         checkOpen();
-        return fetch(reads);
+        List<HostTensor> stored = fetch(reads);
+        return flat ? layout.split(stored.get(0)) : stored;
     }
 
     /** Runs the read ops and copies their values to the host, closing every tensor. */
@@ -221,7 +251,7 @@ final class TfNetwork implements Network {
     public void setParameters(List<HostTensor> values) {
         checkOpen();
         spec.checkParameters(values);
-        assign(parameterSetters, values);
+        assign(parameterSetters, flat ? List.of(layout.join(values)) : values);
     }
 
     /**

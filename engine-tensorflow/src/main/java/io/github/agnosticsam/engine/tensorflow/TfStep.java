@@ -35,6 +35,11 @@ import org.tensorflow.types.family.TType;
  * placeholders, parameters and optimizer state are resource variables, and every variable update
  * waits (control dependencies) for all the step's values, so one {@code Session.run} runs a whole
  * step — every pass, the update and the summary — with nothing fed back from Java in between.
+ *
+ * <p>On flat storage a program that runs on it ({@link StepProgram#supportsFlatStorage()}) is traced
+ * with {@link StepProgram#defineFlat}: one parameter vector, one state vector per kind, so its math
+ * is a fixed number of nodes whatever the number of tensors. Any other program sees the tensors
+ * (the vector cut) and keeps one state variable per slot; its new parameters are joined again.
  */
 final class TfStep implements CompiledStep {
     private final TfNetwork net;
@@ -46,8 +51,11 @@ final class TfStep implements CompiledStep {
     private final List<Placeholder<TFloat32>> scalars = new ArrayList<>();
     private final Ops tf;
     private final List<StateSlot> slots;
+    /** Flat storage and a program that runs on it: state is one variable per kind (FlatLayout#kinds). */
+    private final boolean flat;
     private final List<Operand<? extends TType>> stateHandles = new ArrayList<>();
     private final List<Operand<TFloat32>> stateReads = new ArrayList<>();
+    /** Made with the variables, so that setting state again and again does not grow the graph. */
     private final List<TfNetwork.Setter> stateSetters = new ArrayList<>();
     private final List<Op> updates = new ArrayList<>();
     private final Operand<TFloat32> summary;
@@ -69,18 +77,22 @@ final class TfStep implements CompiledStep {
         }
 
         this.slots = program.state(net.spec.parameterShapes());
-        List<Op> stateInit = new ArrayList<>();
-        for (StateSlot slot : slots) {
-            Operand<? extends TType> handle = TfNetwork.variable(tf, slot.shape());
+        // Flat storage and a program that runs on it: one state variable per kind, else one per slot.
+        this.flat = net.flat && program.supportsFlatStorage() && net.layout.kinds(slots) >= 0;
+        // Flat storage under a per-tensor program: it sees the tensors, the variable is one vector.
+        boolean cut = net.flat && !flat;
+        List<HostTensor> initialState = stored(slots.stream().map(StateSlot::initial).toList());
+        for (HostTensor value : initialState) {
+            Operand<? extends TType> handle = TfNetwork.variable(tf, value.shape());
             stateHandles.add(handle);
-            stateInit.add(tf.assignVariableOp(handle,
-                    tf.fill(tf.constant(slot.shape()), tf.constant((float) slot.initialValue()))));
+            stateSetters.add(TfNetwork.Setter.of(tf, handle, value.shape()));
             stateReads.add(tf.readVariableOp(handle, TFloat32.class));
         }
-        List<Operand<TFloat32>> params = new ArrayList<>();
+        List<Operand<TFloat32>> reads = new ArrayList<>();
         for (Operand<? extends TType> h : net.handles) {
-            params.add(tf.readVariableOp(h, TFloat32.class));
+            reads.add(tf.readVariableOp(h, TFloat32.class));
         }
+        List<Operand<TFloat32>> params = cut ? net.split(tf, reads.get(0)) : reads;
         List<TfLayers.Update> statisticUpdates = new ArrayList<>();
         GradientOracle<Operand<TFloat32>> oracle = (values, pass) -> {
             Operand<TFloat32> x = pass.usesValidationBatch() ? validationX : trainX;
@@ -89,9 +101,10 @@ final class TfStep implements CompiledStep {
                 throw new IllegalStateException(pass + " pass needs a validation batch, and the program has none");
             }
             TfLayers layers = net.layers(tf, pass.updatesRunningStatistics() ? TfLayers.Mode.UPDATE : TfLayers.Mode.BATCH);
-            Operand<TFloat32> loss = GraphModels.loss(tf, net.function.logits(tf, values, x, layers), y,
-                    net.spec.classes(), net.spec.labelSmoothing());
+            Operand<TFloat32> logits = net.function.logits(tf, flat ? net.split(tf, values.get(0)) : values, x, layers);
+            Operand<TFloat32> loss = GraphModels.loss(tf, logits, y, net.spec.classes(), net.spec.labelSmoothing());
             statisticUpdates.addAll(layers.updates());
+            // With respect to what the program handed in: on flat storage one vector, so one gradient vector.
             Gradients g = tf.gradients(loss, values);
             List<Operand<TFloat32>> grads = new ArrayList<>(values.size());
             for (int i = 0; i < values.size(); i++) {
@@ -99,18 +112,24 @@ final class TfStep implements CompiledStep {
             }
             return new LossAndGradients<>(loss, grads);
         };
-        StepOutput<Operand<TFloat32>> out = program.define(new GraphTensors(tf), oracle, params, stateReads,
-                new ArrayList<>(scalars));
+        GraphTensors ops = new GraphTensors(tf);
+        StepOutput<Operand<TFloat32>> out = flat
+                ? program.defineFlat(ops, oracle, reads.get(0), net.layout.lengths(), stateReads, new ArrayList<>(scalars))
+                : program.define(ops, oracle, params, stateReads, new ArrayList<>(scalars));
+        List<Operand<TFloat32>> newParams = out.parameters();
+        if (cut) { // stored as one vector again, unless the program left every tensor as it was
+            newParams = same(newParams, params) ? reads : List.of(ops.concat(newParams));
+        }
 
         // Identities turn the outputs (some are bare Outputs, e.g. gradients) into ops to wait for.
         List<Op> everything = new ArrayList<>();
-        out.parameters().forEach(o -> everything.add(tf.identity(o)));
+        newParams.forEach(o -> everything.add(tf.identity(o)));
         out.state().forEach(o -> everything.add(tf.identity(o)));
         everything.add(tf.identity(out.summary()));
         Ops gated = tf.withControlDependencies(everything);
-        for (int i = 0; i < params.size(); i++) {
-            if (out.parameters().get(i) != params.get(i)) {
-                updates.add(gated.assignVariableOp(net.handles.get(i), out.parameters().get(i)));
+        for (int i = 0; i < reads.size(); i++) {
+            if (newParams.get(i) != reads.get(i)) {
+                updates.add(gated.assignVariableOp(net.handles.get(i), newParams.get(i)));
             }
         }
         for (int i = 0; i < stateHandles.size(); i++) {
@@ -133,11 +152,22 @@ final class TfStep implements CompiledStep {
         this.operations = net.graph.subgraphToOps(targets).size();
         net.initialiseNewVariables();
         // The state starts at its initial values here, once: a setState before the first step stays.
-        if (!stateInit.isEmpty()) {
-            Session.Runner init = net.session.runner();
-            stateInit.forEach(init::addTarget);
-            init.run().close();
+        net.assign(stateSetters, initialState);
+    }
+
+    /** Whether a program handed back exactly the operands it was given. */
+    private static boolean same(List<Operand<TFloat32>> out, List<Operand<TFloat32>> in) {
+        for (int i = 0; i < in.size(); i++) {
+            if (out.get(i) != in.get(i)) {
+                return false;
+            }
         }
+        return true;
+    }
+
+    /** State values as this step stores them: one vector per kind when flat. */
+    private List<HostTensor> stored(List<HostTensor> values) {
+        return flat ? net.layout.joinKinds(values) : values;
     }
 
     @Override
@@ -216,19 +246,18 @@ final class TfStep implements CompiledStep {
     @Override
     public List<HostTensor> state() {
         checkOpen();
-        return stateReads.isEmpty() ? List.of() : net.fetch(stateReads);
+        if (stateReads.isEmpty()) {
+            return List.of();
+        }
+        List<HostTensor> stored = net.fetch(stateReads);
+        return flat ? net.layout.splitKinds(stored) : stored;
     }
 
     @Override
     public void setState(List<HostTensor> values) {
         checkOpen();
         StateSlot.checkValues(slots, values);
-        if (stateSetters.isEmpty()) { // made once, when first needed
-            for (int i = 0; i < slots.size(); i++) {
-                stateSetters.add(TfNetwork.Setter.of(tf, stateHandles.get(i), slots.get(i).shape()));
-            }
-        }
-        net.assign(stateSetters, values);
+        net.assign(stateSetters, stored(values));
     }
 
     private void checkOpen() {

@@ -6,7 +6,10 @@ import io.github.agnosticsam.EngineOptions;
 import io.github.agnosticsam.Engines;
 import io.github.agnosticsam.conformance.EngineConformanceTest;
 
-/** The whole conformance kit on the TensorFlow engine, on the CPU, found by name through ServiceLoader. */
+/**
+ * The whole conformance kit on the TensorFlow engine (flat storage, its default), on the CPU, found by
+ * name through ServiceLoader; {@link TfTensorsEngineConformanceTest} runs it with one variable per tensor.
+ */
 class TfEngineConformanceTest extends EngineConformanceTest {
     @Override
     protected Engine createEngine() {

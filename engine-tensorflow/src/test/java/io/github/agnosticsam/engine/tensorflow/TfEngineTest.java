@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.agnosticsam.Activation;
 import io.github.agnosticsam.AgnosticSam;
+import io.github.agnosticsam.BadValuePolicy;
+import io.github.agnosticsam.BareGradients;
 import io.github.agnosticsam.Batch;
 import io.github.agnosticsam.Device;
 import io.github.agnosticsam.Engine;
@@ -13,15 +15,26 @@ import io.github.agnosticsam.Engines;
 import io.github.agnosticsam.Evaluation;
 import io.github.agnosticsam.HostTensor;
 import io.github.agnosticsam.ModelSpec;
+import io.github.agnosticsam.Network;
 import io.github.agnosticsam.Sgd;
 import io.github.agnosticsam.Training;
 import io.github.agnosticsam.conformance.SyntheticBatches;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class TfEngineTest {
+    private static final ModelSpec TWO_LAYERS = new ModelSpec.Mlp(new int[] {10, 16, 3}, Activation.RELU, 0);
+    private static final ModelSpec THREE_LAYERS = new ModelSpec.Mlp(new int[] {10, 16, 8, 3}, Activation.RELU, 0);
+
+    private static EngineOptions storage(String storage) {
+        return new EngineOptions(Device.CPU, 0, Map.of(TfEngine.STORAGE, storage));
+    }
 
     @Test
     void isChosenByNameAndRanksBelowDjl() {
@@ -67,14 +80,91 @@ class TfEngineTest {
 
     /**
      * The nodes a step runs are known once it is traced, are part of the graph, and grow with the
-     * parameter tensors: a third layer adds forward and backward nodes and the optimizer's own.
+     * parameter tensors: a third layer adds forward and backward nodes.
      */
     @Test
     void countsTheNodesAStepRuns() {
-        long two = stepNodes(new ModelSpec.Mlp(new int[] {10, 16, 3}, Activation.RELU, 0));
-        long three = stepNodes(new ModelSpec.Mlp(new int[] {10, 16, 8, 3}, Activation.RELU, 0));
+        long two = stepNodes(TWO_LAYERS);
+        long three = stepNodes(THREE_LAYERS);
         assertThat(two).isPositive();
         assertThat(three).isGreaterThan(two);
+    }
+
+    /**
+     * The optimizer's part of a step — its nodes less those of the bare program of the same passes —
+     * is as many nodes for three layers as for two on flat storage, and grows with the tensors on one
+     * variable per tensor.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"flat", "tensors"})
+    void onFlatStorageTheOptimizerTakesTheSameNodesWhateverTheTensors(String storage) {
+        long two = optimizerNodes(storage, TWO_LAYERS);
+        long three = optimizerNodes(storage, THREE_LAYERS);
+        if (storage.equals("flat")) {
+            assertThat(three).isEqualTo(two);
+        } else {
+            assertThat(three).isGreaterThan(two);
+        }
+    }
+
+    private static long optimizerNodes(String storage, ModelSpec spec) {
+        AgnosticSam optimizer = AgnosticSam.builder().base(Sgd.builder().lr(0.05).momentum(0.9).build()).build();
+        try (Engine e = Engines.load("tensorflow", storage(storage));
+                TfNetwork net = (TfNetwork) e.build(spec, spec.initialParameters(2));
+                Training t = Training.start(net, optimizer)) {
+            return t.operationsPerStep() - net.compile(BareGradients.of(optimizer)).operationsPerStep();
+        }
+    }
+
+    /**
+     * Flat storage by default: one variable of every parameter; {@code tensors}, one each. Either
+     * way the network hands out the same tensors, and the engine property wins over the system
+     * property of the same name, which is read too.
+     */
+    @Test
+    void storageIsOneVectorByDefaultOrOneVariablePerTensor() {
+        List<HostTensor> init = TWO_LAYERS.initialParameters(2);
+        try (TfEngine flat = TfEngine.create(EngineOptions.DEFAULT.withDevice(Device.CPU));
+                TfEngine tensors = TfEngine.create(storage("tensors"));
+                TfNetwork one = (TfNetwork) flat.build(TWO_LAYERS, init);
+                TfNetwork each = (TfNetwork) tensors.build(TWO_LAYERS, init)) {
+            assertThat(one.handles).hasSize(1);
+            assertThat(each.handles).hasSize(4);
+            assertThat(tensors.device()).endsWith(", one variable per parameter");
+            assertThat(flat.device()).doesNotContain("variable");
+            assertThat(one.parameters()).isEqualTo(each.parameters());
+        }
+        System.setProperty(TfEngine.STORAGE, "tensors");
+        try (TfEngine bySystem = TfEngine.create(EngineOptions.DEFAULT.withDevice(Device.CPU));
+                TfEngine byOption = TfEngine.create(storage("flat"))) {
+            assertThat(bySystem.device()).endsWith(", one variable per parameter");
+            assertThat(byOption.device()).doesNotContain("variable");
+        } finally {
+            System.clearProperty(TfEngine.STORAGE);
+        }
+    }
+
+    /**
+     * A skipped step names the tensor that went bad, the last of the flat vector too: only b1's update
+     * overflows (a huge bias under a huge weight decay), so the flags of the others must say finite.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"flat", "tensors"})
+    void aSkippedStepNamesTheOneParameterThatWentBad(String storage) {
+        List<HostTensor> init = new ArrayList<>(TWO_LAYERS.initialParameters(2));
+        init.set(3, HostTensor.of(new double[] {1e30, 0, 0}, 3));
+        try (Engine e = Engines.load("tensorflow", storage(storage)); Network net = e.build(TWO_LAYERS, init);
+                Training t = Training.start(net, Sgd.builder().lr(1e4).weightDecay(1e5).build(), BadValuePolicy.SKIP)) {
+            assertThat(t.step(batch(TWO_LAYERS, 8, new SplittableRandom(6))).skipReason())
+                    .contains("the update made parameter b1 NaN or infinite");
+        }
+    }
+
+    @Test
+    void anUnknownStorageIsRefused() {
+        assertThatThrownBy(() -> TfEngine.create(storage("packed"))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("tensorflow.storage").hasMessageContaining("'packed'")
+                .hasMessageContaining("flat or tensors");
     }
 
     private static long stepNodes(ModelSpec spec) {
@@ -104,11 +194,12 @@ class TfEngineTest {
     }
 
     /** Setting state, statistics and parameters again and again reuses the setters made the first time. */
-    @Test
-    void restoringDoesNotGrowTheGraph() {
+    @ParameterizedTest
+    @ValueSource(strings = {"flat", "tensors"})
+    void restoringDoesNotGrowTheGraph(String storage) {
         ModelSpec spec = new ModelSpec.Mlp(new int[] {10, 16, 3}, Activation.RELU, 0, true);
         SplittableRandom random = new SplittableRandom(5);
-        try (Engine e = Engines.load("tensorflow", EngineOptions.DEFAULT.withDevice(Device.CPU));
+        try (Engine e = Engines.load("tensorflow", storage(storage));
                 TfNetwork net = (TfNetwork) e.build(spec, spec.initialParameters(2));
                 Training t = Training.start(net, Sgd.builder().lr(0.05).momentum(0.9).build())) {
             t.step(batch(spec, 8, random));

@@ -102,6 +102,35 @@ class TfModelTest {
         }
     }
 
+    /** One tensor in flat storage is the vector reshaped: SplitV's gradient (a concatenation) needs two pieces. */
+    @Test
+    void aModelOfOneTensorTrains() {
+        TfModel linear = new TfModel() {
+            @Override
+            public ModelSpec.Custom description() {
+                return new ModelSpec.Custom("linear", new int[] {IN}, CLASSES, List.of(new int[] {CLASSES, IN}),
+                        List.of("W"), List.of(IN), 0);
+            }
+
+            @Override
+            public Operand<TFloat32> logits(Ops tf, List<Operand<TFloat32>> p, Operand<TFloat32> x, TfLayers layers) {
+                return tf.linalg.matMul(x, p.get(0), MatMul.transposeB(true));
+            }
+        };
+        ModelSpec spec = linear.description();
+        SplittableRandom random = new SplittableRandom(7);
+        Batch batch = SyntheticBatches.learnable(spec, 32, random);
+        AgnosticSam opt = AgnosticSam.builder().base(Sgd.builder().lr(0.1).momentum(0.9).build()).build();
+        try (TfEngine engine = TfEngine.create(EngineOptions.DEFAULT.withDevice(Device.CPU));
+                Network net = engine.build(linear, spec.initialParameters(1)); Training t = Training.start(net, opt)) {
+            double first = t.step(batch, SyntheticBatches.learnable(spec, 8, random)).loss();
+            for (int s = 0; s < 20; s++) {
+                t.step(batch, SyntheticBatches.learnable(spec, 8, random));
+            }
+            assertThat(net.evaluate(batch).loss()).isLessThan(first);
+        }
+    }
+
     @Test
     void trainsAndEvaluatesWithRunningStatistics() {
         ModelSpec spec = MODEL.description();
