@@ -401,6 +401,32 @@ public abstract class EngineConformanceTest {
         }
     }
 
+    /**
+     * A skipped step names the one parameter whose update went bad, and that is the last one here:
+     * an engine that keeps the parameters in one vector must still tell them apart (one flag for
+     * the whole vector would name the first). Only b2's first element is huge; weight decay makes
+     * its update overflow, every other update stays finite.
+     */
+    @Test
+    void aSkippedStepNamesTheLastParameterWhenOnlyItWentBad() {
+        double huge = float64() ? 1e300 : 1e30;
+        Data data = new Data(27);
+        List<HostTensor> init = new ArrayList<>(data.init());
+        int last = init.size() - 1;
+        HostTensor bias = init.get(last).copy();
+        bias.values()[0] = huge;
+        init.set(last, bias);
+        Sgd sgd = Sgd.builder().lr(1e4).weightDecay(1e5).build();
+        try (Network net = build(init); Training t = Training.start(net, sgd, BadValuePolicy.SKIP)) {
+            List<HostTensor> before = net.parameters();
+            StepResult r = t.step(data.train(0));
+            assertThat(r.applied()).as("a step whose update of %s overflows", MODEL.parameterNames().get(last)).isFalse();
+            assertThat(r.skipReason().orElseThrow()).contains("parameter " + MODEL.parameterNames().get(last))
+                    .doesNotContain("parameter " + MODEL.parameterNames().get(0));
+            assertThat(net.parameters()).isEqualTo(before);
+        }
+    }
+
     /** Copies with W0's first column set to {@code value}. */
     private static List<HostTensor> firstInputWeights(List<HostTensor> params, double value) {
         List<HostTensor> out = cutFirstInput(params);

@@ -161,6 +161,20 @@ class KitBitesTest {
                                 };
                             }
                         })),
+                new PlantedBug("allFiniteSegments with one flag for the whole vector", engine -> BuggyEngine.withOps(
+                        engine, new BuggyEngine.OpsBug() {
+                            @Override
+                            public <T> Tensors<T> plant(Tensors<T> ops) {
+                                return new BuggyEngine.ForwardingTensors<>(ops) {
+                                    @Override
+                                    public T allFiniteSegments(T flat, int[] lengths) {
+                                        T all = real.allFinite(flat);
+                                        T flags = real.allFiniteSegments(flat, lengths);
+                                        return real.add(real.mul(flags, real.scalar(0)), all); // every flag the same
+                                    }
+                                };
+                            }
+                        })),
                 new PlantedBug("allFiniteSegments one segment late (each flag names the next parameter)",
                         engine -> BuggyEngine.withOps(
                         engine, new BuggyEngine.OpsBug() {
