@@ -5,8 +5,8 @@ Run with Debian's python3-torch (`/usr/bin/python3`, torch 1.13), not a Python w
 
     /usr/bin/python3 benchmarks/pytorch/step_bench.py [--model mlp|mlp-bn|cnn|resnet-small] [--threads 2]
 
-Per optimizer, in its own phase: a warm-up of at least 20 iterations and 3 seconds (bench's protocol),
-then 200 measured iterations, each one step and then the
+Per optimizer, in its own phase: a warm-up of at least 20 iterations and 3 seconds and until the
+time per iteration settles (bench's protocol), then 200 measured iterations, each one step and then the
 bare forward+backward passes that step needs (same batches), alternating; medians of each, their
 ratio, the process RSS. The steps are the per-tensor loops of davda54/sam (perturb the parameters
 in place, restore them from a copy, then torch.optim.SGD) with this project's algorithm
@@ -253,6 +253,25 @@ def rss():
 MALLOC = {"MALLOC_MMAP_THRESHOLD_": "268435456", "MALLOC_TRIM_THRESHOLD_": "268435456"}
 
 
+def warm_up(iteration, steps, seconds):
+    """bench's rule: at least `steps` iterations and `seconds`, then until the medians of two
+    consecutive windows of 25 differ by less than 5 %, for 20 x `seconds` at most."""
+    start = time.perf_counter()
+    window, previous, settled, s = [], None, seconds == 0, 0
+    while True:
+        t0 = time.perf_counter()
+        iteration()
+        t1 = time.perf_counter()
+        window.append(t1 - t0)
+        if len(window) == 25:
+            current = statistics.median(window)
+            settled = settled or (previous is not None and abs(current - previous) < 0.05 * previous)
+            previous, window = current, []
+        s += 1
+        if s >= steps and t1 - start >= seconds and (settled or t1 - start >= 20 * seconds):
+            return
+
+
 def main():
     if any(os.environ.get(k) != v for k, v in MALLOC.items()) and "--system-malloc" not in sys.argv:
         os.execve(sys.executable, [sys.executable] + sys.argv, {**os.environ, **MALLOC})
@@ -279,7 +298,7 @@ def main():
     train, validation = batches(args.model, args.batch, args.val_batch, args.data)
     torch.ones(2, 2) @ torch.ones(2, 2)  # loads the BLAS library
     print(f"pytorch {torch.__version__} eager on cpu, BLAS {blas()}, {torch.get_num_threads()} threads; {args.model}, batch "
-          f"{args.batch}, validation batch {args.val_batch}, warm-up of {args.warmup} steps and {args.warmup_seconds} s, "
+          f"{args.batch}, validation batch {args.val_batch}, warm-up of at least {args.warmup} steps and {args.warmup_seconds} s until steady, "
           f"{args.steps} measured steps"
           f"{', no guard' if args.no_guard else ''}{', system malloc' if args.system_malloc else ''}")
     print(f"{'optimizer':<20} {'step ms':>12} {'evals':>6} {'bare ms':>12} {'overhead':>9} {'RSS MiB':>10} "
@@ -290,12 +309,8 @@ def main():
         net.train()
         step = Step(name, net, guard=not args.no_guard)
         step_times, bare_times = [], []
-        warm_until = time.perf_counter() + args.warmup_seconds
-        s = 0
-        while s < args.warmup or time.perf_counter() < warm_until:
-            step.run(train, validation)[0].item()
-            bare(name, net, train, validation)[0].item()
-            s += 1
+        warm_up(lambda: (step.run(train, validation)[0].item(), bare(name, net, train, validation)[0].item()),
+                args.warmup, args.warmup_seconds)
         for s in range(args.steps):
             t0 = time.perf_counter()
             step.run(train, validation)[0].item()

@@ -148,49 +148,37 @@ class KitBitesTest {
     /** Bugs of flat storage, planted in the reference engine with flat storage. */
     static Stream<PlantedBug> flatStorageBugs() {
         return Stream.of(
-                new PlantedBug("allFiniteSegments that calls every segment finite", engine -> BuggyEngine.withOps(engine,
-                        new BuggyEngine.OpsBug() {
-                            @Override
-                            public <T> Tensors<T> plant(Tensors<T> ops) {
-                                return new BuggyEngine.ForwardingTensors<>(ops) {
-                                    @Override
-                                    public T allFiniteSegments(T flat, int[] lengths) {
-                                        T flags = real.allFiniteSegments(flat, lengths);
-                                        return real.add(real.mul(flags, real.scalar(0)), real.scalar(1));
-                                    }
-                                };
-                            }
-                        })),
-                new PlantedBug("allFiniteSegments with one flag for the whole vector", engine -> BuggyEngine.withOps(
-                        engine, new BuggyEngine.OpsBug() {
-                            @Override
-                            public <T> Tensors<T> plant(Tensors<T> ops) {
-                                return new BuggyEngine.ForwardingTensors<>(ops) {
-                                    @Override
-                                    public T allFiniteSegments(T flat, int[] lengths) {
-                                        T all = real.allFinite(flat);
-                                        T flags = real.allFiniteSegments(flat, lengths);
-                                        return real.add(real.mul(flags, real.scalar(0)), all); // every flag the same
-                                    }
-                                };
-                            }
-                        })),
-                new PlantedBug("allFiniteSegments one segment late (each flag names the next parameter)",
-                        engine -> BuggyEngine.withOps(
-                        engine, new BuggyEngine.OpsBug() {
-                            @Override
-                            public <T> Tensors<T> plant(Tensors<T> ops) {
-                                return new BuggyEngine.ForwardingTensors<>(ops) {
-                                    @Override
-                                    public T allFiniteSegments(T flat, int[] lengths) {
-                                        int[] late = new int[lengths.length];
-                                        System.arraycopy(lengths, 0, late, 1, lengths.length - 1);
-                                        late[lengths.length - 1] += lengths[lengths.length - 1];
-                                        return real.allFiniteSegments(flat, late);
-                                    }
-                                };
-                            }
-                        })));
+                segmentsBug("that calls every segment finite", (real, flat, lengths) -> {
+                    double[] ones = new double[lengths.length];
+                    java.util.Arrays.fill(ones, 1);
+                    return HostTensor.of(ones, ones.length);
+                }),
+                segmentsBug("with one flag for the whole vector", (real, flat, lengths) -> {
+                    double[] same = new double[lengths.length];
+                    java.util.Arrays.fill(same, real.allFinite(flat).values()[0]);
+                    return HostTensor.of(same, same.length);
+                }),
+                segmentsBug("one segment late (each flag names the next parameter)", (real, flat, lengths) -> {
+                    int[] late = new int[lengths.length];
+                    System.arraycopy(lengths, 0, late, 1, lengths.length - 1);
+                    late[lengths.length - 1] += lengths[lengths.length - 1];
+                    return real.allFiniteSegments(flat, late);
+                }));
+    }
+
+    /** What a wrong allFiniteSegments returns, from the right algebra. */
+    interface SegmentsBug {
+        HostTensor flags(Tensors<HostTensor> real, HostTensor flat, int[] lengths);
+    }
+
+    private static PlantedBug segmentsBug(String what, SegmentsBug bug) {
+        return new PlantedBug("allFiniteSegments " + what, engine -> BuggyEngine.withOps(engine,
+                PlantedOpBugs.onReference(real -> new BuggyEngine.ForwardingTensors<>(real) {
+                    @Override
+                    public HostTensor allFiniteSegments(HostTensor flat, int[] lengths) {
+                        return bug.flags(real, flat, lengths);
+                    }
+                })));
     }
 
     @ParameterizedTest(name = "{0}")

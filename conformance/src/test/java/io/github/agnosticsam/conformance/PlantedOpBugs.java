@@ -100,16 +100,19 @@ final class PlantedOpBugs {
         return all().stream().filter(b -> b.op().equals(op)).findFirst().orElseThrow();
     }
 
-    /** The bugs are planted in the reference engine, whose tensors are HostTensors. */
-    @SuppressWarnings("unchecked")
     private static OpBug bug(String op, String what, UnaryOperator<Tensors<HostTensor>> plant) {
-        BuggyEngine.OpsBug onReference = new BuggyEngine.OpsBug() {
+        return new OpBug(op, what, onReference(plant));
+    }
+
+    /** A wrong algebra for the reference engine, whose tensors are HostTensors. */
+    @SuppressWarnings("unchecked")
+    static BuggyEngine.OpsBug onReference(UnaryOperator<Tensors<HostTensor>> plant) {
+        return new BuggyEngine.OpsBug() {
             @Override
             public <T> Tensors<T> plant(Tensors<T> ops) {
                 return (Tensors<T>) plant.apply((Tensors<HostTensor>) ops);
             }
         };
-        return new OpBug(op, what, onReference);
     }
 
     private static boolean isScalar(HostTensor t) {

@@ -58,10 +58,11 @@ final class BenchCommand implements Callable<Integer> {
     int warmup;
 
     /**
-     * The JIT needs wall time, not a step count: djl's MLP steps took some 400 steps (2-3 s) to
-     * settle, and 20 warm-up steps measured them 2x slow (docs/operations.md).
+     * The JIT needs time and calls, not 20 steps: djl's MLP steps took some 400 steps (2-3 s) to
+     * settle, and 20 warm-up steps measured them 2x slow (docs/operations.md); see {@link #warmUp}.
      */
-    @Option(names = "--warmup-seconds", defaultValue = "3", description = "Warm up each phase for at least this long too (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup-seconds", defaultValue = "3", description = "Warm up each phase for at least this long too, "
+            + "then until its time per step settles (default: ${DEFAULT-VALUE}).")
     double warmupSeconds;
 
     @Option(names = "--steps", defaultValue = "200", description = "Measured steps per phase (default: ${DEFAULT-VALUE}).")
@@ -112,7 +113,8 @@ final class BenchCommand implements Callable<Integer> {
         try (Engine engine = engineOptions.create(engineName)) {
             out.printf(Locale.ROOT, "engine %s on %s; batch %d, validation batch %d, %s%n", engine.name(),
                     engine.device(), batch, valBatch, opsOnly ? "one step each (operations only)"
-                            : "warm-up of " + warmup + " steps and " + warmupSeconds + " s, " + steps + " measured steps");
+                            : "warm-up of at least " + warmup + " steps and " + warmupSeconds + " s until steady, " + steps
+                            + " measured steps");
             out.flush();
             if (soak != null) {
                 ModelSpec spec = specs.get(0);
@@ -182,10 +184,14 @@ final class BenchCommand implements Callable<Integer> {
             int measured = opsOnly ? 0 : steps;
             double[] stepTimes = new double[measured];
             double[] bareTimes = new double[measured];
-            long warmUntil = System.nanoTime() + (long) (warmupSeconds * 1e9);
-            for (int s = 0; opsOnly ? s < 1 : s < warmup || System.nanoTime() < warmUntil; s++) {
+            if (opsOnly) {
                 training.step(trainBatch, v).loss();
                 bare.run(trainBatch, v, bareScalars).read();
+            } else {
+                warmUp(() -> {
+                    training.step(trainBatch, v).loss();
+                    bare.run(trainBatch, v, bareScalars).read();
+                });
             }
             for (int s = 0; s < measured; s++) {
                 long t0 = System.nanoTime();
@@ -253,6 +259,35 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * Runs {@code iteration} until the time it takes has settled: at least --warmup iterations and
+     * --warmup-seconds, then until the medians of two consecutive windows of 25 differ by less than
+     * 5 % (the JIT compiles for a number of calls, not a time: djl's agnostic-sam phase, first in its
+     * JVM, still ran 1.6x slow after 3 s), for a minute at most.
+     */
+    private void warmUp(Runnable iteration) {
+        long start = System.nanoTime();
+        long minimum = start + (long) (warmupSeconds * 1e9);
+        long maximum = start + (long) (20 * warmupSeconds * 1e9); // a minute for the default 3 s
+        double[] window = new double[25];
+        double previous = Double.NaN;
+        boolean settled = warmupSeconds == 0; // --warmup-seconds 0: the step count alone
+        for (int s = 0; ; s++) {
+            long t0 = System.nanoTime();
+            iteration.run();
+            long t1 = System.nanoTime();
+            window[s % window.length] = t1 - t0;
+            if (s % window.length == window.length - 1) {
+                double current = median(window);
+                settled |= Math.abs(current - previous) < 0.05 * previous;
+                previous = current;
+            }
+            if (s + 1 >= warmup && t1 >= minimum && (settled || t1 >= maximum)) {
+                return;
+            }
+        }
     }
 
     static double median(double[] values) {
