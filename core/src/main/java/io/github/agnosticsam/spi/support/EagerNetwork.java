@@ -343,20 +343,24 @@ public abstract class EagerNetwork<T, B> implements Network {
                     }
                     return new LossAndGradients<>(g.loss(), cut ? split(g.gradients().get(0)) : g.gradients());
                 };
+                List<T> programParams = cut ? split(params.get(0)) : params;
                 StepOutput<T> out = flat
                         ? program.defineFlat(ops, oracle, params.get(0), layout().lengths(), state, inputs)
-                        : program.define(ops, oracle, cut ? split(params.get(0)) : params, state, inputs);
-                // Nothing is stored before the program returned.
+                        : program.define(ops, oracle, programParams, state, inputs);
+                // Nothing is stored before the program returned, and the summary is kept before anything
+                // is: it may be an input itself (a view of θ, say).
+                T kept = retain(out.summary());
                 if (!moved.isEmpty() && !moved.get(0).isEmpty()) {
                     commitStatistics(ops, statistics, moved.get(0), out.applied());
                 }
                 Set<T> persistent = identities(params, state, statistics);
+                persistent.addAll(programParams); // the views a per-tensor program saw: storing θ changes them
                 List<T> newParams = fresh(ops, cut ? List.of(join(out.parameters())) : out.parameters(), params,
                         persistent);
                 List<T> newState = fresh(ops, out.state(), state, persistent);
                 storeChanged(params, newParams);
                 storeChanged(state, newState);
-                summary = lazy(retain(out.summary()));
+                summary = lazy(kept);
                 if (hook != null) {
                     hook.afterStep(summary);
                 }

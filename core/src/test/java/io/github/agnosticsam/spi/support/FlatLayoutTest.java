@@ -38,4 +38,18 @@ class FlatLayoutTest {
         assertThat(kinds.get(1).values()).containsExactly(20, 21, 22, 23, 24, 25, 30, 31);
         assertThat(LAYOUT.splitKinds(kinds)).containsExactlyElementsOf(slots);
     }
+
+    /** Aligned to 4: each segment ends in zeros up to a multiple of 4, which split drops again. */
+    @Test
+    void padsEachSegmentToTheAlignmentWithZerosAndDropsThemAgain() {
+        FlatLayout aligned = new FlatLayout(List.of(new int[] {2, 3}, new int[] {2}), 4);
+        assertThat(aligned.lengths()).containsExactly(8, 4);
+        assertThat(aligned.offset(1)).isEqualTo(8);
+        assertThat(aligned.tensorSize(0)).isEqualTo(6);
+        HostTensor flat = aligned.join(List.of(a(1), b(10)));
+        assertThat(flat.values()).containsExactly(1, 2, 3, 4, 5, 6, 0, 0, 10, 11, 0, 0);
+        assertThat(aligned.split(flat)).containsExactly(a(1), b(10));
+        assertThat(aligned.splitKinds(aligned.joinKinds(List.of(a(1), b(10), a(20), b(30)))))
+                .containsExactly(a(1), b(10), a(20), b(30));
+    }
 }

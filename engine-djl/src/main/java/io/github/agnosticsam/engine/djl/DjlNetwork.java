@@ -54,6 +54,10 @@ final class DjlNetwork extends EagerNetwork<NDArray, NDList[]> {
         this.ops = new NdTensors(manager);
         checkShapes("parameter", trainable, spec.parameterShapes());
         this.flat = flat ? manager.zeros(new Shape(layout().size()), DataType.FLOAT32) : null;
+        if (flat) {
+            // The block reads views of the vector (by parameter id); its own arrays would be a second copy.
+            trainable.forEach(p -> p.getArray().close());
+        }
     }
 
     /** A standard model: its initial parameters, and running statistics as the description says. */

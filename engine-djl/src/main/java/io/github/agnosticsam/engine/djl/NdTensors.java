@@ -100,6 +100,13 @@ final class NdTensors implements Tensors<NDArray> {
      */
     @Override
     public NDArray allFinite(NDArray a) {
+        if (!zeroProductsPropagate()) {
+            // Two reductions: the max is NaN or +Inf, or the min is NaN or -Inf, exactly when an
+            // element is not finite (torch's max and min propagate NaN).
+            NDArray belowInfinity = keep(keep(a.max()).lt(Float.POSITIVE_INFINITY));
+            NDArray aboveMinusInfinity = keep(keep(a.min()).gt(Float.NEGATIVE_INFINITY));
+            return keep(keep(belowInfinity.logicalAnd(aboveMinusInfinity)).toType(DataType.FLOAT32, false));
+        }
         NDArray v = vector(a);
         NDArray product = keep(v.dot(zeros(v.size())));
         return keep(keep(product.eq(0)).toType(DataType.FLOAT32, false));
@@ -165,8 +172,9 @@ final class NdTensors implements Tensors<NDArray> {
     }
 
     /**
-     * Whether this BLAS computes every term of a matrix-vector product (0·NaN and 0·±Inf are NaN):
-     * one that skips zero terms would call every row finite. Probed once, at its first use.
+     * Whether this BLAS computes every term of a dot and a matrix-vector product (0·NaN and 0·±Inf
+     * are NaN): one that skips zero terms would call everything finite. Probed once, at first use;
+     * where it fails the checks take the slower ways that do not multiply.
      */
     private boolean zeroProductsPropagate() {
         if (zeroProductsPropagate == null) {
@@ -177,11 +185,17 @@ final class NdTensors implements Tensors<NDArray> {
                 probe[bad[i]] = values[i];
             }
             try (NDManager m = constants.newSubManager()) {
-                float[] products = m.create(probe, new Shape(4096, ROW)).matMul(rowZeros()).toFloatArray();
+                NDArray matrix = m.create(probe, new Shape(4096, ROW));
+                float[] products = matrix.matMul(rowZeros()).toFloatArray();
                 boolean right = true;
                 for (int row = 0; row < products.length; row++) {
                     boolean expectedBad = row == 3 || row == 100 || row == 4095;
                     right &= Float.isNaN(products[row]) == expectedBad;
+                }
+                for (int i = 0; i < bad.length; i++) { // each bad element alone, in a dot product
+                    NDArray one = m.zeros(new Shape(probe.length), DataType.FLOAT32);
+                    one.set(new ai.djl.ndarray.index.NDIndex("{}", bad[i]), values[i]);
+                    right &= Float.isNaN(one.dot(m.zeros(new Shape(probe.length), DataType.FLOAT32)).getFloat());
                 }
                 zeroProductsPropagate = right;
             }

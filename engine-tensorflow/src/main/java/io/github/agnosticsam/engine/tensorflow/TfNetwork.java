@@ -46,7 +46,7 @@ final class TfNetwork implements Network {
 
     final ModelSpec spec;
     final ModelFunction function;
-    /** Whether {@link #handles} is one vector of every parameter, as {@link #layout} says. */
+    /** Whether {@link #handles} is one vector of every parameter, as {@link #layout} (null otherwise) says. */
     final boolean flat;
     final FlatLayout layout;
     final List<TfLayers.Statistics> statistics = new ArrayList<>();
@@ -69,7 +69,7 @@ final class TfNetwork implements Network {
         this.spec = spec;
         this.function = function;
         this.flat = flat;
-        this.layout = new FlatLayout(spec.parameterShapes());
+        this.layout = flat ? new FlatLayout(spec.parameterShapes()) : null; // only flat storage has a size limit
         this.graph = new Graph();
         this.tf = Ops.create(graph);
         for (int[] shape : flat ? List.of(new int[] {layout.size()}) : spec.parameterShapes()) {
