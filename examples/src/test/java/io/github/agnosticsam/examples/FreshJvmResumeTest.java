@@ -19,6 +19,7 @@ import io.github.agnosticsam.Sam;
 import io.github.agnosticsam.Schedule;
 import io.github.agnosticsam.Sgd;
 import io.github.agnosticsam.Training;
+import io.github.agnosticsam.conformance.SyntheticBatches;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -59,23 +60,11 @@ class FreshJvmResumeTest {
     /** Step s's train and validation batches; step 1's train batch holds a NaN. */
     static Batch[] batches(int s) {
         SplittableRandom random = new SplittableRandom(100 + s);
-        Batch train = batch(random, 8);
+        Batch train = SyntheticBatches.learnable(MODEL, 8, random);
         if (s == 1) {
             train.features().values()[5] = Double.NaN;
         }
-        return new Batch[] {train, batch(random, 4)};
-    }
-
-    private static Batch batch(SplittableRandom random, int n) {
-        double[] x = new double[n * 6];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = random.nextDouble(-2, 2);
-        }
-        int[] y = new int[n];
-        for (int i = 0; i < n; i++) {
-            y[i] = random.nextInt(3);
-        }
-        return new Batch(HostTensor.of(x, n, 6), y);
+        return new Batch[] {train, SyntheticBatches.learnable(MODEL, 4, random)};
     }
 
     static void steps(Training training, int from, int to) {

@@ -320,52 +320,39 @@ final class ResNetMath implements HostModel {
 
     /** Torch's Conv2d without bias: out[o, y, x] = Σ W[o, c, u, v]·in[c, y·stride + u − pad, x·stride + v − pad]. */
     private static double[] convolve(Conv conv, int n, double[] w) {
-        int k = conv.kernel();
-        int sideIn = conv.sideIn();
-        int sideOut = conv.sideOut();
-        int cIn = conv.channelsIn();
-        int cOut = conv.channelsOut();
         double[] in = conv.input();
-        double[] out = new double[n * cOut * sideOut * sideOut];
-        for (int i = 0; i < n; i++) {
-            for (int o = 0; o < cOut; o++) {
-                int outBase = (i * cOut + o) * sideOut * sideOut;
-                for (int c = 0; c < cIn; c++) {
-                    int inBase = (i * cIn + c) * sideIn * sideIn;
-                    for (int u = 0; u < k; u++) {
-                        for (int v = 0; v < k; v++) {
-                            double weight = w[((o * cIn + c) * k + u) * k + v];
-                            for (int y = 0; y < sideOut; y++) {
-                                int row = y * conv.stride() + u - conv.padding();
-                                if (row < 0 || row >= sideIn) {
-                                    continue;
-                                }
-                                for (int x = 0; x < sideOut; x++) {
-                                    int col = x * conv.stride() + v - conv.padding();
-                                    if (col >= 0 && col < sideIn) {
-                                        out[outBase + y * sideOut + x] += weight * in[inBase + row * sideIn + col];
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        double[] out = new double[n * conv.channelsOut() * conv.sideOut() * conv.sideOut()];
+        forEachTap(conv, n, (o, x, wi) -> out[o] += w[wi] * in[x]);
         return out;
     }
 
     /** The backward pass of {@link #convolve}: adds ∂W into {@code grads} and, unless null, ∂in into {@code dIn}. */
     private static void convolveBackward(Conv conv, int n, List<HostTensor> params, double[] dOut, double[][] grads,
             double[] dIn) {
+        double[] in = conv.input();
+        double[] w = params.get(conv.weight()).values();
+        double[] dw = grads[conv.weight()];
+        forEachTap(conv, n, (o, x, wi) -> {
+            dw[wi] += dOut[o] * in[x];
+            if (dIn != null) {
+                dIn[x] += dOut[o] * w[wi];
+            }
+        });
+    }
+
+    /** One product of a convolution: output element, input element and weight, as flat indices. */
+    @FunctionalInterface
+    private interface Tap {
+        void at(int output, int input, int weight);
+    }
+
+    /** Every product of the convolution once: the one home of its index rule (stride, zero padding). */
+    private static void forEachTap(Conv conv, int n, Tap tap) {
         int k = conv.kernel();
         int sideIn = conv.sideIn();
         int sideOut = conv.sideOut();
         int cIn = conv.channelsIn();
         int cOut = conv.channelsOut();
-        double[] in = conv.input();
-        double[] w = params.get(conv.weight()).values();
-        double[] dw = grads[conv.weight()];
         for (int i = 0; i < n; i++) {
             for (int o = 0; o < cOut; o++) {
                 int outBase = (i * cOut + o) * sideOut * sideOut;
@@ -374,7 +361,6 @@ final class ResNetMath implements HostModel {
                     for (int u = 0; u < k; u++) {
                         for (int v = 0; v < k; v++) {
                             int wi = ((o * cIn + c) * k + u) * k + v;
-                            double sum = 0;
                             for (int y = 0; y < sideOut; y++) {
                                 int row = y * conv.stride() + u - conv.padding();
                                 if (row < 0 || row >= sideIn) {
@@ -383,15 +369,10 @@ final class ResNetMath implements HostModel {
                                 for (int x = 0; x < sideOut; x++) {
                                     int col = x * conv.stride() + v - conv.padding();
                                     if (col >= 0 && col < sideIn) {
-                                        double d = dOut[outBase + y * sideOut + x];
-                                        sum += d * in[inBase + row * sideIn + col];
-                                        if (dIn != null) {
-                                            dIn[inBase + row * sideIn + col] += d * w[wi];
-                                        }
+                                        tap.at(outBase + y * sideOut + x, inBase + row * sideIn + col, wi);
                                     }
                                 }
                             }
-                            dw[wi] += sum;
                         }
                     }
                 }
