@@ -120,7 +120,7 @@ class EnginesTest {
 
     @Test
     void spiVersionsOfTheSameMajorUpToThisCoreAreAccepted() {
-        assertThat(EngineProvider.SPI_VERSION).isEqualTo("1.3");
+        assertThat(EngineProvider.SPI_VERSION).isEqualTo("1.4");
         assertThat(DJL.spiVersion()).as("an engine written before spiVersion() existed").isEqualTo("1.0");
         assertThat(Engines.select(List.of(DJL), "djl", null)).isSameAs(DJL);
         Versioned current = new Versioned("mine", EngineProvider.SPI_VERSION);
@@ -131,7 +131,7 @@ class EnginesTest {
     void aNewerOrOtherMajorSpiVersionIsAClearError() {
         assertThatThrownBy(() -> Engines.select(List.of(new Versioned("mine", "1.7")), "mine", null))
                 .isInstanceOf(EngineNotFoundException.class)
-                .hasMessageContaining("built against SPI 1.7").hasMessageContaining("provides SPI 1.3")
+                .hasMessageContaining("built against SPI 1.7").hasMessageContaining("provides SPI 1.4")
                 .hasMessageContaining("use an agnostic-sam-core that provides SPI 1.7");
         assertThatThrownBy(() -> Engines.select(List.of(new Versioned("mine", "0.9")), "mine", null))
                 .hasMessageContaining("built for SPI 1.x");

@@ -84,8 +84,9 @@ final class Probes {
                 return ops.concat(List.of(
                         squaredNorm(ops, Ascent.scaledDirection(ops, params, gt, one, adaptive, eta)),
                         squaredNorm(ops, Ascent.scaledDirection(ops, params, zero, one, adaptive, eta)),
-                        squaredNorm(ops, Ascent.perturbation(ops, params, gt, scalars.get(0), gv, scalars.get(1),
-                                adaptive, eta))));
+                        squaredNorm(ops, Ascent.perturbation(ops, params,
+                                Ascent.scaledDirection(ops, params, gt, scalars.get(0), adaptive, eta), gv,
+                                scalars.get(1), adaptive, eta))));
             }
         }, train, validation);
         return new double[] {Math.sqrt(squares[0]), Math.sqrt(squares[1]), Math.sqrt(squares[2])};

@@ -188,6 +188,11 @@ final class BuggyEngine implements Engine {
         }
 
         @Override
+        public T axpy(T a, T x, T y) {
+            return real.axpy(a, x, y);
+        }
+
+        @Override
         public T allFiniteSegments(T flat, int[] lengths) {
             return real.allFiniteSegments(flat, lengths);
         }

@@ -38,6 +38,20 @@ final class PlantedOpBugs {
                         return HostTensor.of(late, late.length);
                     }
                 }),
+                bug("axpy", "adds into y in place", real -> new ForwardingTensors<>(real) {
+                    @Override
+                    public HostTensor axpy(HostTensor a, HostTensor x, HostTensor y) {
+                        double[] sum = real.axpy(a, x, y).values();
+                        System.arraycopy(sum, 0, y.values(), 0, sum.length);
+                        return y;
+                    }
+                }),
+                bug("axpy", "skips the product when a is 0", real -> new ForwardingTensors<>(real) {
+                    @Override
+                    public HostTensor axpy(HostTensor a, HostTensor x, HostTensor y) {
+                        return isScalar(a) && a.values()[0] == 0 ? y : real.axpy(a, x, y);
+                    }
+                }),
                 bug("allFinite", "sees NaN but not ±Inf", real -> new ForwardingTensors<>(real) {
                     @Override
                     public HostTensor allFinite(HostTensor a) {

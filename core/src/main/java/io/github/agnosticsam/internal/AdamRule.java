@@ -52,7 +52,7 @@ final class AdamRule implements BaseRule {
     public <T> Update<T> apply(Tensors<T> ops, List<T> params, List<T> grads, List<T> state, List<T> scalars) {
         int n = params.size();
         T lr = scalars.get(0);
-        T stepSize = scalars.get(1);
+        T minusStepSize = ops.mul(ops.scalar(-1), scalars.get(1)); // θ + (−s)·x rounds as θ − s·x
         T correction2Sqrt = scalars.get(2);
         T one = ops.scalar(1);
         T beta1 = ops.scalar(config.beta1());
@@ -72,13 +72,13 @@ final class AdamRule implements BaseRule {
                 if (config.decoupledWeightDecay()) {
                     theta = ops.mul(theta, ops.sub(one, ops.mul(lr, lambda)));
                 } else {
-                    g = ops.add(g, ops.mul(lambda, theta));
+                    g = ops.axpy(lambda, theta, g);
                 }
             }
-            T m = ops.add(ops.mul(beta1, state.get(i)), ops.mul(oneMinusBeta1, g));
-            T v = ops.add(ops.mul(beta2, state.get(n + i)), ops.mul(oneMinusBeta2, ops.mul(g, g)));
+            T m = ops.axpy(beta1, state.get(i), ops.mul(oneMinusBeta1, g));
+            T v = ops.axpy(beta2, state.get(n + i), ops.mul(oneMinusBeta2, ops.mul(g, g)));
             T denom = ops.add(ops.div(ops.sqrt(v), correction2Sqrt), eps);
-            newParams.add(ops.sub(theta, ops.mul(stepSize, ops.div(m, denom))));
+            newParams.add(ops.axpy(minusStepSize, ops.div(m, denom), theta));
             ms.add(m);
             vs.add(v);
         }

@@ -20,33 +20,46 @@ public final class Ascent {
     /** ρ·D(θ, g), per parameter. {@code rho} is a scalar tensor. */
     public static <T> List<T> scaledDirection(Tensors<T> ops, List<T> params, List<T> grads, T rho,
             boolean adaptive, double eta) {
-        List<T> out = new ArrayList<>(grads.size());
-        if (!adaptive) {
-            T scale = ops.div(rho, ops.add(ListOps.norm(ops, grads), ops.scalar(EPSILON)));
-            for (T g : grads) {
-                out.add(ops.mul(g, scale));
-            }
-            return out;
-        }
-        T etaT = ops.scalar(eta);
-        List<T> radii = new ArrayList<>(grads.size());
-        List<T> scaledGrads = new ArrayList<>(grads.size());
-        for (int i = 0; i < grads.size(); i++) {
-            T radius = ops.add(ops.abs(params.get(i)), etaT);
-            radii.add(radius);
-            scaledGrads.add(ops.mul(radius, grads.get(i)));
-        }
-        T scale = ops.div(rho, ops.add(ListOps.norm(ops, scaledGrads), ops.scalar(EPSILON)));
-        for (int i = 0; i < grads.size(); i++) {
-            out.add(ops.mul(ops.mul(radii.get(i), scaledGrads.get(i)), scale));
-        }
-        return out;
+        return scaled(ops, params, grads, rho, adaptive, eta, null);
     }
 
-    /** The Agnostic-SAM perturbation e = ρ₁·D(θ, gₜ) − ρ₂·D(θ, gᵥ). */
-    public static <T> List<T> perturbation(Tensors<T> ops, List<T> params, List<T> trainGrads, T rho1,
+    /** {@code base} + ρ·D(θ, g), per parameter: one multiply-add each (a perturbed point, say). */
+    public static <T> List<T> addScaledDirection(Tensors<T> ops, List<T> params, List<T> grads, T rho,
+            boolean adaptive, double eta, List<T> base) {
+        return scaled(ops, params, grads, rho, adaptive, eta, base);
+    }
+
+    /**
+     * The Agnostic-SAM perturbation e = ρ₁·D(θ, gₜ) − ρ₂·D(θ, gᵥ), given {@code ascent} = ρ₁·D(θ, gₜ)
+     * (a step computes it before the validation passes and keeps only it, not gₜ).
+     */
+    public static <T> List<T> perturbation(Tensors<T> ops, List<T> params, List<T> ascent,
             List<T> validationGrads, T rho2, boolean adaptive, double eta) {
-        return ListOps.minus(ops, scaledDirection(ops, params, trainGrads, rho1, adaptive, eta),
-                scaledDirection(ops, params, validationGrads, rho2, adaptive, eta));
+        // a + (−s)·x rounds as a − s·x: negation is exact.
+        return addScaledDirection(ops, params, validationGrads, ops.mul(ops.scalar(-1), rho2), adaptive, eta, ascent);
+    }
+
+    /** ρ·D(θ, g), or base + ρ·D(θ, g) when base is not null. */
+    private static <T> List<T> scaled(Tensors<T> ops, List<T> params, List<T> grads, T rho, boolean adaptive,
+            double eta, List<T> base) {
+        List<T> normed = grads; // whose norm divides: g, or T⊙g (ASAM)
+        List<T> directions = grads; // what is scaled: g, or T⊙T⊙g
+        if (adaptive) {
+            T etaT = ops.scalar(eta);
+            normed = new ArrayList<>(grads.size());
+            directions = new ArrayList<>(grads.size());
+            for (int i = 0; i < grads.size(); i++) {
+                T radius = ops.add(ops.abs(params.get(i)), etaT);
+                T scaledGrad = ops.mul(radius, grads.get(i));
+                normed.add(scaledGrad);
+                directions.add(ops.mul(radius, scaledGrad));
+            }
+        }
+        T scale = ops.div(rho, ops.add(ListOps.norm(ops, normed), ops.scalar(EPSILON)));
+        List<T> out = new ArrayList<>(directions.size());
+        for (int i = 0; i < directions.size(); i++) {
+            out.add(base == null ? ops.mul(directions.get(i), scale) : ops.axpy(scale, directions.get(i), base.get(i)));
+        }
+        return out;
     }
 }

@@ -17,14 +17,6 @@ final class ListOps {
         return out;
     }
 
-    static <T> List<T> minus(Tensors<T> ops, List<T> a, List<T> b) {
-        List<T> out = new ArrayList<>(a.size());
-        for (int i = 0; i < a.size(); i++) {
-            out.add(ops.sub(a.get(i), b.get(i)));
-        }
-        return out;
-    }
-
     /** Global L2 norm over every tensor of the list together. */
     static <T> T norm(Tensors<T> ops, List<T> tensors) {
         T sum = null;

@@ -134,9 +134,8 @@ public final class OptimizerProgram implements StepProgram {
         List<T> trainGrads = guard.evaluate(params, Pass.TRAIN);
         List<T> grads = switch (kind) {
             case BASE -> trainGrads;
-            case SAM -> guard.evaluate(ListOps.plus(ops, params,
-                    Ascent.scaledDirection(ops, params, trainGrads, scalars.get(radiiAt), adaptive, eta)),
-                    Pass.TRAIN_PERTURBED);
+            case SAM -> guard.evaluate(Ascent.addScaledDirection(ops, params, trainGrads, scalars.get(radiiAt),
+                    adaptive, eta, params), Pass.TRAIN_PERTURBED);
             case AGNOSTIC_EXACT, AGNOSTIC_FAST -> {
                 T rho1 = scalars.get(radiiAt);
                 T rho2 = scalars.get(radiiAt + 1);
@@ -144,12 +143,10 @@ public final class OptimizerProgram implements StepProgram {
                 List<T> ascent = Ascent.scaledDirection(ops, params, trainGrads, rho1, adaptive, eta);
                 List<T> validationGrads = guard.evaluate(params, Pass.VALIDATION);
                 if (kind == Kind.AGNOSTIC_EXACT) {
-                    validationGrads = guard.evaluate(ListOps.plus(ops, params,
-                            Ascent.scaledDirection(ops, params, validationGrads, rho2, adaptive, eta)),
-                            Pass.VALIDATION_PERTURBED);
+                    validationGrads = guard.evaluate(Ascent.addScaledDirection(ops, params, validationGrads, rho2,
+                            adaptive, eta, params), Pass.VALIDATION_PERTURBED);
                 }
-                List<T> e = ListOps.minus(ops, ascent,
-                        Ascent.scaledDirection(ops, params, validationGrads, rho2, adaptive, eta));
+                List<T> e = Ascent.perturbation(ops, params, ascent, validationGrads, rho2, adaptive, eta);
                 yield guard.evaluate(ListOps.plus(ops, params, e), Pass.TRAIN_PERTURBED);
             }
         };

@@ -35,7 +35,7 @@ final class SgdRule implements BaseRule {
 
     @Override
     public <T> Update<T> apply(Tensors<T> ops, List<T> params, List<T> grads, List<T> state, List<T> scalars) {
-        T lr = scalars.get(0);
+        T minusLr = ops.mul(ops.scalar(-1), scalars.get(0)); // θ + (−lr)·d rounds as θ − lr·d
         T mu = ops.scalar(config.momentum());
         T lambda = ops.scalar(config.weightDecay());
         List<T> newParams = new ArrayList<>(params.size());
@@ -44,14 +44,14 @@ final class SgdRule implements BaseRule {
             T theta = params.get(i);
             T d = grads.get(i);
             if (config.weightDecay() != 0) {
-                d = ops.add(d, ops.mul(lambda, theta));
+                d = ops.axpy(lambda, theta, d);
             }
             if (config.momentum() != 0) {
-                T buf = ops.add(ops.mul(mu, state.get(i)), d);
+                T buf = ops.axpy(mu, state.get(i), d);
                 newState.add(buf);
-                d = config.nesterov() ? ops.add(d, ops.mul(mu, buf)) : buf;
+                d = config.nesterov() ? ops.axpy(mu, buf, d) : buf;
             }
-            newParams.add(ops.sub(theta, ops.mul(lr, d)));
+            newParams.add(ops.axpy(minusLr, d, theta));
         }
         return new Update<>(newParams, newState);
     }

@@ -15,7 +15,7 @@ public interface EngineProvider {
      * methods, so an engine built against 1.0 runs on every 1.x core; an engine built against a
      * newer minor or another major is refused with a clear error.
      */
-    String SPI_VERSION = "1.3";
+    String SPI_VERSION = "1.4";
 
     /**
      * The SPI version this engine was built against. Implement it as

@@ -8,7 +8,9 @@ import java.util.List;
  * back into Java, so a whole step can be traced into a graph.
  *
  * <p>Binary operations take two tensors of the same shape, or a tensor and a scalar (rank 0) on
- * either side. Results are new tensors; inputs are never changed. "Scalar" below means rank 0.
+ * either side. Inputs are never changed, and nothing writes into a result, so a result may be an
+ * input as it is (an eager {@link #where} may return the operand it selects). "Scalar" below means
+ * rank 0.
  */
 public interface Tensors<T> {
 
@@ -22,6 +24,16 @@ public interface Tensors<T> {
     T mul(T a, T b);
 
     T div(T a, T b);
+
+    /**
+     * {@code a·x + y} for a scalar {@code a} and {@code x}, {@code y} of one shape: the multiply-add
+     * of every update and ascent (SPI 1.4). The default is {@code add(mul(a, x), y)}; an engine may
+     * fuse it or add {@code y} into its own product in place, with the same two roundings (0·±Inf and
+     * 0·NaN are NaN, as in mul, also for a = 0) and never writing into {@code x} or {@code y}.
+     */
+    default T axpy(T a, T x, T y) {
+        return add(mul(a, x), y);
+    }
 
     T sqrt(T a);
 

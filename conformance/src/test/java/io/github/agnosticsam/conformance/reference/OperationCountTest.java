@@ -23,14 +23,15 @@ class OperationCountTest {
      * (OptimizerProgram, SgdRule):
      * <ul>
      * <li>the train pass's guard: allFinite per gradient, P;
-     * <li>the update per tensor: d + λθ (mul, add), μ·buf + d (mul, add), θ − lr·d (mul, sub): 6P;
+     * <li>the update: −lr once (mul), 1; per tensor the multiply-adds d + λθ, μ·buf + d and θ + (−lr)·d
+     * (axpy), 3P;
      * <li>the guard's output: allFinite per new parameter and per new buffer, 2P; concat of the
      * losses, of the gradient flags, of the update flags, 3; ok = allFinite(losses) ·
      * (allFinite(1/gradient flags) · allFinite(1/update flags)): 3 allFinite, 2 div, 2 mul, 7;
      * where(ok, new, old) per parameter and per buffer, 2P; the summary's concat, 1.
      * </ul>
-     * 11P + 11; the support layer adds nothing here (no running statistics, no aliased output). The
-     * mlp 784-256-10 has P = 4 (W0, b0, W1, b1): 55.
+     * 8P + 12; the support layer adds nothing here (no running statistics, no aliased output). The
+     * mlp 784-256-10 has P = 4 (W0, b0, W1, b1): 44.
      */
     @Test
     void sgdOnTheMlpIssuesTheOperationsItsProgramSpellsOut() {
@@ -39,28 +40,28 @@ class OperationCountTest {
             assertThat(t.operationsPerStep()).as("before the first step").isEqualTo(-1);
             Batch batch = HostModelGradientTest.batch(mlp, 2, 1);
             t.step(batch);
-            assertThat(t.operationsPerStep()).isEqualTo(55);
+            assertThat(t.operationsPerStep()).isEqualTo(44);
             t.step(batch);
-            assertThat(t.operationsPerStep()).isEqualTo(55);
+            assertThat(t.operationsPerStep()).isEqualTo(44);
         }
     }
 
-    /** A third layer adds two parameter tensors and two buffers: 11 operations each pair, 22. */
+    /** A third layer adds two parameter tensors and two buffers: 8 operations each pair, 16. */
     @Test
     void eachParameterTensorAddsOperations() {
-        assertThat(sgdOperations(new ModelSpec.Mlp(new int[] {6, 5, 3}, Activation.RELU, 0.0))).isEqualTo(55);
-        assertThat(sgdOperations(new ModelSpec.Mlp(new int[] {6, 5, 4, 3}, Activation.RELU, 0.0))).isEqualTo(77);
+        assertThat(sgdOperations(new ModelSpec.Mlp(new int[] {6, 5, 3}, Activation.RELU, 0.0))).isEqualTo(44);
+        assertThat(sgdOperations(new ModelSpec.Mlp(new int[] {6, 5, 4, 3}, Activation.RELU, 0.0))).isEqualTo(60);
     }
 
     /**
-     * Flat storage: the same program on one vector (P = 1 in 11P + 11), except that each finite
-     * check is one allFiniteSegments call, so 22 whatever the number of tensors.
+     * Flat storage: the same program on one vector (P = 1 in 8P + 12), except that each finite
+     * check is one allFiniteSegments call, so 20 whatever the number of tensors.
      */
     @Test
     void withFlatStorageTheCountDoesNotGrowWithTheTensors() {
-        assertThat(sgdOperations(new ModelSpec.Mlp(new int[] {6, 5, 3}, Activation.RELU, 0.0), true)).isEqualTo(22);
-        assertThat(sgdOperations(new ModelSpec.Mlp(new int[] {6, 5, 4, 3}, Activation.RELU, 0.0), true)).isEqualTo(22);
-        assertThat(sgdOperations(ModelSpec.standard("resnet-small"), true)).isEqualTo(22 + 3 * 32);
+        assertThat(sgdOperations(new ModelSpec.Mlp(new int[] {6, 5, 3}, Activation.RELU, 0.0), true)).isEqualTo(20);
+        assertThat(sgdOperations(new ModelSpec.Mlp(new int[] {6, 5, 4, 3}, Activation.RELU, 0.0), true)).isEqualTo(20);
+        assertThat(sgdOperations(ModelSpec.standard("resnet-small"), true)).isEqualTo(20 + 3 * 32);
     }
 
     private static long sgdOperations(ModelSpec spec) {

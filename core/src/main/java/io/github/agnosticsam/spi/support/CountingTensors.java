@@ -85,6 +85,12 @@ final class CountingTensors<T> implements Tensors<T> {
     }
 
     @Override
+    public T axpy(T a, T x, T y) {
+        count++;
+        return ops.axpy(a, x, y);
+    }
+
+    @Override
     public T allFiniteSegments(T flat, int[] lengths) {
         count++;
         return ops.allFiniteSegments(flat, lengths);

@@ -281,6 +281,12 @@ public abstract class EagerNetwork<T, B> implements Network {
         /** Flat storage and a program that runs on it: one state vector per kind; else one per slot. */
         private final boolean flat;
         private final List<T> state = new ArrayList<>();
+        /**
+         * The scalar inputs of the last run, kept on the device: most (a constant learning rate, the
+         * radii) do not change from step to step, and an upload costs native calls.
+         */
+        private final List<Double> inputValues = new ArrayList<>();
+        private final List<T> inputTensors = new ArrayList<>();
         private boolean stepClosed;
         /** Counted in the first run only: a program cannot branch on values, so every run issues as many. */
         private long operations = -1;
@@ -324,10 +330,7 @@ public abstract class EagerNetwork<T, B> implements Network {
                 B validation = validationBatch.get();
                 List<T> params = parameterTensors();
                 List<T> statistics = statisticTensors();
-                List<T> inputs = new ArrayList<>(scalars.length);
-                for (double s : scalars) {
-                    inputs.add(upload(HostTensor.scalar(s)));
-                }
+                List<T> inputs = inputs(scalars);
                 List<List<T>> moved = new ArrayList<>(1);
                 // Flat storage under a per-tensor program: it sees the tensors, the engine a vector.
                 boolean cut = flatStorage() && !flat;
@@ -354,6 +357,7 @@ public abstract class EagerNetwork<T, B> implements Network {
                     commitStatistics(ops, statistics, moved.get(0), out.applied());
                 }
                 Set<T> persistent = identities(params, state, statistics);
+                persistent.addAll(inputs); // kept for the next run: an output that is one is stored as a copy
                 persistent.addAll(programParams); // the views a per-tensor program saw: storing θ changes them
                 List<T> newParams = fresh(ops, cut ? List.of(join(out.parameters())) : out.parameters(), params,
                         persistent);
@@ -371,6 +375,24 @@ public abstract class EagerNetwork<T, B> implements Network {
             return summary;
         }
 
+        /** The scalar inputs on the device, uploaded again only where a value changed (bit for bit). */
+        private List<T> inputs(double[] scalars) {
+            for (int i = 0; i < scalars.length; i++) {
+                if (i < inputValues.size() && Double.compare(scalars[i], inputValues.get(i)) == 0) {
+                    continue;
+                }
+                T uploaded = retain(upload(HostTensor.scalar(scalars[i])));
+                if (i < inputTensors.size()) {
+                    release(inputTensors.set(i, uploaded));
+                    inputValues.set(i, scalars[i]);
+                } else {
+                    inputTensors.add(uploaded);
+                    inputValues.add(scalars[i]);
+                }
+            }
+            return List.copyOf(inputTensors.subList(0, scalars.length));
+        }
+
         /** The clean pass's statistics, where the step was applied and they are finite. */
         private void commitStatistics(Tensors<T> ops, List<T> current, List<T> next, T applied) {
             for (int i = 0; i < current.size(); i++) {
@@ -378,7 +400,10 @@ public abstract class EagerNetwork<T, B> implements Network {
                 if (applied != null) {
                     keep = ops.mul(applied, keep);
                 }
-                store(current.get(i), ops.where(keep, next.get(i), current.get(i)));
+                T value = ops.where(keep, next.get(i), current.get(i));
+                if (value != current.get(i)) { // an eager algebra may return an operand of where as it is
+                    store(current.get(i), value);
+                }
             }
         }
 
@@ -462,6 +487,7 @@ public abstract class EagerNetwork<T, B> implements Network {
                 stepClosed = true;
                 if (!closed) {
                     state.forEach(EagerNetwork.this::release);
+                    inputTensors.forEach(EagerNetwork.this::release);
                 }
             }
         }
