@@ -24,8 +24,20 @@ final class NdTensors implements Tensors<NDArray> {
      */
     static final int ROW = 64;
 
+    /** Arrays up to this size are checked by reading them: one native call instead of three. */
+    private static final int HOST_READ = 256;
+
     private final NDManager constants;
+    /**
+     * Whether a check reads its verdict on the host: on the CPU the ops ran already (DJL's PyTorch
+     * calls are synchronous), so a read costs a few microseconds, and a finite verdict (the usual
+     * one) returns a constant instead of making flags with more native calls; a scalar {@link #where}
+     * then returns one operand instead of copying. On a GPU a read would stall the stream: the checks
+     * stay on the device there.
+     */
+    private final boolean hostVerdicts;
     private final Map<Double, NDArray> cache = new HashMap<>();
+    private NDArray ones;
     private NDManager scope;
     private NDArray lastCondition;
     private NDArray lastMask;
@@ -36,7 +48,13 @@ final class NdTensors implements Tensors<NDArray> {
     private NDArray segmentEnds;
 
     NdTensors(NDManager constants) {
+        this(constants, !constants.getDevice().isGpu());
+    }
+
+    /** {@code hostVerdicts} false keeps every check on the device, as on a GPU (tests run both ways). */
+    NdTensors(NDManager constants, boolean hostVerdicts) {
         this.constants = constants;
+        this.hostVerdicts = hostVerdicts;
     }
 
     /** Where the results of the next operations live. */
@@ -76,6 +94,18 @@ final class NdTensors implements Tensors<NDArray> {
         return keep(a.div(b));
     }
 
+    /**
+     * The product, then y added into it in place: one temporary fewer than mul then add (DJL has no
+     * fused multiply-add), the same roundings.
+     */
+    @Override
+    public NDArray axpy(NDArray a, NDArray x, NDArray y) {
+        if (!x.getShape().equals(y.getShape())) {
+            return Tensors.super.axpy(a, x, y);
+        }
+        return keep(x.mul(a)).addi(y);
+    }
+
     @Override
     public NDArray sqrt(NDArray a) {
         return keep(a.sqrt());
@@ -100,6 +130,9 @@ final class NdTensors implements Tensors<NDArray> {
      */
     @Override
     public NDArray allFinite(NDArray a) {
+        if (hostVerdicts) {
+            return scalar(isFinite(a) ? 1 : 0);
+        }
         if (!zeroProductsPropagate()) {
             // Two reductions: the max is NaN or +Inf, or the min is NaN or -Inf, exactly when an
             // element is not finite (torch's max and min propagate NaN).
@@ -112,14 +145,36 @@ final class NdTensors implements Tensors<NDArray> {
         return keep(keep(product.eq(0)).toType(DataType.FLOAT32, false));
     }
 
+    /**
+     * Every element finite, read on the host: a few elements (losses, flags) read as they are, else
+     * one pass (the product with zeros), or two (max and min).
+     */
+    private boolean isFinite(NDArray a) {
+        if (a.size() <= HOST_READ) {
+            for (float x : a.toFloatArray()) {
+                if (!Float.isFinite(x)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        if (!zeroProductsPropagate()) {
+            // NaN fails both comparisons (torch's max and min propagate it).
+            return keep(a.max()).getFloat() < Float.POSITIVE_INFINITY && keep(a.min()).getFloat() > Float.NEGATIVE_INFINITY;
+        }
+        NDArray v = vector(a);
+        return keep(v.dot(zeros(v.size()))).getFloat() == 0;
+    }
+
     /** {@code a} as a vector: a view of a contiguous array, no copy; dot takes only vectors. */
     private NDArray vector(NDArray a) {
         return a.getShape().dimension() == 1 ? a : keep(a.reshape(-1));
     }
 
     /**
-     * n zeros: a view of the front of one persistent zero vector, grown to the largest size asked
-     * for (the largest parameter tensor), so the check costs one parameter tensor of memory at most.
+     * n zeros: one persistent zero vector, grown to the largest size asked for (the flat vector, or
+     * the largest parameter tensor), itself or a view of its front, so the check costs one parameter
+     * tensor of memory at most.
      */
     NDArray zeros(long n) {
         if (zeros == null || zeros.size() < n) {
@@ -128,7 +183,7 @@ final class NdTensors implements Tensors<NDArray> {
             }
             zeros = constants.zeros(new Shape(n), DataType.FLOAT32);
         }
-        return keep(zeros.get(new ai.djl.ndarray.index.NDIndex("0:{}", n)));
+        return zeros.size() == n ? zeros : keep(zeros.get(new ai.djl.ndarray.index.NDIndex("0:{}", n)));
     }
 
     /**
@@ -150,6 +205,9 @@ final class NdTensors implements Tensors<NDArray> {
                     + flat.size());
         }
         NDArray v = vector(flat);
+        if (hostVerdicts && isFinite(v)) {
+            return ones(lengths.length); // the usual verdict, in one pass; a bad vector is looked at closer
+        }
         if (!rows || !zeroProductsPropagate()) {
             NDList flags = new NDList(lengths.length);
             long at = 0;
@@ -203,6 +261,17 @@ final class NdTensors implements Tensors<NDArray> {
         return zeroProductsPropagate;
     }
 
+    /** n ones, a constant (made once for the largest n asked for; a view of its front). */
+    private NDArray ones(int n) {
+        if (ones == null || ones.size() < n) {
+            if (ones != null) {
+                ones.attach(scope); // may still be read in this step: freed with the step
+            }
+            ones = constants.ones(new Shape(n), DataType.FLOAT32);
+        }
+        return ones.size() == n ? ones : keep(ones.get(new ai.djl.ndarray.index.NDIndex("0:{}", n)));
+    }
+
     private NDArray rowZeros() {
         if (rowZeros == null) {
             rowZeros = constants.zeros(new Shape(ROW, 1), DataType.FLOAT32);
@@ -230,6 +299,9 @@ final class NdTensors implements Tensors<NDArray> {
 
     @Override
     public NDArray where(NDArray condition, NDArray a, NDArray b) {
+        if (hostVerdicts && a.getShape().equals(b.getShape())) {
+            return condition.getFloat() != 0 ? a : b; // no copy: results are never written into
+        }
         if (condition != lastCondition) {
             lastCondition = condition;
             lastMask = keep(condition.toType(DataType.BOOLEAN, false));

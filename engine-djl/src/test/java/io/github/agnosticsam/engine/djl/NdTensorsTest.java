@@ -6,19 +6,22 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The one-pass checks on arrays as large as a model's (the kit's contract uses 3x3 arrays): a dot
  * product runs vectorised BLAS code, whose every term must still count, wherever the bad element is.
+ * Each check runs both ways: verdicts read on the host (the CPU's) and kept on the device (a GPU's).
  */
 class NdTensorsTest {
 
-    @ParameterizedTest
-    @ValueSource(ints = {1, 7, 256, 200_704, 1_000_003})
-    void allFiniteAndSumOfSquaresOnLargeArrays(int n) {
+    @ParameterizedTest(name = "{0} elements, host verdicts {1}")
+    @CsvSource({"1, true", "7, true", "256, true", "257, true", "200704, true", "1000003, true",
+            "1, false", "7, false", "256, false", "200704, false", "1000003, false"})
+    void allFiniteAndSumOfSquaresOnLargeArrays(int n, boolean hostVerdicts) {
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-            NdTensors ops = new NdTensors(manager);
+            NdTensors ops = new NdTensors(manager, hostVerdicts);
             ops.enter(manager);
             float[] values = new float[n];
             double squares = 0;
@@ -53,13 +56,13 @@ class NdTensorsTest {
      * per row) and on any other lengths (one check per segment): a bad element at the first and the
      * last place of each segment flags that segment alone.
      */
-    @ParameterizedTest
-    @ValueSource(booleans = {true, false})
-    void allFiniteSegmentsFlagsExactlyTheSegmentsWithABadElement(boolean aligned) {
+    @ParameterizedTest(name = "aligned {0}, host verdicts {1}")
+    @CsvSource({"true, true", "false, true", "true, false", "false, false"})
+    void allFiniteSegmentsFlagsExactlyTheSegmentsWithABadElement(boolean aligned, boolean hostVerdicts) {
         int[] lengths = aligned ? new int[] {200_704, 256, 2_560, 64} : new int[] {200_704, 250, 2_560, 10};
         int n = java.util.Arrays.stream(lengths).sum();
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-            NdTensors ops = new NdTensors(manager);
+            NdTensors ops = new NdTensors(manager, hostVerdicts);
             ops.enter(manager);
             float[] values = new float[n];
             for (int i = 0; i < n; i++) {
@@ -79,6 +82,25 @@ class NdTensorsTest {
                     }
                 }
                 start += lengths[s];
+            }
+        }
+    }
+
+    /** A scalar condition selects an operand; read on the host it is that operand itself, no copy. */
+    @ParameterizedTest(name = "host verdicts {0}")
+    @ValueSource(booleans = {true, false})
+    void whereSelectsByAScalarCondition(boolean hostVerdicts) {
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            NdTensors ops = new NdTensors(manager, hostVerdicts);
+            ops.enter(manager);
+            NDArray a = manager.create(new float[] {1, 2, 3});
+            NDArray b = manager.create(new float[] {-1, Float.NaN, -3});
+            assertThat(ops.where(ops.scalar(1), a, b).toFloatArray()).containsExactly(1, 2, 3);
+            assertThat(ops.where(ops.scalar(0), a, b).toFloatArray()).containsExactly(-1, Float.NaN, -3);
+            assertThat(ops.where(manager.create(1f), b, a).toFloatArray()).containsExactly(-1, Float.NaN, -3);
+            if (hostVerdicts) {
+                assertThat(ops.where(ops.scalar(1), a, b)).isSameAs(a);
+                assertThat(ops.where(ops.scalar(0), a, b)).isSameAs(b);
             }
         }
     }
