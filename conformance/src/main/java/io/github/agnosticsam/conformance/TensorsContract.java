@@ -209,6 +209,10 @@ public final class TensorsContract {
         c.add(check(Op.AXPY, "x and y one tensor: (a + 1)·x", axpy(in(0), U, U), map(U_VALUES, x -> 3 * x), 2));
         c.add(check(Op.AXPY, "a = 0 times +Inf is NaN, in its place", axpy(in(0), div(A, Z), B),
                 zip(zip(A_VALUES, Z_VALUES, (x, z) -> 0 * (x / z)), B_VALUES, Double::sum), 0));
+        c.add(check(Op.AXPY, "a = 0 times NaN is NaN", axpy(in(0), div(Z, Z), B),
+                zip(zip(Z_VALUES, Z_VALUES, (x, z) -> 0 * (x / z)), B_VALUES, Double::sum), 0));
+        c.add(check(Op.AXPY, "a = 0 times −Inf is NaN", axpy(in(0), div(B, Z), A),
+                zip(zip(B_VALUES, Z_VALUES, (x, z) -> 0 * (x / z)), A_VALUES, Double::sum), 0));
         c.add(check(Op.AXPY, "+Inf in y stays", axpy(in(0), B, div(A, Z)),
                 zip(B_VALUES, zip(A_VALUES, Z_VALUES, (x, z) -> x / z), (x, y) -> 0.25 * x + y), 0.25));
         c.add(check(Op.AXPY, "read back as a parameter", axpy(in(0), A, B),
@@ -321,21 +325,28 @@ public final class TensorsContract {
     // Running a check.
 
     private static CaseResult run(Network network, List<HostTensor> parameters, Check check, double tolerance) {
+        CaseResult result;
         try (CompiledStep step = network.compile(new CheckProgram(check))) {
             double[] summary = step.run(BATCH, null, check.inputs()).read();
             double[] actual = check.parameter() < 0 ? summary : network.parameters().get(check.parameter()).values();
-            return compare(check, parameters, actual, tolerance);
+            result = compare(check, parameters, actual, tolerance);
         } catch (UnsupportedFeatureException e) {
-            return new CaseResult(check.name(), CaseResult.Outcome.SKIP, Double.NaN,
+            result = new CaseResult(check.name(), CaseResult.Outcome.SKIP, Double.NaN,
                     check.describe(parameters) + ": unsupported: " + e.getMessage());
         } catch (RuntimeException e) {
-            return new CaseResult(check.name(), CaseResult.Outcome.FAIL, Double.NaN, check.describe(parameters)
+            result = new CaseResult(check.name(), CaseResult.Outcome.FAIL, Double.NaN, check.describe(parameters)
                     + " threw " + e.getClass().getSimpleName() + ": " + e.getMessage() + check.suspects());
-        } finally {
-            // Also after a check that should not have changed them: a wrong in-place operation must
-            // fail its own check, not the ones after it.
-            network.setParameters(parameters);
         }
+        // Also after a check that should not have changed them: a wrong in-place operation must fail
+        // its own check, not the ones after it.
+        try {
+            network.setParameters(parameters);
+        } catch (RuntimeException e) {
+            return new CaseResult(check.name(), CaseResult.Outcome.FAIL, Double.NaN, check.describe(parameters)
+                    + ": restoring the parameters afterwards threw " + e.getClass().getSimpleName() + ": "
+                    + e.getMessage());
+        }
+        return result;
     }
 
     private static CaseResult compare(Check check, List<HostTensor> parameters, double[] actual,

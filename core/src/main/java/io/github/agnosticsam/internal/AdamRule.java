@@ -52,7 +52,7 @@ final class AdamRule implements BaseRule {
     public <T> Update<T> apply(Tensors<T> ops, List<T> params, List<T> grads, List<T> state, List<T> scalars) {
         int n = params.size();
         T lr = scalars.get(0);
-        T minusStepSize = ops.mul(ops.scalar(-1), scalars.get(1)); // θ + (−s)·x rounds as θ − s·x
+        T minusStepSize = ListOps.negate(ops, scalars.get(1));
         T correction2Sqrt = scalars.get(2);
         T one = ops.scalar(1);
         T beta1 = ops.scalar(config.beta1());

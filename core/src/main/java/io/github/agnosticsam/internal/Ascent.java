@@ -35,8 +35,7 @@ public final class Ascent {
      */
     public static <T> List<T> perturbation(Tensors<T> ops, List<T> params, List<T> ascent,
             List<T> validationGrads, T rho2, boolean adaptive, double eta) {
-        // a + (−s)·x rounds as a − s·x: negation is exact.
-        return addScaledDirection(ops, params, validationGrads, ops.mul(ops.scalar(-1), rho2), adaptive, eta, ascent);
+        return addScaledDirection(ops, params, validationGrads, ListOps.negate(ops, rho2), adaptive, eta, ascent);
     }
 
     /** ρ·D(θ, g), or base + ρ·D(θ, g) when base is not null. */

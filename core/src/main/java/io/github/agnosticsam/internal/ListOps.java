@@ -17,6 +17,14 @@ final class ListOps {
         return out;
     }
 
+    /**
+     * −a for a scalar: exact, so axpy(−a, x, y) rounds as y − a·x, the form the updates are written
+     * in (IEEE 754 defines y − z as y + (−z)).
+     */
+    static <T> T negate(Tensors<T> ops, T a) {
+        return ops.mul(ops.scalar(-1), a);
+    }
+
     /** Global L2 norm over every tensor of the list together. */
     static <T> T norm(Tensors<T> ops, List<T> tensors) {
         T sum = null;

@@ -35,7 +35,7 @@ final class SgdRule implements BaseRule {
 
     @Override
     public <T> Update<T> apply(Tensors<T> ops, List<T> params, List<T> grads, List<T> state, List<T> scalars) {
-        T minusLr = ops.mul(ops.scalar(-1), scalars.get(0)); // θ + (−lr)·d rounds as θ − lr·d
+        T minusLr = ListOps.negate(ops, scalars.get(0));
         T mu = ops.scalar(config.momentum());
         T lambda = ops.scalar(config.weightDecay());
         List<T> newParams = new ArrayList<>(params.size());

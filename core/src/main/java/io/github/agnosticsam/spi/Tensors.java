@@ -28,8 +28,9 @@ public interface Tensors<T> {
     /**
      * {@code a·x + y} for a scalar {@code a} and {@code x}, {@code y} of one shape: the multiply-add
      * of every update and ascent (SPI 1.4). The default is {@code add(mul(a, x), y)}; an engine may
-     * fuse it or add {@code y} into its own product in place, with the same two roundings (0·±Inf and
-     * 0·NaN are NaN, as in mul, also for a = 0) and never writing into {@code x} or {@code y}.
+     * add {@code y} into its own product in place, keeping those two roundings (the core's results
+     * are specified with them; a fused kernel that rounds once differs in the last bit), with 0·±Inf
+     * and 0·NaN NaN as in mul, also for a = 0, and never writing into {@code x} or {@code y}.
      */
     default T axpy(T a, T x, T y) {
         return add(mul(a, x), y);

@@ -381,10 +381,11 @@ public abstract class EagerNetwork<T, B> implements Network {
                 if (i < inputValues.size() && Double.compare(scalars[i], inputValues.get(i)) == 0) {
                     continue;
                 }
-                T uploaded = retain(upload(HostTensor.scalar(scalars[i])));
+                T uploaded = allocate(HostTensor.scalar(scalars[i]));
                 if (i < inputTensors.size()) {
-                    release(inputTensors.set(i, uploaded));
+                    T old = inputTensors.set(i, uploaded);
                     inputValues.set(i, scalars[i]);
+                    release(old);
                 } else {
                     inputTensors.add(uploaded);
                     inputValues.add(scalars[i]);

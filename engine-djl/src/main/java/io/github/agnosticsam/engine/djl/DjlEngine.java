@@ -25,6 +25,10 @@ import java.util.Map;
  *   <li>{@code djl.storage=flat|tensors} — how a network built here keeps its parameters: {@code
  *       flat} (default), one vector, so a step costs a fixed number of operations whatever the
  *       number of tensors; {@code tensors}, one array each (the block's own).</li>
+ *   <li>{@code djl.checks=auto|host|device} — where a step's finite checks and selects decide:
+ *       {@code host} reads the verdict (cheap on the CPU, where PyTorch's calls are synchronous),
+ *       {@code device} keeps it in arrays (what a GPU needs: a read stalls its stream); {@code auto}
+ *       (default) is host on the CPU.</li>
  * </ul>
  * The device is the GPU when DJL sees one ({@code auto}), or forced ({@code cpu}, {@code gpu});
  * {@code threads} sets PyTorch's intra-op threads.
@@ -33,17 +37,20 @@ public final class DjlEngine implements Engine {
     static final String ONLINE = "djl.online";
     static final String CACHE_DIR = "djl.cacheDir";
     static final String STORAGE = "djl.storage";
+    static final String CHECKS = "djl.checks";
 
     private final ai.djl.engine.Engine pytorch;
     private final Device device;
     private final NDManager manager;
     private final boolean flat;
+    private final boolean hostChecks;
 
-    private DjlEngine(ai.djl.engine.Engine pytorch, Device device, boolean flat) {
+    private DjlEngine(ai.djl.engine.Engine pytorch, Device device, boolean flat, String checks) {
         this.pytorch = pytorch;
         this.device = device;
         this.manager = pytorch.newBaseManager(device);
         this.flat = flat;
+        this.hostChecks = checks.equals("auto") ? NdTensors.readsOnHost(device) : checks.equals("host");
     }
 
     /** Creates the engine; this is where PyTorch's native library is loaded. */
@@ -52,12 +59,16 @@ public final class DjlEngine implements Engine {
         if (!storage.equals("flat") && !storage.equals("tensors")) {
             throw new IllegalArgumentException(STORAGE + " must be flat or tensors, got '" + storage + "'");
         }
+        String checks = options.properties().getOrDefault(CHECKS, System.getProperty(CHECKS, "auto"));
+        if (!checks.equals("auto") && !checks.equals("host") && !checks.equals("device")) {
+            throw new IllegalArgumentException(CHECKS + " must be auto, host or device, got '" + checks + "'");
+        }
         configure(options.properties());
         ai.djl.engine.Engine pytorch = loadPyTorch();
         if (options.threads() > 0) {
             JniUtils.setNumThreads(options.threads());
         }
-        return new DjlEngine(pytorch, chooseDevice(pytorch, options.device()), storage.equals("flat"));
+        return new DjlEngine(pytorch, chooseDevice(pytorch, options.device()), storage.equals("flat"), checks);
     }
 
     /** Sets DJL's system properties before DJL's engine class is first touched. */
@@ -122,7 +133,7 @@ public final class DjlEngine implements Engine {
     @Override
     public String device() {
         return device.toString() + " (PyTorch " + pytorch.getVersion() + ", " + JniUtils.getNumThreads() + " threads"
-                + (flat ? ")" : ", one array per parameter)");
+                + (flat ? "" : ", one array per parameter") + (hostChecks ? ")" : ", checks on the device)");
     }
 
     /** The DJL device every array of this engine lives on. */
@@ -150,7 +161,7 @@ public final class DjlEngine implements Engine {
                 shape[i + 1] = input[i];
             }
             block.initialize(networkManager, DataType.FLOAT32, new Shape(shape));
-            return DjlNetwork.standard(model, block, networkManager, initialParameters, flat);
+            return DjlNetwork.standard(model, block, networkManager, initialParameters, flat, hostChecks);
         } catch (RuntimeException e) {
             networkManager.close();
             throw e;

@@ -23,8 +23,8 @@ import java.util.List;
 /**
  * A DJL block as a network of the engine support layer: the block's parameter arrays are the
  * persistent tensors, a step's scratch arrays live in a sub-manager closed with the step, and new
- * values take over the persistent arrays' handles ({@code intern}): nothing is copied back and no
- * value is read to the host inside a step. Serves the standard models ({@link DjlEngine#build}) and
+ * values take over the persistent arrays' handles ({@code intern}): nothing is copied back, and on
+ * the CPU only the finite checks' verdicts are read to the host inside a step. Serves the standard models ({@link DjlEngine#build}) and
  * the block of a DJL {@code Trainer} ({@link SharpnessAwareTrainer}).
  */
 final class DjlNetwork extends EagerNetwork<NDArray, NDList[]> {
@@ -43,15 +43,16 @@ final class DjlNetwork extends EagerNetwork<NDArray, NDList[]> {
      * {@code manager} holds what this network allocates (optimizer state, read-later summaries) and
      * is closed with it; for a standard model it also holds the block's arrays. {@code flat}: keep
      * the parameters in one vector (the block then reads views of it), else in the block's arrays.
+     * {@code hostChecks}: the algebra's checks read their verdict on the host ({@link NdTensors}).
      */
-    DjlNetwork(ModelSpec spec, Block block, NDManager manager, LossFunction loss, boolean flat) {
+    DjlNetwork(ModelSpec spec, Block block, NDManager manager, LossFunction loss, boolean flat, boolean hostChecks) {
         super(spec);
         this.block = block;
         this.manager = manager;
         this.loss = loss;
         this.trainable = block.getParameters().values().stream().filter(Parameter::requiresGradient).toList();
         this.statistics = block.getParameters().values().stream().filter(DjlNetwork::isStatistic).toList();
-        this.ops = new NdTensors(manager);
+        this.ops = new NdTensors(manager, hostChecks);
         checkShapes("parameter", trainable, spec.parameterShapes());
         this.flat = flat ? manager.zeros(new Shape(layout().size()), DataType.FLOAT32) : null;
         if (flat) {
@@ -61,9 +62,10 @@ final class DjlNetwork extends EagerNetwork<NDArray, NDList[]> {
     }
 
     /** A standard model: its initial parameters, and running statistics as the description says. */
-    static DjlNetwork standard(ModelSpec spec, Block block, NDManager manager, List<HostTensor> initial, boolean flat) {
+    static DjlNetwork standard(ModelSpec spec, Block block, NDManager manager, List<HostTensor> initial, boolean flat,
+            boolean hostChecks) {
         DjlNetwork net = new DjlNetwork(spec, block, manager, LossFunction.softmaxCrossEntropy(spec.labelSmoothing()),
-                flat);
+                flat, hostChecks);
         checkShapes("running statistic", net.statistics, spec.statisticShapes());
         net.setParameters(initial);
         List<HostTensor> initialStatistics = spec.initialStatistics();

@@ -12,9 +12,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The algebra on DJL NDArrays in float32, on the network's device. Every result is attached to
- * the current step's scope, whichever manager its operands came from, so a step's scratch arrays
- * are all freed when the step ends. Constants are made once and cached.
+ * The algebra on DJL NDArrays in float32, on the network's device. Every array an operation makes
+ * is attached to the current step's scope, whichever manager its operands came from, so a step's
+ * scratch arrays are all freed when the step ends. Some results are not new arrays: constants (made
+ * once and cached, on the network's manager) and, with host verdicts, the operand a {@link #where}
+ * selects; {@code DjlNetwork.store} copies what is not a scratch array of the step.
  */
 final class NdTensors implements Tensors<NDArray> {
     /**
@@ -36,20 +38,22 @@ final class NdTensors implements Tensors<NDArray> {
      * stay on the device there.
      */
     private final boolean hostVerdicts;
+
+    /** Whether verdicts are read on the host by default: on the CPU only (a read stalls any accelerator). */
+    static boolean readsOnHost(ai.djl.Device device) {
+        return ai.djl.Device.Type.CPU.equals(device.getDeviceType());
+    }
     private final Map<Double, NDArray> cache = new HashMap<>();
     private NDArray ones;
     private NDManager scope;
     private NDArray lastCondition;
     private NDArray lastMask;
+    private Boolean lastVerdict;
     private NDArray zeros;
     private NDArray rowZeros;
     private Boolean zeroProductsPropagate;
     private int[] segmentLengths;
     private NDArray segmentEnds;
-
-    NdTensors(NDManager constants) {
-        this(constants, !constants.getDevice().isGpu());
-    }
 
     /** {@code hostVerdicts} false keeps every check on the device, as on a GPU (tests run both ways). */
     NdTensors(NDManager constants, boolean hostVerdicts) {
@@ -62,6 +66,7 @@ final class NdTensors implements Tensors<NDArray> {
         this.scope = stepScope;
         this.lastCondition = null;
         this.lastMask = null;
+        this.lastVerdict = null;
     }
 
     NDArray keep(NDArray result) {
@@ -172,9 +177,9 @@ final class NdTensors implements Tensors<NDArray> {
     }
 
     /**
-     * n zeros: one persistent zero vector, grown to the largest size asked for (the flat vector, or
-     * the largest parameter tensor), itself or a view of its front, so the check costs one parameter
-     * tensor of memory at most.
+     * n zeros, only ever read (a dot product's operand, join's padding): one persistent zero vector,
+     * grown to the largest size asked for (the flat vector, or the largest parameter tensor), itself
+     * or a view of its front.
      */
     NDArray zeros(long n) {
         if (zeros == null || zeros.size() < n) {
@@ -261,15 +266,18 @@ final class NdTensors implements Tensors<NDArray> {
         return zeroProductsPropagate;
     }
 
-    /** n ones, a constant (made once for the largest n asked for; a view of its front). */
+    /**
+     * n ones, a constant made again only when n changes (a network's layout fixes it), never a view:
+     * a view would be a scratch array that {@code DjlNetwork.store} could take over.
+     */
     private NDArray ones(int n) {
-        if (ones == null || ones.size() < n) {
+        if (ones == null || ones.size() != n) {
             if (ones != null) {
                 ones.attach(scope); // may still be read in this step: freed with the step
             }
             ones = constants.ones(new Shape(n), DataType.FLOAT32);
         }
-        return ones.size() == n ? ones : keep(ones.get(new ai.djl.ndarray.index.NDIndex("0:{}", n)));
+        return ones;
     }
 
     private NDArray rowZeros() {
@@ -299,11 +307,19 @@ final class NdTensors implements Tensors<NDArray> {
 
     @Override
     public NDArray where(NDArray condition, NDArray a, NDArray b) {
-        if (hostVerdicts && a.getShape().equals(b.getShape())) {
-            return condition.getFloat() != 0 ? a : b; // no copy: results are never written into
-        }
-        if (condition != lastCondition) {
+        boolean host = hostVerdicts && a.getShape().equals(b.getShape());
+        if (condition != lastCondition) { // a step selects many pairs by one condition
             lastCondition = condition;
+            lastMask = null;
+            lastVerdict = null;
+        }
+        if (host) {
+            if (lastVerdict == null) {
+                lastVerdict = condition.getFloat() != 0;
+            }
+            return lastVerdict ? a : b; // no copy: results are never written into
+        }
+        if (lastMask == null) {
             lastMask = keep(condition.toType(DataType.BOOLEAN, false));
         }
         // DJL's where does not broadcast: expand the scalar mask (a view, no copy).

@@ -3,6 +3,7 @@ package io.github.agnosticsam.engine.djl;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
@@ -98,8 +99,9 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
         StepProgram program = StepProgram.of(optimizer);
         ModelSpec spec = describe(block);
         this.ledger = new StepLedger(program, spec.parameterNames(), spec.parameterShapes(), policy);
-        this.network = new DjlNetwork(spec, block, trainer.getManager().newSubManager(), trainer.getLoss()::evaluate,
-                false);
+        NDManager networkManager = trainer.getManager().newSubManager();
+        this.network = new DjlNetwork(spec, block, networkManager, trainer.getLoss()::evaluate, false,
+                NdTensors.readsOnHost(networkManager.getDevice()));
         this.step = network.compile(program);
         trainer.notifyListeners(listener -> {
             if (listener instanceof CheckpointListener c) {

@@ -151,4 +151,15 @@ class DjlEngineTest {
     static Batch batch(ModelSpec spec, int n, SplittableRandom random) {
         return SyntheticBatches.learnable(spec, n, random);
     }
+
+    @Test
+    void aBadStorageOrChecksValueIsRefusedByName() {
+        assertThatThrownBy(() -> Engines.load("djl", new EngineOptions(Device.CPU, 1, Map.of(DjlEngine.STORAGE, "flatt"))))
+                .hasMessageContaining("djl.storage").hasMessageContaining("'flatt'");
+        assertThatThrownBy(() -> Engines.load("djl", new EngineOptions(Device.CPU, 1, Map.of(DjlEngine.CHECKS, "gpu"))))
+                .hasMessageContaining("djl.checks").hasMessageContaining("auto, host or device").hasMessageContaining("'gpu'");
+        try (Engine e = Engines.load("djl", new EngineOptions(Device.CPU, 1, Map.of(DjlEngine.CHECKS, "device")))) {
+            assertThat(e.device()).contains("checks on the device");
+        }
+    }
 }
