@@ -23,11 +23,15 @@ import java.util.function.UnaryOperator;
  * gradient evaluation, as the costs count them, is the gradient over the whole set: one pass per
  * batch.
  *
- * <p>A Hessian-vector product is a central difference of two gradients:
- * {@code Hv ≈ (∇L(θ + εv) − ∇L(θ − εv)) / 2ε} with {@code ε = hRelative·‖θ‖/‖v‖}: the displacement
- * has norm {@code hRelative·‖θ‖} whatever v, so the step follows the parameters' scale (a step fixed
- * in absolute terms is too small for some models and too large for others; for a ReLU network it must
- * be large enough to average over the kinks, which a derivative at a point does not see).
+ * <p>A Hessian-vector product is a central difference of two gradients along a vector v:
+ * {@code Hv ≈ (∇L(θ + εv) − ∇L(θ − εv)) / 2ε} with {@code ε = hRelative·rms(θ)}, the parameters'
+ * root mean square (1 when θ = 0), so that the step follows the parameters' scale. v is the vector
+ * the method works with: a unit vector in power iteration and in {@link #hessianVectorProduct}
+ * (which scales v to unit norm first), so the displacement's norm is hRelative·rms(θ); a ±1 probe in
+ * Hutchinson's estimator, so every element moves by hRelative·rms(θ). That choice is measured, not
+ * derived: with one hRelative it puts λ_max and the trace of the standard MLP within the errors
+ * docs/diagnostics.md reports, where a rule that displaced both by the same norm needs two steps
+ * (for a ReLU network, a small displacement along every coordinate crosses kinks that ruin the trace).
  *
  * <p>Every call sets the network's parameters to displaced points and, when it returns or throws,
  * back to the values it read at its start (bit for bit: the very values the engine handed out). It
@@ -48,10 +52,10 @@ public final class Curvature implements AutoCloseable {
     private long evaluations;
     private boolean closed;
 
-    // The call under way: θ as read at its start, flat, and its norm (1 when θ = 0).
+    // The call under way: θ as read at its start, flat, and ε = hRelative·rms(θ).
     private List<HostTensor> original;
     private double[] theta;
-    private double scale;
+    private double eps;
 
     /**
      * How a product H·v is formed from gradients at displacements δ from θ ({@code gradient.apply(δ)}
@@ -135,12 +139,14 @@ public final class Curvature implements AutoCloseable {
     }
 
     /**
-     * H·v at the current parameters, by the central difference of the class comment; {@code v} holds
-     * every parameter element in parameter order. 2 gradient evaluations (none for v = 0).
+     * H·v at the current parameters: ‖v‖ times the central difference of the class comment along
+     * v/‖v‖; {@code v} holds every parameter element in parameter order. 2 gradient evaluations (none
+     * for v = 0).
      */
     public double[] hessianVectorProduct(double[] v) {
         checkVector(v, "v");
-        return atTheta(() -> product(v));
+        double size = norm(v);
+        return atTheta(() -> size == 0 ? new double[dimension] : scaled(along(scaled(v, 1 / size)), size));
     }
 
     /** The eigenvalue of largest magnitude: {@code topEigenvalues(1).get(0)}. */
@@ -174,26 +180,30 @@ public final class Curvature implements AutoCloseable {
                 }
                 deflate(v, found);
                 v = scaled(v, 1 / norm(v));
+                // λ and the residual belong to the iterate the last product was taken at: that one is kept.
+                double[] at = v;
                 double lambda = 0;
+                double residual = Double.NaN;
                 double previous = Double.NaN;
                 int iterations = 0;
                 boolean converged = false;
                 while (!converged && iterations < options.maxIterations()) {
-                    double[] w = product(v);
+                    at = v;
+                    double[] w = along(at);
                     iterations++;
                     deflate(w, found);
-                    lambda = dot(v, w);
+                    lambda = dot(at, w);
+                    residual = distance(w, scaled(at, lambda));
                     converged = Math.abs(lambda - previous) <= options.tolerance() * Math.abs(lambda);
                     double size = norm(w);
                     if (size == 0) { // v lies in the null space: an eigenvector of eigenvalue 0
-                        converged = true;
                         break;
                     }
                     v = scaled(w, 1 / size);
                     previous = lambda;
                 }
-                found.add(v);
-                out.add(new Eigenvalue(lambda, v, iterations, converged, evaluations - before));
+                found.add(at);
+                out.add(new Eigenvalue(lambda, at, residual, iterations, converged || residual == 0, evaluations - before));
             }
             return out;
         });
@@ -215,7 +225,7 @@ public final class Curvature implements AutoCloseable {
             double mean = 0;
             for (int i = 0; i < probes; i++) {
                 double[] z = rademacher(random, dimension);
-                samples[i] = dot(z, product(z));
+                samples[i] = dot(z, along(z));
                 mean += samples[i];
             }
             mean /= probes;
@@ -318,8 +328,8 @@ public final class Curvature implements AutoCloseable {
             System.arraycopy(t.values(), 0, theta, at, t.size());
             at += t.size();
         }
-        double norm = norm(theta);
-        scale = norm > 0 ? norm : 1;
+        double rms = norm(theta) / Math.sqrt(dimension);
+        eps = options.hRelative() * (rms > 0 ? rms : 1);
         Throwable failure = null;
         try {
             return body.get();
@@ -341,13 +351,8 @@ public final class Curvature implements AutoCloseable {
         }
     }
 
-    /** H·v by the rule, with the displacement's norm hRelative·‖θ‖. */
-    private double[] product(double[] v) {
-        double size = norm(v);
-        if (size == 0) {
-            return new double[dimension];
-        }
-        double eps = options.hRelative() * scale / size;
+    /** H·v by the rule, from gradients at θ ± ε·v: 2 gradient evaluations. */
+    private double[] along(double[] v) {
         return rule.product(delta -> Arrays.copyOfRange(lossAndGradient(delta), 1, dimension + 1), v, eps);
     }
 
@@ -439,5 +444,13 @@ public final class Curvature implements AutoCloseable {
 
     private static double norm(double[] v) {
         return Math.sqrt(dot(v, v));
+    }
+
+    private static double distance(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += (a[i] - b[i]) * (a[i] - b[i]);
+        }
+        return Math.sqrt(s);
     }
 }

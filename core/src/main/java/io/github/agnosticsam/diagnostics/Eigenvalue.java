@@ -9,12 +9,17 @@ import java.util.Map;
  *
  * @param value the Rayleigh quotient vᵀHv of the last iterate: the eigenvalue of largest magnitude
  *     (after deflation: of largest magnitude among those not found before)
- * @param vector the unit eigenvector estimate, every parameter element in parameter order
+ * @param vector the unit eigenvector estimate v, every parameter element in parameter order (the
+ *     iterate before the last product)
+ * @param residual ‖Hv − value·v‖ from the last product (after deflation): for a symmetric matrix some
+ *     eigenvalue lies within it of {@code value} — a bound on the iteration's error, not on the
+ *     finite differences', and it does not say which eigenvalue
  * @param iterations Hessian-vector products made for this eigenvalue
  * @param converged whether the stopping rule was met before {@link CurvatureOptions#maxIterations()}
  * @param gradientEvaluations what it cost: 2 per product, each over the whole set of batches
  */
-public record Eigenvalue(double value, double[] vector, int iterations, boolean converged, long gradientEvaluations) {
+public record Eigenvalue(double value, double[] vector, double residual, int iterations, boolean converged,
+        long gradientEvaluations) {
 
     public Eigenvalue {
         vector = vector.clone();
@@ -29,6 +34,7 @@ public record Eigenvalue(double value, double[] vector, int iterations, boolean 
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("value", value);
+        m.put("residual", residual);
         m.put("iterations", iterations);
         m.put("converged", converged);
         m.put("gradientEvaluations", gradientEvaluations);
@@ -38,6 +44,7 @@ public record Eigenvalue(double value, double[] vector, int iterations, boolean 
     @Override
     public boolean equals(Object o) {
         return o instanceof Eigenvalue e && Double.compare(value, e.value) == 0 && Arrays.equals(vector, e.vector)
+                && Double.compare(residual, e.residual) == 0
                 && iterations == e.iterations && converged == e.converged && gradientEvaluations == e.gradientEvaluations;
     }
 
@@ -48,7 +55,8 @@ public record Eigenvalue(double value, double[] vector, int iterations, boolean 
 
     @Override
     public String toString() {
-        return "Eigenvalue[value=" + value + ", iterations=" + iterations + ", converged=" + converged
+        return "Eigenvalue[value=" + value + ", residual=" + residual + ", iterations=" + iterations
+                + ", converged=" + converged
                 + ", gradientEvaluations=" + gradientEvaluations + "]";
     }
 }

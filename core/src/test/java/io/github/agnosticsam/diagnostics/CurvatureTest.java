@@ -88,6 +88,9 @@ class CurvatureTest {
                 assertThat(Math.abs(dot(e.vector(), column(q, j)))).as("|cos| with eigenvector %d", j)
                         .isCloseTo(1.0, within(1e-6));
                 assertThat(e.converged()).isTrue();
+                assertThat(e.residual()).isLessThan(1e-5);
+                assertThat(Math.abs(e.value() - M * SPECTRUM[j])).as("within the residual")
+                        .isLessThanOrEqualTo(e.residual() + 1e-12);
                 assertThat(e.gradientEvaluations()).isEqualTo(2L * e.iterations());
             }
             assertThat(c.gradientEvaluations()).isEqualTo(top.stream().mapToLong(Eigenvalue::gradientEvaluations).sum());
@@ -102,6 +105,10 @@ class CurvatureTest {
             assertThat(e.iterations()).isEqualTo(2);
             assertThat(e.converged()).isFalse();
             assertThat(e.gradientEvaluations()).isEqualTo(4);
+            // Not converged, but some eigenvalue lies within the residual of the value.
+            double nearest = java.util.Arrays.stream(SPECTRUM).map(x -> Math.abs(M * x - e.value())).min().orElseThrow();
+            assertThat(nearest).isLessThanOrEqualTo(e.residual());
+            assertThat(e.residual()).isGreaterThan(1e-3);
             assertThat(e.toMap()).containsEntry("converged", false).containsEntry("iterations", 2);
         }
     }

@@ -228,6 +228,25 @@ class CurvatureOnReferenceTest {
         }
     }
 
+    /** Each call reads θ at its start: one Curvature (one compiled program) serves a whole run. */
+    @Test
+    void oneCurvatureFollowsTheTrainingBetweenCalls() {
+        List<Batch> fixed = batches(TANH);
+        try (Network net = new ReferenceNetwork(TANH, start(TANH), false);
+                Curvature c = Curvature.of(net, fixed, EXACT);
+                Training t = Training.start(net, Sgd.builder().lr(0.5).build())) {
+            for (int epoch = 0; epoch < 3; epoch++) {
+                t.step(HostModelGradientTest.batch(TANH, 8, 40 + epoch));
+                List<HostTensor> trained = net.parameters();
+                double[] exact = ExactHessian.eigenvalues(ExactHessian.of(TANH, ExactHessian.flat(trained), fixed, null));
+                Eigenvalue e = c.lambdaMax();
+                assertThat(e.value()).isCloseTo(exact[0], within(1e-6 * Math.abs(exact[0])));
+                assertThat(e.residual()).isLessThan(1e-4 * Math.abs(exact[0]));
+                assertThat(net.parameters()).isEqualTo(trained);
+            }
+        }
+    }
+
     @Test
     void aBatchThatDoesNotFitIsRefusedBeforeAnythingRuns() {
         Batch wide = HostModelGradientTest.batch(new ModelSpec.Mlp(new int[] {5, 3}, Activation.TANH, 0.0), 3, 1);

@@ -20,12 +20,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The finite-difference error of the diagnostics as a function of the step hRelative, per activation,
- * in float64 on a small MLP trained for a while (so that it sits near a minimum, as a diagnosed model
- * does): λ_max against the Jacobi eigenvalue of the coordinate-wise Hessian, the trace against the
- * same probes on that Hessian (so only the finite-difference error is left, not Hutchinson's noise).
- * For ReLU the "exact" Hessian is the one almost everywhere (coordinate steps of 1e-5 cross no kink:
- * the test checks its symmetry). The table is printed (docs/diagnostics.md quotes it); the assertions
- * hold the measured errors with a margin, so a change to the step rule that makes them worse fails.
+ * in float64 on a small MLP (6-16-4, 180 parameters, two batches of 32) in three states: initial,
+ * trained for 10 steps, overfit by 300: λ_max against the Jacobi eigenvalue of the coordinate-wise
+ * Hessian, the trace against the same probes on that Hessian (so only the finite-difference error is
+ * left, not Hutchinson's noise). For ReLU the reference is the Hessian almost everywhere (coordinate
+ * steps of 1e-5 cross no kink: the test checks its symmetry). The table is printed
+ * (docs/diagnostics.md quotes it); the assertions hold the measured errors with a margin.
  */
 class CurvatureStepErrorTest {
     private static final double[] STEPS = {1e-4, 1e-3, 1e-2, 5e-2, 1e-1};
@@ -33,7 +33,11 @@ class CurvatureStepErrorTest {
     /** The index of the default step in STEPS. */
     private static final int DEFAULT = 3;
 
-    /** Smooth: the error is truncation, ∝ h², and grows as training sharpens the loss's landscape. */
+    /**
+     * Smooth: the error is truncation, ∝ h² (λ_max) and grows as training sharpens the landscape.
+     * Measured: λ_max 1e-5 / 2e-4 / 7e-2 and trace 2e-3 / 3e-3 / 0.3 at the default step, initial /
+     * trained / overfit.
+     */
     @Test
     void tanh() {
         assertThat(STEPS[DEFAULT]).isEqualTo(CurvatureOptions.DEFAULT_H_RELATIVE);
@@ -42,26 +46,30 @@ class CurvatureStepErrorTest {
         double[][] overfit = measure(Activation.TANH, 300);
         double ratio = initial[2][0] / initial[1][0];
         assertThat(ratio).as("λ_max error at h = 1e-2 over h = 1e-3: h² would be 100").isBetween(50.0, 200.0);
-        assertThat(initial[DEFAULT][0]).as("λ_max error at the default step, initial").isLessThan(5e-3);
+        assertThat(initial[DEFAULT][0]).as("λ_max error at the default step, initial").isLessThan(1e-4);
+        assertThat(trained[DEFAULT][0]).as("λ_max error at the default step, trained").isLessThan(1e-3);
+        assertThat(overfit[DEFAULT][0]).as("λ_max error at the default step, overfit").isLessThan(0.2);
         assertThat(initial[DEFAULT][1]).as("trace error at the default step, initial").isLessThan(5e-3);
-        assertThat(trained[DEFAULT][0]).as("λ_max error at the default step, trained").isLessThan(5e-2);
         assertThat(trained[DEFAULT][1]).as("trace error at the default step, trained").isLessThan(1e-2);
         for (double[][] state : new double[][][] {initial, trained, overfit}) {
-            assertThat(state[0][0]).as("λ_max error at h = 1e-4").isLessThan(1e-3);
+            assertThat(state[0][0]).as("λ_max error at h = 1e-4").isLessThan(1e-5);
             assertThat(state[0][1]).as("trace error at h = 1e-4").isLessThan(1e-5);
         }
     }
 
-    /** ReLU: kinks add to the truncation error. */
+    /**
+     * ReLU: a displacement that crosses a kink adds a jump of the gradient divided by 2ε, so the error
+     * is erratic in h and in the model's state (measured at the default step: λ_max 75 % / 5 % / 10 %
+     * off, trace 39 % / 46 % / 22 %, initial / trained / overfit). Only a step too small to cross a kink
+     * is accurate here, which the assertions hold; nothing is promised at the default step on this
+     * model.
+     */
     @Test
     void relu() {
-        double[][] initial = measure(Activation.RELU, 0);
-        double[][] trained = measure(Activation.RELU, 10);
-        double[][] overfit = measure(Activation.RELU, 300);
-        assertThat(initial[DEFAULT][0]).as("λ_max error at the default step, initial").isLessThan(1e-2);
-        assertThat(trained[DEFAULT][0]).as("λ_max error at the default step, trained").isLessThan(0.3);
-        for (double[][] state : new double[][][] {initial, trained, overfit}) {
-            assertThat(state[0][0]).as("λ_max error at h = 1e-4").isLessThan(1e-3);
+        for (double[][] state : new double[][][] {measure(Activation.RELU, 0), measure(Activation.RELU, 10),
+                measure(Activation.RELU, 300)}) {
+            assertThat(state[0][0]).as("λ_max error at h = 1e-4").isLessThan(1e-5);
+            assertThat(state[0][1]).as("trace error at h = 1e-4").isLessThan(1e-5);
         }
     }
 
@@ -100,12 +108,14 @@ class CurvatureStepErrorTest {
                 CurvatureOptions options = CurvatureOptions.defaults().withHRelative(STEPS[i]).withTolerance(1e-10)
                         .withMaxIterations(2000);
                 try (Curvature c = Curvature.of(net, batches, options)) {
-                    double l = c.lambdaMax().value();
+                    var e = c.lambdaMax();
+                    double l = e.value();
                     Trace t = c.trace(PROBES);
                     errors[i][0] = Math.abs(l - lambda) / Math.abs(lambda);
                     errors[i][1] = Math.abs(t.value() - sameProbes) / Math.abs(sameProbes);
-                    System.out.printf("  h %.0e: λ_max %.6g (error %.1e), trace %.6g (error %.1e, standard error %.2g)%n",
-                            STEPS[i], l, errors[i][0], t.value(), errors[i][1], t.standardError());
+                    System.out.printf("  h %.0e: λ_max %.6g (error %.1e, %d iterations%s), trace %.6g (error %.1e, "
+                            + "standard error %.2g)%n", STEPS[i], l, errors[i][0], e.iterations(),
+                            e.converged() ? "" : ", not converged", t.value(), errors[i][1], t.standardError());
                 }
             }
         }
