@@ -274,9 +274,12 @@ class CurvatureTest {
             nan[4] = Double.NaN;
             assertThatThrownBy(() -> c.hessianVectorProduct(nan)).hasMessageContaining("v[4]");
             assertThat(c.gradientEvaluations()).isZero();
-            c.close();
-            assertThatThrownBy(c::lambdaMax).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
         }
+        Curvature closed = Curvature.of(net, BATCHES);
+        closed.close();
+        closed.close(); // twice is fine
+        assertThatThrownBy(closed::lambdaMax).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThatThrownBy(() -> closed.hessianVectorProduct(new double[7])).hasMessageContaining("closed");
     }
 
     // The loss: A = Q·diag(SPECTRUM)·Qᵀ with Q a Householder reflection, plus a cubic term.
