@@ -1,0 +1,456 @@
+package io.github.agnosticsam.diagnostics;
+
+import io.github.agnosticsam.Batch;
+import io.github.agnosticsam.HostTensor;
+import io.github.agnosticsam.Network;
+import io.github.agnosticsam.spi.CompiledStep;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+
+/**
+ * Curvature diagnostics of a network's training loss on a named set of batches, on any engine: the
+ * largest Hessian eigenvalues, the Hessian's trace and ρ-sharpness. Everything is built from the
+ * loss and gradient at given parameter values — the engine's own backward pass, no second-order
+ * autodiff — and every vector lives on the host in double precision. See docs/diagnostics.md.
+ *
+ * <p>The loss is the size-weighted mean of the batches' mean losses (and so is the gradient). Each
+ * batch is evaluated in training mode with its own batch statistics (BatchNorm) through {@link
+ * io.github.agnosticsam.spi.Pass#TRAIN_PERTURBED}, which never moves the running statistics. One
+ * gradient evaluation, as the costs count them, is the gradient over the whole set: one pass per
+ * batch.
+ *
+ * <p>A Hessian-vector product is a central difference of two gradients along a vector v:
+ * {@code Hv ≈ (∇L(θ + εv) − ∇L(θ − εv)) / 2ε} with {@code ε = hRelative·rms(θ)}, the parameters'
+ * root mean square (1 when θ = 0), so that the step follows the parameters' scale. v is the vector
+ * the method works with: a unit vector in power iteration and in {@link #hessianVectorProduct}
+ * (which scales v to unit norm first), so the displacement's norm is hRelative·rms(θ); a ±1 probe in
+ * Hutchinson's estimator, so every element moves by hRelative·rms(θ). That choice is measured, not
+ * derived: with one hRelative it puts λ_max and the trace of the standard MLP within the errors
+ * docs/diagnostics.md reports, where a rule that displaced both by the same norm needs two steps
+ * (for a ReLU network, a small displacement along every coordinate crosses kinks that ruin the trace).
+ *
+ * <p>Every call sets the network's parameters to displaced points and, when it returns or throws,
+ * back to the values it read at its start (bit for bit: the very values the engine handed out). It
+ * compiles one step program, once, and reuses it for every evaluation; {@link #close()} frees it.
+ * Random directions are drawn on the host from {@link CurvatureOptions#seed()}: the same seed gives
+ * the same probes on every engine and the same results on the same engine. Not thread-safe, and the
+ * network must not be used by anyone else during a call.
+ */
+public final class Curvature implements AutoCloseable {
+    private final Network network;
+    private final List<Batch> batches;
+    private final CurvatureOptions options;
+    private final ProductRule rule;
+    private final List<int[]> shapes;
+    private final int dimension;
+    private final long examples;
+    private final CompiledStep compiled;
+    private long evaluations;
+    private boolean closed;
+
+    // The call under way: θ as read at its start, flat, and ε = hRelative·rms(θ).
+    private List<HostTensor> original;
+    private double[] theta;
+    private double eps;
+
+    /**
+     * How a product H·v is formed from gradients at displacements δ from θ ({@code gradient.apply(δ)}
+     * is ∇L(θ + δ), one counted evaluation); {@code eps} is the step rule's ε. Package-private so that
+     * a test can plant a wrong rule and see the checks fail.
+     */
+    @FunctionalInterface
+    interface ProductRule {
+        double[] product(UnaryOperator<double[]> gradient, double[] v, double eps);
+    }
+
+    /** The central difference: second-order accurate, exact for a cubic loss. */
+    static final ProductRule CENTRAL = (gradient, v, eps) -> {
+        double[] plus = gradient.apply(scaled(v, eps));
+        double[] minus = gradient.apply(scaled(v, -eps));
+        double[] out = new double[v.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (plus[i] - minus[i]) / (2 * eps);
+        }
+        return out;
+    };
+
+    Curvature(Network network, List<Batch> batches, CurvatureOptions options, ProductRule rule) {
+        if (network == null) {
+            throw new IllegalArgumentException("network must not be null");
+        }
+        if (options == null) {
+            throw new IllegalArgumentException("options must not be null");
+        }
+        if (batches == null || batches.isEmpty()) {
+            throw new IllegalArgumentException("the diagnostics need at least one batch, got "
+                    + (batches == null ? "null" : "an empty list"));
+        }
+        long n = 0;
+        for (int i = 0; i < batches.size(); i++) {
+            if (batches.get(i) == null) {
+                throw new IllegalArgumentException("diagnostics batch " + i + " is null");
+            }
+            batches.get(i).checkFits(network.model(), "diagnostics (" + i + ")");
+            n += batches.get(i).size();
+        }
+        this.network = network;
+        this.batches = List.copyOf(batches);
+        this.options = options;
+        this.rule = rule;
+        this.shapes = network.model().parameterShapes();
+        this.dimension = Math.toIntExact(shapes.stream().mapToLong(HostTensor::size).sum());
+        this.examples = n;
+        this.compiled = network.compile(new GradientProgram());
+    }
+
+    /** Diagnostics with {@link CurvatureOptions#defaults()}. */
+    public static Curvature of(Network network, List<Batch> batches) {
+        return of(network, batches, CurvatureOptions.defaults());
+    }
+
+    /**
+     * Diagnostics of {@code network}'s loss on {@code batches} (at least one, each fitting the model:
+     * an IllegalArgumentException naming the batch otherwise). Compiles one step program on the network.
+     */
+    public static Curvature of(Network network, List<Batch> batches, CurvatureOptions options) {
+        return new Curvature(network, batches, options, CENTRAL);
+    }
+
+    public CurvatureOptions options() {
+        return options;
+    }
+
+    public List<Batch> batches() {
+        return batches;
+    }
+
+    /** The number of parameter elements: the length of every vector here. */
+    public int dimension() {
+        return dimension;
+    }
+
+    /** Gradient evaluations (each over the whole set of batches) made by this object so far. */
+    public long gradientEvaluations() {
+        return evaluations;
+    }
+
+    /**
+     * H·v at the current parameters: ‖v‖ times the central difference of the class comment along
+     * v/‖v‖; {@code v} holds every parameter element in parameter order. 2 gradient evaluations (none
+     * for v = 0).
+     */
+    public double[] hessianVectorProduct(double[] v) {
+        checkVector(v, "v");
+        double size = norm(v);
+        return atTheta(() -> size == 0 ? new double[dimension] : scaled(along(scaled(v, 1 / size)), size));
+    }
+
+    /** The eigenvalue of largest magnitude: {@code topEigenvalues(1).get(0)}. */
+    public Eigenvalue lambdaMax() {
+        return topEigenvalues(1).get(0);
+    }
+
+    /**
+     * The k eigenvalues of largest magnitude, largest first, by power iteration with deflation: each
+     * iterate is kept orthogonal to the eigenvectors already found. Eigenvalue j starts from a vector
+     * uniform in [−1, 1)^D drawn from the seed (after those of the eigenvalues before it) and stops
+     * when the Rayleigh quotient changes by at most {@code tolerance} relative to its value, or after
+     * {@code maxIterations} products. Near a minimum the Hessian's dominant eigenvalues are its
+     * largest; a negative one of larger magnitude would come first (its sign shows it). 2 gradient
+     * evaluations per iteration.
+     */
+    public List<Eigenvalue> topEigenvalues(int k) {
+        if (k < 1 || k > dimension) {
+            throw new IllegalArgumentException("k must be in [1, " + dimension + "] (the number of parameters), got "
+                    + k);
+        }
+        return atTheta(() -> {
+            SplittableRandom random = new SplittableRandom(options.seed());
+            List<double[]> found = new ArrayList<>();
+            List<Eigenvalue> out = new ArrayList<>();
+            for (int j = 0; j < k; j++) {
+                long before = evaluations;
+                double[] v = new double[dimension];
+                for (int i = 0; i < dimension; i++) {
+                    v[i] = 2 * random.nextDouble() - 1;
+                }
+                deflate(v, found);
+                v = scaled(v, 1 / norm(v));
+                // λ and the residual belong to the iterate the last product was taken at: that one is kept.
+                double[] at = v;
+                double lambda = 0;
+                double residual = Double.NaN;
+                double previous = Double.NaN;
+                int iterations = 0;
+                boolean converged = false;
+                while (!converged && iterations < options.maxIterations()) {
+                    at = v;
+                    double[] w = along(at);
+                    iterations++;
+                    deflate(w, found);
+                    lambda = dot(at, w);
+                    residual = distance(w, scaled(at, lambda));
+                    converged = Math.abs(lambda - previous) <= options.tolerance() * Math.abs(lambda);
+                    double size = norm(w);
+                    if (size == 0) { // v lies in the null space: an eigenvector of eigenvalue 0
+                        break;
+                    }
+                    v = scaled(w, 1 / size);
+                    previous = lambda;
+                }
+                found.add(at);
+                out.add(new Eigenvalue(lambda, at, residual, iterations, converged || residual == 0, evaluations - before));
+            }
+            return out;
+        });
+    }
+
+    /**
+     * Hutchinson's estimate of the trace, the mean of zᵀHz over Rademacher probes z ({@link
+     * #rademacherProbes} with the seed; E[zᵀHz] = tr H), with its standard error. 2 gradient
+     * evaluations per probe.
+     */
+    public Trace trace(int probes) {
+        if (probes < 2) {
+            throw new IllegalArgumentException("probes must be >= 2 (a standard error needs two), got " + probes);
+        }
+        return atTheta(() -> {
+            long before = evaluations;
+            SplittableRandom random = new SplittableRandom(options.seed());
+            double[] samples = new double[probes];
+            double mean = 0;
+            for (int i = 0; i < probes; i++) {
+                double[] z = rademacher(random, dimension);
+                samples[i] = dot(z, along(z));
+                mean += samples[i];
+            }
+            mean /= probes;
+            double squares = 0;
+            for (double s : samples) {
+                squares += (s - mean) * (s - mean);
+            }
+            double standardError = Math.sqrt(squares / (probes - 1) / probes);
+            return new Trace(mean, standardError, probes, samples, evaluations - before);
+        });
+    }
+
+    /**
+     * ρ-sharpness, max over ‖δ‖ ≤ ρ of L(θ + δ) − L(θ), estimated from below in two ways: SAM's one
+     * step δ = ρ·g/‖g‖ (2 gradient evaluations), then {@code ascentSteps} steps of projected
+     * normalised gradient ascent from SAM's point, δ ← P(δ + (2ρ/ascentSteps)·ĝ(θ + δ)) with P the
+     * projection onto the ball (a step of 2ρ/K lets K steps cross the ball's diameter), keeping the
+     * largest increase met (1 gradient evaluation per step). ρ is absolute, as SAM's.
+     */
+    public Sharpness sharpness(double rho, int ascentSteps) {
+        if (!(rho >= 0 && rho < Double.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException("rho must be a finite number >= 0, got " + rho);
+        }
+        if (ascentSteps < 0) {
+            throw new IllegalArgumentException("ascentSteps must be >= 0, got " + ascentSteps);
+        }
+        return atTheta(() -> {
+            long before = evaluations;
+            double[] at = lossAndGradient(null);
+            double loss = at[0];
+            double[] delta = scaled(direction(at), rho);
+            at = lossAndGradient(delta);
+            double oneStep = at[0] - loss;
+            long oneStepEvaluations = evaluations - before;
+            double best = oneStep;
+            double largest = norm(delta);
+            for (int s = 0; s < ascentSteps; s++) {
+                double[] step = scaled(direction(at), 2 * rho / ascentSteps);
+                for (int i = 0; i < dimension; i++) {
+                    delta[i] += step[i];
+                }
+                double size = norm(delta);
+                if (size > rho) {
+                    delta = scaled(delta, rho / size);
+                }
+                at = lossAndGradient(delta);
+                best = Math.max(best, at[0] - loss);
+                largest = Math.max(largest, norm(delta));
+            }
+            return new Sharpness(rho, loss, oneStep, oneStepEvaluations, best, ascentSteps, largest,
+                    evaluations - before);
+        });
+    }
+
+    /**
+     * The Rademacher probes of {@link #trace} for a seed: probe i, element j is +1 or −1 by the sign of
+     * the (i·dimension + j)-th {@code nextLong()} of {@code new SplittableRandom(seed)} (+1 for ≥ 0).
+     */
+    public static double[][] rademacherProbes(long seed, int count, int dimension) {
+        if (count < 0 || dimension < 1) {
+            throw new IllegalArgumentException("count must be >= 0 and dimension >= 1, got " + count + " and "
+                    + dimension);
+        }
+        SplittableRandom random = new SplittableRandom(seed);
+        double[][] z = new double[count][];
+        for (int i = 0; i < count; i++) {
+            z[i] = rademacher(random, dimension);
+        }
+        return z;
+    }
+
+    /** The next probe of the stream (drawn one at a time: all of them at once may not fit in memory). */
+    private static double[] rademacher(SplittableRandom random, int dimension) {
+        double[] z = new double[dimension];
+        for (int j = 0; j < dimension; j++) {
+            z[j] = random.nextLong() < 0 ? -1 : 1;
+        }
+        return z;
+    }
+
+    /** Frees the compiled step program; the network stays open. */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            compiled.close();
+        }
+    }
+
+    // One call: read θ, run, put θ back whatever happened.
+
+    private <R> R atTheta(Supplier<R> body) {
+        if (closed) {
+            throw new IllegalStateException("these curvature diagnostics are closed");
+        }
+        original = network.parameters();
+        theta = new double[dimension];
+        int at = 0;
+        for (HostTensor t : original) {
+            System.arraycopy(t.values(), 0, theta, at, t.size());
+            at += t.size();
+        }
+        double rms = norm(theta) / Math.sqrt(dimension);
+        eps = options.hRelative() * (rms > 0 ? rms : 1);
+        Throwable failure = null;
+        try {
+            return body.get();
+        } catch (RuntimeException | Error e) {
+            failure = e;
+            throw e;
+        } finally {
+            try {
+                network.setParameters(original);
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    throw e;
+                }
+                failure.addSuppressed(e);
+            } finally {
+                original = null;
+                theta = null;
+            }
+        }
+    }
+
+    /** H·v by the rule, from gradients at θ ± ε·v: 2 gradient evaluations. */
+    private double[] along(double[] v) {
+        return rule.product(delta -> Arrays.copyOfRange(lossAndGradient(delta), 1, dimension + 1), v, eps);
+    }
+
+    /**
+     * {@code [L, ∇L...]} at θ + δ (δ null: at θ itself), the batches' size-weighted mean: one gradient
+     * evaluation, one run of the compiled program per batch.
+     */
+    private double[] lossAndGradient(double[] delta) {
+        List<HostTensor> point = original;
+        if (delta != null) {
+            point = new ArrayList<>(shapes.size());
+            int at = 0;
+            for (int[] shape : shapes) {
+                HostTensor t = HostTensor.zeros(shape);
+                double[] values = t.values();
+                for (int i = 0; i < values.length; i++, at++) {
+                    values[i] = theta[at] + delta[at];
+                }
+                point.add(t);
+            }
+        }
+        network.setParameters(point);
+        evaluations++;
+        double[] sum = new double[dimension + 1];
+        for (Batch batch : batches) {
+            double[] summary = compiled.run(batch, null, new double[0]).read();
+            if (summary.length != sum.length) {
+                throw new IllegalStateException("the engine's gradient summary has " + summary.length
+                        + " values, expected " + sum.length + " (the loss and " + dimension + " gradient elements)");
+            }
+            for (int i = 0; i < sum.length; i++) {
+                sum[i] += batch.size() * summary[i];
+            }
+        }
+        for (int i = 0; i < sum.length; i++) {
+            sum[i] /= examples;
+            if (!Double.isFinite(sum[i])) {
+                throw new IllegalStateException("the " + (i == 0 ? "loss" : "gradient") + " at θ + δ with ‖δ‖ = "
+                        + (delta == null ? 0 : norm(delta)) + " is not finite (a smaller hRelative or rho may help)");
+            }
+        }
+        return sum;
+    }
+
+    private void checkVector(double[] v, String name) {
+        if (v == null || v.length != dimension) {
+            throw new IllegalArgumentException(name + " must have " + dimension + " elements (one per parameter "
+                    + "element), got " + (v == null ? "null" : v.length));
+        }
+        for (int i = 0; i < v.length; i++) {
+            if (!Double.isFinite(v[i])) {
+                throw new IllegalArgumentException(name + "[" + i + "] must be finite, got " + v[i]);
+            }
+        }
+    }
+
+    /** ∇L/‖∇L‖ from {@code [L, ∇L...]}; 0 for a zero gradient. */
+    private static double[] direction(double[] lossAndGradient) {
+        double[] g = Arrays.copyOfRange(lossAndGradient, 1, lossAndGradient.length);
+        double size = norm(g);
+        return size == 0 ? g : scaled(g, 1 / size);
+    }
+
+    /** Removes from w its components along the (unit, orthogonal) vectors found. */
+    private static void deflate(double[] w, List<double[]> found) {
+        for (double[] q : found) {
+            double c = dot(q, w);
+            for (int i = 0; i < w.length; i++) {
+                w[i] -= c * q[i];
+            }
+        }
+    }
+
+    private static double[] scaled(double[] v, double factor) {
+        double[] out = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = factor * v[i];
+        }
+        return out;
+    }
+
+    private static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+
+    private static double norm(double[] v) {
+        return Math.sqrt(dot(v, v));
+    }
+
+    private static double distance(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += (a[i] - b[i]) * (a[i] - b[i]);
+        }
+        return Math.sqrt(s);
+    }
+}

@@ -1,0 +1,46 @@
+package io.github.agnosticsam.diagnostics;
+
+import io.github.agnosticsam.spi.GradientOracle;
+import io.github.agnosticsam.spi.Pass;
+import io.github.agnosticsam.spi.StateSlot;
+import io.github.agnosticsam.spi.StepOutput;
+import io.github.agnosticsam.spi.StepProgram;
+import io.github.agnosticsam.spi.Tensors;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The one step program the diagnostics run: loss and gradient at the network's current parameters
+ * on the train batch, nothing stored. Its single pass is {@link Pass#TRAIN_PERTURBED}, so BatchNorm
+ * normalises with the batch's statistics and the running statistics are never moved. The summary is
+ * {@code [loss, every gradient element in parameter order, each tensor row-major]}; the parameters
+ * are returned as they came, there is no state and there are no scalar inputs. Compiled once per
+ * {@link Curvature} (a graph engine keeps every program it compiles).
+ */
+final class GradientProgram implements StepProgram {
+
+    @Override
+    public List<Pass> passes() {
+        return List.of(Pass.TRAIN_PERTURBED);
+    }
+
+    @Override
+    public List<StateSlot> state(List<int[]> parameterShapes) {
+        return List.of();
+    }
+
+    @Override
+    public double[] scalars(long step) {
+        return new double[0];
+    }
+
+    @Override
+    public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> parameters, List<T> state,
+            List<T> scalars) {
+        var r = oracle.evaluate(parameters, Pass.TRAIN_PERTURBED);
+        List<T> summary = new ArrayList<>(1 + r.gradients().size());
+        summary.add(r.loss());
+        summary.addAll(r.gradients());
+        return new StepOutput<>(parameters, state, ops.concat(summary));
+    }
+}
