@@ -426,7 +426,9 @@ public final class Curvature implements AutoCloseable {
         }
     }
 
-    private static double[] scaled(double[] v, double factor) {
+    // Vector arithmetic on the host (package-private: the tests use the same).
+
+    static double[] scaled(double[] v, double factor) {
         double[] out = new double[v.length];
         for (int i = 0; i < v.length; i++) {
             out[i] = factor * v[i];
@@ -434,7 +436,7 @@ public final class Curvature implements AutoCloseable {
         return out;
     }
 
-    private static double dot(double[] a, double[] b) {
+    static double dot(double[] a, double[] b) {
         double s = 0;
         for (int i = 0; i < a.length; i++) {
             s += a[i] * b[i];
@@ -442,11 +444,11 @@ public final class Curvature implements AutoCloseable {
         return s;
     }
 
-    private static double norm(double[] v) {
+    static double norm(double[] v) {
         return Math.sqrt(dot(v, v));
     }
 
-    private static double distance(double[] a, double[] b) {
+    static double distance(double[] a, double[] b) {
         double s = 0;
         for (int i = 0; i < a.length; i++) {
             s += (a[i] - b[i]) * (a[i] - b[i]);

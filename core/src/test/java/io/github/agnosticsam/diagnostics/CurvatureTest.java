@@ -1,5 +1,9 @@
 package io.github.agnosticsam.diagnostics;
 
+import static io.github.agnosticsam.diagnostics.Curvature.distance;
+import static io.github.agnosticsam.diagnostics.Curvature.dot;
+import static io.github.agnosticsam.diagnostics.Curvature.norm;
+import static io.github.agnosticsam.diagnostics.Curvature.scaled;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -328,33 +332,5 @@ class CurvatureTest {
             out[i] = dot(m[i], v);
         }
         return out;
-    }
-
-    private static double[] scaled(double[] v, double f) {
-        double[] out = new double[v.length];
-        for (int i = 0; i < v.length; i++) {
-            out[i] = f * v[i];
-        }
-        return out;
-    }
-
-    private static double dot(double[] a, double[] b) {
-        double s = 0;
-        for (int i = 0; i < a.length; i++) {
-            s += a[i] * b[i];
-        }
-        return s;
-    }
-
-    private static double norm(double[] v) {
-        return Math.sqrt(dot(v, v));
-    }
-
-    private static double distance(double[] a, double[] b) {
-        double s = 0;
-        for (int i = 0; i < a.length; i++) {
-            s += (a[i] - b[i]) * (a[i] - b[i]);
-        }
-        return Math.sqrt(s);
     }
 }
