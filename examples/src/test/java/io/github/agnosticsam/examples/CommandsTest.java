@@ -127,6 +127,60 @@ class CommandsTest {
                 .contains("soak sam: RSS after 15 steps");
     }
 
+    /**
+     * sharpness on a train checkpoint: the three diagnostics with their costs, the same figures again
+     * for the same seed, and on the float64 reference engine the same figures within float32's
+     * rounding of this engine (the same checkpoint, batches, step and probes).
+     */
+    @Test
+    void sharpnessMeasuresATrainCheckpoint(@TempDir Path dir) throws IOException {
+        Path checkpoints = dir.resolve("checkpoints");
+        Cli t = run("train", "--data", data.toString(), "--epochs", "1", "--batch", "32", "--optimizer", "sgd", "--limit",
+                "320", "--device", "cpu", "--threads", "1", "--checkpoint", checkpoints.toString());
+        assertThat(t.exit()).as(t.err()).isZero();
+        Path file;
+        try (var files = Files.list(checkpoints)) {
+            file = files.findFirst().orElseThrow();
+        }
+        String[] common = {"sharpness", file.toString(), "--data", data.toString(), "--images", "96", "--batch", "32",
+            "--probes", "4", "--ascent-steps", "3", "--device", "cpu", "--threads", "1"};
+        Path a = dir.resolve("a.json");
+        Cli s = run(concat(common, "--json", a.toString()));
+        assertThat(s.exit()).as(s.err()).isZero();
+        assertThat(s.out()).contains("lambda_max").contains("trace").contains("rho-sharpness");
+        Map<?, ?> report = read(a);
+        Map<?, ?> top = object(report, "lambdaMax");
+        Map<?, ?> trace = object(report, "trace");
+        Map<?, ?> sharp = object(report, "sharpness");
+        assertThat(number(top, "value")).isPositive();
+        assertThat(number(top, "gradientEvaluations")).isEqualTo(2 * number(top, "iterations"));
+        assertThat(number(trace, "gradientEvaluations")).isEqualTo(8);
+        assertThat(number(sharp, "ascent")).isGreaterThanOrEqualTo(number(sharp, "oneStep"));
+        assertThat(number(sharp, "gradientEvaluations")).isEqualTo(2 + 3);
+
+        Path b = dir.resolve("b.json");
+        run(concat(common, "--json", b.toString()));
+        assertThat(Files.readString(b)).isEqualTo(Files.readString(a).replace(a.toString(), b.toString()));
+
+        Path r = dir.resolve("reference.json");
+        Cli ref = run(concat(common, "--engine", "reference", "--json", r.toString()));
+        assertThat(ref.exit()).as(ref.err()).isZero();
+        Map<?, ?> other = read(r);
+        assertThat(number(object(other, "lambdaMax"), "value")).isCloseTo(number(top, "value"),
+                org.assertj.core.data.Percentage.withPercentage(1));
+        assertThat(number(object(other, "trace"), "value")).isCloseTo(number(trace, "value"),
+                org.assertj.core.data.Percentage.withPercentage(1));
+        assertThat(number(object(other, "sharpness"), "oneStep")).isCloseTo(number(sharp, "oneStep"),
+                org.assertj.core.data.Percentage.withPercentage(1));
+
+        Cli missing = run("sharpness", dir.resolve("none.safetensors").toString(), "--data", data.toString());
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.err().strip()).doesNotContain("\n").contains("none.safetensors");
+        Cli option = run("sharpness", file.toString(), "--data", data.toString(), "--probes", "1");
+        assertThat(option.exit()).isEqualTo(2);
+        assertThat(option.err().strip()).doesNotContain("\n").contains("--probes").contains("got 1");
+    }
+
     @Test
     void badInputIsAOneLineErrorAndANonZeroExit(@TempDir Path dir) throws IOException {
         Cli missing = run("train", "--data", dir.resolve("absent").toString());
