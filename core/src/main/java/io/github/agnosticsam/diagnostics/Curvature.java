@@ -4,6 +4,7 @@ import io.github.agnosticsam.Batch;
 import io.github.agnosticsam.HostTensor;
 import io.github.agnosticsam.Network;
 import io.github.agnosticsam.spi.CompiledStep;
+import io.github.agnosticsam.spi.support.FlatLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -45,7 +46,8 @@ public final class Curvature implements AutoCloseable {
     private final List<Batch> batches;
     private final CurvatureOptions options;
     private final ProductRule rule;
-    private final List<int[]> shapes;
+    /** Parameter tensors ↔ one vector, unpadded (the order the vectors here use). */
+    private final FlatLayout layout;
     private final int dimension;
     private final long examples;
     private final CompiledStep compiled;
@@ -101,8 +103,8 @@ public final class Curvature implements AutoCloseable {
         this.batches = List.copyOf(batches);
         this.options = options;
         this.rule = rule;
-        this.shapes = network.model().parameterShapes();
-        this.dimension = Math.toIntExact(shapes.stream().mapToLong(HostTensor::size).sum());
+        this.layout = new FlatLayout(network.model().parameterShapes());
+        this.dimension = layout.size();
         this.examples = n;
         this.compiled = network.compile(new GradientProgram());
     }
@@ -322,12 +324,7 @@ public final class Curvature implements AutoCloseable {
             throw new IllegalStateException("these curvature diagnostics are closed");
         }
         original = network.parameters();
-        theta = new double[dimension];
-        int at = 0;
-        for (HostTensor t : original) {
-            System.arraycopy(t.values(), 0, theta, at, t.size());
-            at += t.size();
-        }
+        theta = layout.join(original).values();
         double rms = norm(theta) / Math.sqrt(dimension);
         eps = options.hRelative() * (rms > 0 ? rms : 1);
         Throwable failure = null;
@@ -363,16 +360,11 @@ public final class Curvature implements AutoCloseable {
     private double[] lossAndGradient(double[] delta) {
         List<HostTensor> point = original;
         if (delta != null) {
-            point = new ArrayList<>(shapes.size());
-            int at = 0;
-            for (int[] shape : shapes) {
-                HostTensor t = HostTensor.zeros(shape);
-                double[] values = t.values();
-                for (int i = 0; i < values.length; i++, at++) {
-                    values[i] = theta[at] + delta[at];
-                }
-                point.add(t);
+            double[] moved = new double[dimension];
+            for (int i = 0; i < dimension; i++) {
+                moved[i] = theta[i] + delta[i];
             }
+            point = layout.split(HostTensor.of(moved, dimension));
         }
         network.setParameters(point);
         evaluations++;
