@@ -13,6 +13,9 @@ import io.github.agnosticsam.Optimizer;
 import io.github.agnosticsam.Sgd;
 import io.github.agnosticsam.StepResult;
 import io.github.agnosticsam.Training;
+import io.github.agnosticsam.diagnostics.Curvature;
+import io.github.agnosticsam.diagnostics.CurvatureOptions;
+import io.github.agnosticsam.diagnostics.Eigenvalue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,6 +77,19 @@ public final class Main {
                 }
             }
             System.out.printf("resumed from the checkpoint at step %d: the same losses bit for bit%n", steps / 2);
+            // The diagnostics package is exported too: the curvature of the trained network's loss.
+            List<HostTensor> before = network.parameters();
+            try (Curvature curvature = Curvature.of(network, List.of(batches.get(0)[0]),
+                    CurvatureOptions.defaults().withMaxIterations(20))) {
+                Eigenvalue top = curvature.lambdaMax();
+                if (!Double.isFinite(top.value()) || top.gradientEvaluations() != 2L * top.iterations()
+                        || !same(before, network.parameters())) {
+                    System.err.println("curvature diagnostics failed: " + top);
+                    System.exit(1);
+                }
+                System.out.printf("lambda_max %.4f after %d iterations, parameters unchanged%n", top.value(),
+                        top.iterations());
+            }
         } finally {
             Files.deleteIfExists(file);
         }
@@ -82,6 +98,15 @@ public final class Main {
             System.exit(1);
         }
         System.out.printf("loss %.4f -> %.4f%n", first, last);
+    }
+
+    private static boolean same(List<HostTensor> a, List<HostTensor> b) {
+        for (int i = 0; i < a.size(); i++) {
+            if (!java.util.Arrays.equals(a.get(i).values(), b.get(i).values())) {
+                return false;
+            }
+        }
+        return a.size() == b.size();
     }
 
     /** Learnable noise: input element j leans towards class j mod classes. */
