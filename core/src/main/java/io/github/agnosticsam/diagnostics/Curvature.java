@@ -1,10 +1,7 @@
 package io.github.agnosticsam.diagnostics;
 
 import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.HostTensor;
 import io.github.agnosticsam.Network;
-import io.github.agnosticsam.spi.CompiledStep;
-import io.github.agnosticsam.spi.support.FlatLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -42,21 +39,11 @@ import java.util.function.UnaryOperator;
  * network must not be used by anyone else during a call.
  */
 public final class Curvature implements AutoCloseable {
-    private final Network network;
-    private final List<Batch> batches;
+    private final TrainingLoss loss;
     private final CurvatureOptions options;
     private final ProductRule rule;
-    /** Parameter tensors ↔ one vector, unpadded (the order the vectors here use). */
-    private final FlatLayout layout;
     private final int dimension;
-    private final long examples;
-    private final CompiledStep compiled;
-    private long evaluations;
-    private boolean closed;
-
-    // The call under way: θ as read at its start, flat, and ε = hRelative·rms(θ).
-    private List<HostTensor> original;
-    private double[] theta;
+    /** ε = hRelative·rms(θ) of the call under way. */
     private double eps;
 
     /**
@@ -81,32 +68,13 @@ public final class Curvature implements AutoCloseable {
     };
 
     Curvature(Network network, List<Batch> batches, CurvatureOptions options, ProductRule rule) {
-        if (network == null) {
-            throw new IllegalArgumentException("network must not be null");
-        }
         if (options == null) {
             throw new IllegalArgumentException("options must not be null");
         }
-        if (batches == null || batches.isEmpty()) {
-            throw new IllegalArgumentException("the diagnostics need at least one batch, got "
-                    + (batches == null ? "null" : "an empty list"));
-        }
-        long n = 0;
-        for (int i = 0; i < batches.size(); i++) {
-            if (batches.get(i) == null) {
-                throw new IllegalArgumentException("diagnostics batch " + i + " is null");
-            }
-            batches.get(i).checkFits(network.model(), "diagnostics (" + i + ")");
-            n += batches.get(i).size();
-        }
-        this.network = network;
-        this.batches = List.copyOf(batches);
+        this.loss = new TrainingLoss(network, batches);
         this.options = options;
         this.rule = rule;
-        this.layout = new FlatLayout(network.model().parameterShapes());
-        this.dimension = layout.size();
-        this.examples = n;
-        this.compiled = network.compile(new GradientProgram());
+        this.dimension = loss.dimension();
     }
 
     /** Diagnostics with {@link CurvatureOptions#defaults()}. */
@@ -127,7 +95,7 @@ public final class Curvature implements AutoCloseable {
     }
 
     public List<Batch> batches() {
-        return batches;
+        return loss.batches();
     }
 
     /** The number of parameter elements: the length of every vector here. */
@@ -137,7 +105,7 @@ public final class Curvature implements AutoCloseable {
 
     /** Gradient evaluations (each over the whole set of batches) made by this object so far. */
     public long gradientEvaluations() {
-        return evaluations;
+        return loss.evaluations();
     }
 
     /**
@@ -146,7 +114,7 @@ public final class Curvature implements AutoCloseable {
      * for v = 0).
      */
     public double[] hessianVectorProduct(double[] v) {
-        checkVector(v, "v");
+        loss.checkVector(v, "v");
         double size = norm(v);
         return atTheta(() -> size == 0 ? new double[dimension] : scaled(along(scaled(v, 1 / size)), size));
     }
@@ -175,7 +143,7 @@ public final class Curvature implements AutoCloseable {
             List<double[]> found = new ArrayList<>();
             List<Eigenvalue> out = new ArrayList<>();
             for (int j = 0; j < k; j++) {
-                long before = evaluations;
+                long before = loss.evaluations();
                 double[] v = new double[dimension];
                 for (int i = 0; i < dimension; i++) {
                     v[i] = 2 * random.nextDouble() - 1;
@@ -205,7 +173,7 @@ public final class Curvature implements AutoCloseable {
                     previous = lambda;
                 }
                 found.add(at);
-                out.add(new Eigenvalue(lambda, at, residual, iterations, converged || residual == 0, evaluations - before));
+                out.add(new Eigenvalue(lambda, at, residual, iterations, converged || residual == 0, loss.evaluations() - before));
             }
             return out;
         });
@@ -221,7 +189,7 @@ public final class Curvature implements AutoCloseable {
             throw new IllegalArgumentException("probes must be >= 2 (a standard error needs two), got " + probes);
         }
         return atTheta(() -> {
-            long before = evaluations;
+            long before = loss.evaluations();
             SplittableRandom random = new SplittableRandom(options.seed());
             double[] samples = new double[probes];
             double mean = 0;
@@ -236,7 +204,7 @@ public final class Curvature implements AutoCloseable {
                 squares += (s - mean) * (s - mean);
             }
             double standardError = Math.sqrt(squares / (probes - 1) / probes);
-            return new Trace(mean, standardError, probes, samples, evaluations - before);
+            return new Trace(mean, standardError, probes, samples, loss.evaluations() - before);
         });
     }
 
@@ -255,13 +223,13 @@ public final class Curvature implements AutoCloseable {
             throw new IllegalArgumentException("ascentSteps must be >= 0, got " + ascentSteps);
         }
         return atTheta(() -> {
-            long before = evaluations;
+            long before = loss.evaluations();
             double[] at = lossAndGradient(null);
-            double loss = at[0];
+            double start = at[0];
             double[] delta = scaled(direction(at), rho);
             at = lossAndGradient(delta);
-            double oneStep = at[0] - loss;
-            long oneStepEvaluations = evaluations - before;
+            double oneStep = at[0] - start;
+            long oneStepEvaluations = loss.evaluations() - before;
             double best = oneStep;
             double largest = norm(delta);
             for (int s = 0; s < ascentSteps; s++) {
@@ -274,11 +242,11 @@ public final class Curvature implements AutoCloseable {
                     delta = scaled(delta, rho / size);
                 }
                 at = lossAndGradient(delta);
-                best = Math.max(best, at[0] - loss);
+                best = Math.max(best, at[0] - start);
                 largest = Math.max(largest, norm(delta));
             }
-            return new Sharpness(rho, loss, oneStep, oneStepEvaluations, best, ascentSteps, largest,
-                    evaluations - before);
+            return new Sharpness(rho, start, oneStep, oneStepEvaluations, best, ascentSteps, largest,
+                    loss.evaluations() - before);
         });
     }
 
@@ -311,41 +279,17 @@ public final class Curvature implements AutoCloseable {
     /** Frees the compiled step program; the network stays open. */
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
-            compiled.close();
-        }
+        loss.close();
     }
 
     // One call: read θ, run, put θ back whatever happened.
 
     private <R> R atTheta(Supplier<R> body) {
-        if (closed) {
-            throw new IllegalStateException("these curvature diagnostics are closed");
-        }
-        original = network.parameters();
-        theta = layout.join(original).values();
-        double rms = norm(theta) / Math.sqrt(dimension);
-        eps = options.hRelative() * (rms > 0 ? rms : 1);
-        Throwable failure = null;
-        try {
+        return loss.call(() -> {
+            double rms = norm(loss.theta()) / Math.sqrt(dimension);
+            eps = options.hRelative() * (rms > 0 ? rms : 1);
             return body.get();
-        } catch (RuntimeException | Error e) {
-            failure = e;
-            throw e;
-        } finally {
-            try {
-                network.setParameters(original);
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    throw e;
-                }
-                failure.addSuppressed(e);
-            } finally {
-                original = null;
-                theta = null;
-            }
-        }
+        });
     }
 
     /** H·v by the rule, from gradients at θ ± ε·v: 2 gradient evaluations. */
@@ -353,52 +297,18 @@ public final class Curvature implements AutoCloseable {
         return rule.product(delta -> Arrays.copyOfRange(lossAndGradient(delta), 1, dimension + 1), v, eps);
     }
 
-    /**
-     * {@code [L, ∇L...]} at θ + δ (δ null: at θ itself), the batches' size-weighted mean: one gradient
-     * evaluation, one run of the compiled program per batch.
-     */
+    /** {@code [L, ∇L...]} at θ + δ (δ null: at θ itself): one gradient evaluation. */
     private double[] lossAndGradient(double[] delta) {
-        List<HostTensor> point = original;
-        if (delta != null) {
-            double[] moved = new double[dimension];
-            for (int i = 0; i < dimension; i++) {
-                moved[i] = theta[i] + delta[i];
-            }
-            point = layout.split(HostTensor.of(moved, dimension));
+        if (delta == null) {
+            return loss.lossAndGradient(null, () -> "θ");
         }
-        network.setParameters(point);
-        evaluations++;
-        double[] sum = new double[dimension + 1];
-        for (Batch batch : batches) {
-            double[] summary = compiled.run(batch, null, new double[0]).read();
-            if (summary.length != sum.length) {
-                throw new IllegalStateException("the engine's gradient summary has " + summary.length
-                        + " values, expected " + sum.length + " (the loss and " + dimension + " gradient elements)");
-            }
-            for (int i = 0; i < sum.length; i++) {
-                sum[i] += batch.size() * summary[i];
-            }
+        double[] theta = loss.theta();
+        double[] moved = new double[dimension];
+        for (int i = 0; i < dimension; i++) {
+            moved[i] = theta[i] + delta[i];
         }
-        for (int i = 0; i < sum.length; i++) {
-            sum[i] /= examples;
-            if (!Double.isFinite(sum[i])) {
-                throw new IllegalStateException("the " + (i == 0 ? "loss" : "gradient") + " at θ + δ with ‖δ‖ = "
-                        + (delta == null ? 0 : norm(delta)) + " is not finite (a smaller hRelative or rho may help)");
-            }
-        }
-        return sum;
-    }
-
-    private void checkVector(double[] v, String name) {
-        if (v == null || v.length != dimension) {
-            throw new IllegalArgumentException(name + " must have " + dimension + " elements (one per parameter "
-                    + "element), got " + (v == null ? "null" : v.length));
-        }
-        for (int i = 0; i < v.length; i++) {
-            if (!Double.isFinite(v[i])) {
-                throw new IllegalArgumentException(name + "[" + i + "] must be finite, got " + v[i]);
-            }
-        }
+        return loss.lossAndGradient(moved, () -> "θ + δ with ‖δ‖ = " + norm(delta)
+                + " (a smaller hRelative or rho may help)");
     }
 
     /** ∇L/‖∇L‖ from {@code [L, ∇L...]}; 0 for a zero gradient. */
