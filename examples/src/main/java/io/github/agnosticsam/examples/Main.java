@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code agnostic-sam}: sharpness-aware training on any engine found on the class path. */
 @Command(name = "agnostic-sam", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Sharpness-aware training (SAM, ASAM, Agnostic-SAM) on pluggable engines.",
-        subcommands = {DemoCommand.class, TrainCommand.class, BenchCommand.class, ResultsCommand.class, SharpnessCommand.class, ConformanceCommand.class,
+        subcommands = {DemoCommand.class, TrainCommand.class, BenchCommand.class, ResultsCommand.class, SharpnessCommand.class, LandscapeCommand.class, ConformanceCommand.class,
                 EnginesCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 

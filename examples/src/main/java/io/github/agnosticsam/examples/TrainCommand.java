@@ -61,6 +61,15 @@ final class TrainCommand implements Callable<Integer> {
                     + "(bit for bit needs the same).")
     Path resume;
 
+    @Option(names = "--sharpness-every", paramLabel = "N",
+            description = "Measure lambda_max, the Hessian's trace and rho-sharpness after every N epochs and the last, as "
+                    + "the sharpness command does with its defaults (docs/diagnostics.md); they go into --json's history.")
+    Integer sharpnessEvery;
+
+    @Option(names = "--sharpness-images", paramLabel = "N", defaultValue = "" + Diagnosis.IMAGES,
+            description = "The first N training images (clean labels) the series is measured on (default: ${DEFAULT-VALUE}).")
+    int sharpnessImages;
+
     @Spec
     CommandSpec spec;
 
@@ -74,6 +83,10 @@ final class TrainCommand implements Callable<Integer> {
         engineOptions.check();
         TrainingRun.optimizer(optimizer, run, 1); // checks the name and radii before any work
         OutputFiles.checkWritable(json);
+        if (sharpnessEvery != null && sharpnessEvery < 1) {
+            throw new IllegalArgumentException("--sharpness-every must be >= 1 (epochs), got " + sharpnessEvery);
+        }
+        Diagnosis.Settings sharpness = Diagnosis.Settings.defaults(sharpnessImages);
         Path dir = checkpointDir != null ? checkpointDir : resume;
         if (dir == null && (checkpointEvery != null || keep != null)) {
             throw new IllegalArgumentException("--checkpoint-every and --keep need --checkpoint DIR");
@@ -89,6 +102,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         ImageDataset train = ImageDataset.load(data.dir, true);
         ImageDataset test = ImageDataset.load(data.dir, false);
+        TrainingRun.SharpnessSeries series = sharpnessEvery == null ? TrainingRun.SharpnessSeries.NONE
+                : new TrainingRun.SharpnessSeries(sharpnessEvery, Diagnosis.batches(train, ModelSpecs.check(run.model),
+                        sharpnessImages, sharpness.batch()), sharpness);
         PrintWriter out = spec.commandLine().getOut();
         try (Engine engine = engineOptions.create(engineName)) {
             out.printf(Locale.ROOT, "engine %s on %s; %s, %s%n", engine.name(), engine.device(), run.model, optimizer);
@@ -97,8 +113,12 @@ final class TrainCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "resuming from step %d (%s, written by %s)%n", from.steps(), resume, from.engine());
             }
             TrainingRun.Result r = TrainingRun.run(engine, optimizer, run, train, test, true,
-                    new TrainingRun.Checkpointing(where, from, recordedOptions()));
+                    new TrainingRun.Checkpointing(where, from, recordedOptions()), series);
             out.printf(Locale.ROOT, "test accuracy %.4f (%.1f s)%n", r.testAccuracy(), r.seconds());
+            TrainingRun.Epoch last = r.history().get(r.history().size() - 1);
+            if (last.sharpness() != null) {
+                out.printf(Locale.ROOT, "after epoch %d: %s%n", last.epoch(), Diagnosis.summary(last.sharpness()));
+            }
             if (json != null) {
                 Map<String, Object> config = new LinkedHashMap<>();
                 config.put("engine", engine.name());
@@ -108,6 +128,8 @@ final class TrainCommand implements Callable<Integer> {
                 config.putAll(run.describe());
                 config.put("data", data.dir.toString());
                 config.put("resumedFrom", from == null ? null : from.steps());
+                config.put("sharpnessEvery", sharpnessEvery);
+                config.put("sharpness", sharpnessEvery == null ? null : sharpness.toMap());
                 Reports.write(json, Reports.run(config, r));
                 out.println("wrote " + json);
             }

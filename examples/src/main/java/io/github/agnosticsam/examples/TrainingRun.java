@@ -12,6 +12,7 @@ import io.github.agnosticsam.Optimizers;
 import io.github.agnosticsam.Schedule;
 import io.github.agnosticsam.Sgd;
 import io.github.agnosticsam.Training;
+import io.github.agnosticsam.diagnostics.Curvature;
 import io.github.agnosticsam.internal.Json;
 import java.math.BigDecimal;
 import java.util.ArrayList;
@@ -28,8 +29,9 @@ import me.tongfei.progressbar.ProgressBarStyle;
 final class TrainingRun {
     private static final int EVALUATION_CHUNK = 2000;
 
-    /** One epoch's figures. */
-    record Epoch(int epoch, double trainLoss, double trainAccuracy, double testAccuracy, double seconds) {
+    /** One epoch's figures; {@code sharpness} is {@link Diagnosis.Figures#toMap()}, or null when not measured. */
+    record Epoch(int epoch, double trainLoss, double trainAccuracy, double testAccuracy, double seconds,
+            Map<?, ?> sharpness) {
         Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("epoch", epoch);
@@ -37,7 +39,23 @@ final class TrainingRun {
             m.put("trainAccuracy", trainAccuracy);
             m.put("testAccuracy", testAccuracy);
             m.put("seconds", seconds);
+            if (sharpness != null) {
+                m.put("sharpness", sharpness);
+            }
             return m;
+        }
+    }
+
+    /**
+     * {@code train --sharpness-every}: after every {@code every}-th epoch (and the last), {@link
+     * Diagnosis#measure} on {@code batches} — measured apart from the epoch's seconds; the parameters
+     * come back bit for bit, so the run goes on as without it.
+     */
+    record SharpnessSeries(int every, List<Batch> batches, Diagnosis.Settings settings) {
+        static final SharpnessSeries NONE = new SharpnessSeries(0, List.of(), null);
+
+        boolean at(int epoch, int epochs) {
+            return every > 0 && (epoch % every == 0 || epoch == epochs);
         }
     }
 
@@ -86,6 +104,12 @@ final class TrainingRun {
      */
     static Result run(Engine engine, String optimizerName, RunOptions o, ImageDataset trainSet, ImageDataset testSet,
             boolean progress, Checkpointing checkpointing) {
+        return run(engine, optimizerName, o, trainSet, testSet, progress, checkpointing, SharpnessSeries.NONE);
+    }
+
+    /** As above, measuring sharpness as {@code series} says. */
+    static Result run(Engine engine, String optimizerName, RunOptions o, ImageDataset trainSet, ImageDataset testSet,
+            boolean progress, Checkpointing checkpointing, SharpnessSeries series) {
         ModelSpec spec = ModelSpecs.check(o.model);
         boolean image = ModelSpecs.isImage(spec);
         ImageDataset data = trainSet.subset(o.limit, o.seed).withNoise(o.noise, o.seed + 1);
@@ -100,8 +124,11 @@ final class TrainingRun {
         List<Epoch> history = new ArrayList<>();
         double secondsBefore = 0;
         long started = System.nanoTime();
+        long measuring = 0; // nanoseconds spent on the sharpness series: not training time
         try (Network network = engine.build(spec, spec.initialParameters(o.seed));
-                Training training = Training.start(network, optimizer)) {
+                Training training = Training.start(network, optimizer);
+                Curvature curvature = series.every() > 0
+                        ? Curvature.of(network, series.batches(), series.settings().curvature()) : null) {
             Checkpoint from = checkpointing.from();
             double resumedLossSum = 0;
             if (from != null) {
@@ -145,7 +172,7 @@ final class TrainingRun {
                         if (where != null && where.every() > 0 && training.steps() % where.every() == 0
                                 && s + 1 < stepsPerEpoch) { // the epoch's own checkpoint comes after its evaluation
                             where.save(checkpoint(training, checkpointing, history, lossSum,
-                                    secondsBefore + (System.nanoTime() - started) / 1e9));
+                                    secondsBefore + (System.nanoTime() - started - measuring) / 1e9));
                         }
                     }
                     if (finished) {
@@ -154,10 +181,17 @@ final class TrainingRun {
                     double trainAccuracy = evaluate(network, data, all, image).accuracy();
                     double testAccuracy = evaluate(network, testSet, null, image).accuracy();
                     double seconds = (System.nanoTime() - epochStart) / 1e9;
-                    history.add(new Epoch(epoch, lossSum / stepsPerEpoch, trainAccuracy, testAccuracy, seconds));
+                    Map<?, ?> sharpness = null;
+                    if (series.at(epoch, o.epochs)) {
+                        long before = System.nanoTime();
+                        sharpness = Diagnosis.measure(curvature, series.settings()).toMap();
+                        measuring += System.nanoTime() - before;
+                    }
+                    history.add(new Epoch(epoch, lossSum / stepsPerEpoch, trainAccuracy, testAccuracy, seconds,
+                            sharpness));
                     if (checkpointing.where() != null) {
                         checkpointing.where().save(checkpoint(training, checkpointing, history, 0,
-                                secondsBefore + (System.nanoTime() - started) / 1e9));
+                                secondsBefore + (System.nanoTime() - started - measuring) / 1e9));
                     }
                     if (bar != null) {
                         bar.setExtraMessage(String.format(Locale.ROOT, " loss %.3f train %.3f test %.3f %.0f/s",
@@ -166,7 +200,7 @@ final class TrainingRun {
                 }
             }
         }
-        double seconds = secondsBefore + (System.nanoTime() - started) / 1e9;
+        double seconds = secondsBefore + (System.nanoTime() - started - measuring) / 1e9;
         return new Result(optimizerName, history, history.get(history.size() - 1).testAccuracy(), seconds);
     }
 
@@ -200,7 +234,8 @@ final class TrainingRun {
         for (Object e : (List<?>) Json.parse(json)) {
             Map<?, ?> m = (Map<?, ?>) e;
             out.add(new Epoch(((BigDecimal) m.get("epoch")).intValueExact(), number(m, "trainLoss"),
-                    number(m, "trainAccuracy"), number(m, "testAccuracy"), number(m, "seconds")));
+                    number(m, "trainAccuracy"), number(m, "testAccuracy"), number(m, "seconds"),
+                    (Map<?, ?>) m.get("sharpness")));
         }
         return out;
     }

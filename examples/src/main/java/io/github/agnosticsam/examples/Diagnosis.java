@@ -1,0 +1,125 @@
+package io.github.agnosticsam.examples;
+
+import io.github.agnosticsam.Batch;
+import io.github.agnosticsam.ModelSpec;
+import io.github.agnosticsam.diagnostics.Curvature;
+import io.github.agnosticsam.diagnostics.CurvatureOptions;
+import io.github.agnosticsam.diagnostics.Eigenvalue;
+import io.github.agnosticsam.diagnostics.Sharpness;
+import io.github.agnosticsam.diagnostics.Trace;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * What the command line measures of a model's sharpness, and on which images: one rule and one set of
+ * defaults for {@code sharpness}, {@code landscape}, {@code train --sharpness-every} and the demo, so a
+ * series point of a run and {@code sharpness} on that epoch's checkpoint are the same measurement.
+ */
+final class Diagnosis {
+    static final int IMAGES = 1024;
+    static final int BATCH = 256;
+    static final int PROBES = 20;
+    static final double RHO = 0.05;
+    static final int ASCENT_STEPS = 10;
+
+    private Diagnosis() {
+    }
+
+    /** The settings of one measurement; the constructor checks them and names a bad one by its option. */
+    record Settings(int images, int batch, int probes, double rho, int ascentSteps, CurvatureOptions curvature) {
+        Settings {
+            if (images < 1 || batch < 1) {
+                throw new IllegalArgumentException("--images and --batch must be >= 1, got " + images + " and " + batch);
+            }
+            if (probes < 2) {
+                throw new IllegalArgumentException("--probes must be >= 2 (a standard error needs two), got " + probes);
+            }
+            if (!(rho >= 0 && rho < Double.POSITIVE_INFINITY) || ascentSteps < 0) {
+                throw new IllegalArgumentException("--rho must be a finite number >= 0 and --ascent-steps >= 0, got "
+                        + rho + " and " + ascentSteps);
+            }
+        }
+
+        static Settings defaults(int images) {
+            return new Settings(images, BATCH, PROBES, RHO, ASCENT_STEPS, CurvatureOptions.defaults());
+        }
+
+        Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("images", images);
+            m.put("batch", batch);
+            m.put("probes", probes);
+            m.put("rho", rho);
+            m.put("ascentSteps", ascentSteps);
+            m.put("hRelative", curvature.hRelative());
+            m.put("tolerance", curvature.tolerance());
+            m.put("maxIterations", curvature.maxIterations());
+            m.put("seed", curvature.seed());
+            return m;
+        }
+    }
+
+    /** λ_max, the trace and ρ-sharpness of one model. */
+    record Figures(Eigenvalue lambdaMax, Trace trace, Sharpness sharpness) {
+        Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("lambdaMax", lambdaMax.toMap());
+            m.put("trace", trace.toMap());
+            m.put("sharpness", sharpness.toMap());
+            return m;
+        }
+
+        /** The three, one line each, with their costs. */
+        String describe() {
+            return String.format(Locale.ROOT, "lambda_max      %.6g  (%d iterations, %s, residual %.2g; %d gradient "
+                    + "evaluations)%n", lambdaMax.value(), lambdaMax.iterations(), lambdaMax.converged() ? "converged"
+                    : "NOT converged", lambdaMax.residual(), lambdaMax.gradientEvaluations())
+                    + String.format(Locale.ROOT, "trace           %.6g ± %.2g  (%d probes; %d gradient evaluations)%n",
+                            trace.value(), trace.standardError(), trace.probes(), trace.gradientEvaluations())
+                    + String.format(Locale.ROOT, "rho-sharpness   one step %.6g, ascent %.6g  (rho %s, loss %.6g; %d "
+                            + "gradient evaluations)%n", sharpness.oneStep(), sharpness.ascent(), sharpness.rho(),
+                            sharpness.loss(), sharpness.gradientEvaluations());
+        }
+    }
+
+    /** One line of a {@link Figures#toMap()} (as measured, or read back from JSON). */
+    static String summary(Map<?, ?> figures) {
+        return String.format(Locale.ROOT, "lambda_max %.4g, trace %.4g ± %.2g, rho-sharpness %.4g (one step), %.4g (ascent)",
+                number(figures, "lambdaMax", "value"), number(figures, "trace", "value"),
+                number(figures, "trace", "standardError"), number(figures, "sharpness", "oneStep"),
+                number(figures, "sharpness", "ascent"));
+    }
+
+    /** {@code figures[diagnostic][key]} of a {@link Figures#toMap()}, as a double. */
+    static double number(Map<?, ?> figures, String diagnostic, String key) {
+        return ((Number) ((Map<?, ?>) figures.get(diagnostic)).get(key)).doubleValue();
+    }
+
+    /** The three diagnostics of the network {@code c} diagnoses, as it is now. */
+    static Figures measure(Curvature c, Settings s) {
+        return new Figures(c.lambdaMax(), c.trace(s.probes()), c.sharpness(s.rho(), s.ascentSteps()));
+    }
+
+    /**
+     * The images diagnosed: the first {@code images} of the training file, in order, with their clean
+     * labels, in batches of {@code batch} (the last may be smaller) — whatever subset or noise a run
+     * trained on, so that runs are measured on the same loss.
+     */
+    static List<Batch> batches(ImageDataset train, ModelSpec model, int images, int batch) {
+        if (images > train.size()) {
+            throw new IllegalArgumentException("--images " + images + ": the training set has " + train.size());
+        }
+        int[] order = new int[images];
+        for (int i = 0; i < images; i++) {
+            order[i] = i;
+        }
+        List<Batch> out = new ArrayList<>();
+        for (int from = 0; from < images; from += batch) {
+            out.add(train.batch(order, from, Math.min(batch, images - from), ModelSpecs.isImage(model)));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,170 @@
+package io.github.agnosticsam.examples;
+
+import io.github.agnosticsam.Batch;
+import io.github.agnosticsam.Checkpoint;
+import io.github.agnosticsam.CheckpointException;
+import io.github.agnosticsam.Engine;
+import io.github.agnosticsam.ModelSpec;
+import io.github.agnosticsam.Network;
+import io.github.agnosticsam.diagnostics.Landscape;
+import io.github.agnosticsam.diagnostics.LossCurve;
+import io.github.agnosticsam.diagnostics.LossSurface;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** Loss-landscape pictures of train checkpoints (docs/diagnostics.md), on any engine. */
+@Command(name = "landscape", mixinStandardHelpOptions = true,
+        description = {"Draws the training loss around train checkpoints, on the first --images Fashion-MNIST training "
+                + "images (clean labels): with two checkpoints, along the straight line from the first (α = 0) to the "
+                + "second (α = 1); with one, on a plane through it (--dims 2, a heat map) or a line (--dims 1) along "
+                + "random filter-normalised directions (Li et al., 2018). Writes a PNG and the values as JSON.",
+                "Each point costs one forward and backward pass over the images (21x21 = 441 points by default on a plane)."})
+final class LandscapeCommand implements Callable<Integer> {
+    @Parameters(arity = "1..2", paramLabel = "CHECKPOINT", description = "One or two checkpoint files of the same model.")
+    List<Path> checkpoints;
+
+    @Option(names = "--dims", defaultValue = "2", description = "With one checkpoint: 1 (a line) or 2 (a plane; default).")
+    int dims;
+
+    @Option(names = "--range", split = ",", paramLabel = "FROM,TO",
+            description = "Coordinates drawn (default: -0.5,1.5 between two checkpoints, -1,1 around one).")
+    double[] range;
+
+    @Option(names = "--points", paramLabel = "N",
+            description = "Points along each axis (default: 41 on a line, 21 on a plane).")
+    Integer points;
+
+    @Option(names = "--images", defaultValue = "" + Diagnosis.IMAGES,
+            description = "Training images the loss is taken on (default: ${DEFAULT-VALUE}).")
+    int images;
+
+    @Option(names = "--batch", defaultValue = "" + Diagnosis.BATCH, description = "Images per batch (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the random directions (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--png", paramLabel = "FILE", defaultValue = "landscape.png", description = "The picture (default: ${DEFAULT-VALUE}).")
+    Path png;
+
+    @Option(names = "--json", paramLabel = "FILE", defaultValue = "landscape.json",
+            description = "The values (default: ${DEFAULT-VALUE}).")
+    Path json;
+
+    @Option(names = "--engine", paramLabel = "NAME", description = "Engine (default: the default engine).")
+    String engineName;
+
+    @Mixin
+    EngineOptionsMixin engineOptions;
+
+    @Mixin
+    DataOption data;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        boolean between = checkpoints.size() == 2;
+        if (!between && dims != 1 && dims != 2) {
+            throw new IllegalArgumentException("--dims must be 1 or 2, got " + dims);
+        }
+        if (between && spec.commandLine().getParseResult().hasMatchedOption("--dims")) {
+            throw new IllegalArgumentException("--dims is for one checkpoint; between two the landscape is their line");
+        }
+        if (range != null && range.length != 2) {
+            throw new IllegalArgumentException("--range must be two numbers FROM,TO, got " + range.length);
+        }
+        if (images < 1 || batch < 1) {
+            throw new IllegalArgumentException("--images and --batch must be >= 1, got " + images + " and " + batch);
+        }
+        boolean plane = !between && dims == 2;
+        int n = points != null ? points : plane ? 21 : 41;
+        double[] grid = Landscape.grid(range != null ? range[0] : between ? -0.5 : -1,
+                range != null ? range[1] : between ? 1.5 : 1, n); // checks --range and --points
+        engineOptions.check();
+        OutputFiles.checkWritable(png, json);
+        Checkpoint first = Checkpoint.read(checkpoints.get(0));
+        ModelSpec model = SharpnessCommand.standardModel(checkpoints.get(0), first);
+        Checkpoint second = between ? Checkpoint.read(checkpoints.get(1)) : null;
+        if (second != null && !second.model().equals(first.model())) {
+            throw new CheckpointException(checkpoints.get(1) + ": its model (" + second.model() + ") is not "
+                    + checkpoints.get(0) + "'s (" + first.model() + ")");
+        }
+        List<Batch> batches = Diagnosis.batches(ImageDataset.load(data.dir, true), model, images, batch);
+        PrintWriter out = spec.commandLine().getOut();
+        Map<String, Object> report = new LinkedHashMap<>();
+        try (Engine engine = engineOptions.create(engineName);
+                Network net = SharpnessCommand.build(engine, model, first);
+                Landscape landscape = Landscape.of(net, batches)) {
+            out.printf(Locale.ROOT, "%s, engine %s on %s; %d images; %d points%n", model, engine.name(), engine.device(),
+                    images, plane ? n * n : n);
+            out.flush();
+            report.put("checkpoints", checkpoints.stream().map(Path::toString).toList());
+            report.put("model", model.toString());
+            report.put("engine", engine.name());
+            report.put("images", images);
+            report.put("batch", batch);
+            String title = String.format(Locale.ROOT, "%s, %d training images", model, images);
+            if (between) {
+                LossCurve c = landscape.interpolation(first.parameters(), second.parameters(), grid);
+                report.put("kind", "interpolation");
+                report.put("interpolation", c.toMap());
+                Charts.lossCurves(Map.of("loss", c), title, "α: 0 = " + checkpoints.get(0).getFileName() + ", 1 = "
+                        + checkpoints.get(1).getFileName(), png);
+                out.printf(Locale.ROOT, "loss at α = 0: %.6g, at α = 1: %.6g, highest in between: %.6g%n",
+                        lossAt(c, 0), lossAt(c, 1), highestBetween(c));
+            } else {
+                List<double[]> d = landscape.filterNormalizedDirections(dims, seed);
+                report.put("kind", plane ? "plane" : "line");
+                report.put("seed", seed);
+                if (plane) {
+                    LossSurface s = landscape.plane(d.get(0), d.get(1), grid, grid);
+                    report.put("plane", s.toMap());
+                    Charts.lossSurface(s, title + ", filter-normalised directions", png);
+                } else {
+                    LossCurve c = landscape.line(d.get(0), grid);
+                    report.put("line", c.toMap());
+                    Charts.lossCurves(Map.of("loss", c), title, "α along a filter-normalised direction", png);
+                }
+            }
+            report.put("lossEvaluations", landscape.lossEvaluations());
+        }
+        Reports.write(json, report);
+        out.println("wrote " + png + ", " + json);
+        return 0;
+    }
+
+    /** The loss at the grid point nearest α. */
+    static double lossAt(LossCurve c, double alpha) {
+        int best = 0;
+        for (int i = 1; i < c.alphas().size(); i++) {
+            if (Math.abs(c.alphas().get(i) - alpha) < Math.abs(c.alphas().get(best) - alpha)) {
+                best = i;
+            }
+        }
+        return c.losses().get(best);
+    }
+
+    /** The highest loss at grid points with 0 ≤ α ≤ 1 (NaN when there is none). */
+    static double highestBetween(LossCurve c) {
+        double max = Double.NaN;
+        for (int i = 0; i < c.alphas().size(); i++) {
+            if (c.alphas().get(i) >= 0 && c.alphas().get(i) <= 1 && !(c.losses().get(i) <= max)) {
+                max = c.losses().get(i);
+            }
+        }
+        return max;
+    }
+}
