@@ -119,9 +119,87 @@ public final class Curvature implements AutoCloseable {
         return atTheta(() -> size == 0 ? new double[dimension] : scaled(along(scaled(v, 1 / size)), size));
     }
 
-    /** The eigenvalue of largest magnitude: {@code topEigenvalues(1).get(0)}. */
+    /** The largest eigenvalue: {@code largestEigenvalues(1).get(0)} (Lanczos). */
     public Eigenvalue lambdaMax() {
-        return topEigenvalues(1).get(0);
+        return largestEigenvalues(1).get(0);
+    }
+
+    /**
+     * The k largest eigenvalues (algebraically: a negative eigenvalue never comes first), largest first,
+     * by the Lanczos method with full reorthogonalisation: from a start vector uniform in [−1, 1)^D drawn
+     * from the seed, each product H·q extends an orthonormal basis of the Krylov space, and the
+     * eigenvalues of the small tridiagonal matrix T = QᵀHQ (Ritz values) estimate H's extreme ones.
+     * Stops when each of the k largest Ritz values changes by at most {@code tolerance} relative to its
+     * value between two products, when the space is exhausted, or after {@code maxIterations} products.
+     * Each result's vector is its Ritz vector, its residual the Lanczos estimate of ‖Hx − λx‖
+     * (|β·yₘ|), and its iterations and gradient evaluations those of the whole run (shared by the k).
+     * It keeps every basis vector: iterations × D doubles of memory. 2 gradient evaluations per
+     * iteration.
+     */
+    public List<Eigenvalue> largestEigenvalues(int k) {
+        int most = Math.min(dimension, options.maxIterations());
+        if (k < 1 || k > most) {
+            throw new IllegalArgumentException("k must be in [1, " + most + "] (at most the number of parameters and "
+                    + "maxIterations), got " + k);
+        }
+        return atTheta(() -> {
+            long before = loss.evaluations();
+            SplittableRandom random = new SplittableRandom(options.seed());
+            double[] q = new double[dimension];
+            for (int i = 0; i < dimension; i++) {
+                q[i] = 2 * random.nextDouble() - 1;
+            }
+            q = scaled(q, 1 / norm(q));
+            List<double[]> basis = new ArrayList<>();
+            double[] alpha = new double[most];
+            double[] beta = new double[most];
+            double[] previous = null;
+            boolean converged = false;
+            int m = 0;
+            while (m < most) {
+                basis.add(q);
+                double[] w = along(q);
+                alpha[m] = dot(q, w);
+                m++;
+                for (int pass = 0; pass < 2; pass++) { // twice is enough (Kahan–Parlett)
+                    deflate(w, basis);
+                }
+                beta[m - 1] = norm(w);
+                if (m >= k) {
+                    double[] ritz = Tridiagonal.eigenvalues(alpha, beta, m);
+                    converged = previous != null;
+                    for (int j = 0; j < k && converged; j++) {
+                        double now = ritz[m - 1 - j];
+                        converged = Math.abs(now - previous[previous.length - 1 - j]) <= options.tolerance()
+                                * Math.abs(now);
+                    }
+                    previous = ritz;
+                }
+                // The space is exhausted (H·q lies in it): the Ritz values are exact.
+                boolean exhausted = beta[m - 1] <= 1e-12 * Math.abs(alpha[m - 1]) || beta[m - 1] == 0;
+                if (converged || exhausted) {
+                    converged = true;
+                    break;
+                }
+                q = scaled(w, 1 / beta[m - 1]);
+            }
+            long cost = loss.evaluations() - before;
+            double[][] vectors = new double[m][];
+            double[] values = Tridiagonal.eigen(alpha, beta, m, vectors);
+            List<Eigenvalue> out = new ArrayList<>(k);
+            for (int j = 0; j < k; j++) {
+                double[] y = vectors[m - 1 - j];
+                double[] x = new double[dimension];
+                for (int b = 0; b < m; b++) {
+                    double[] qb = basis.get(b);
+                    for (int i = 0; i < dimension; i++) {
+                        x[i] += y[b] * qb[i];
+                    }
+                }
+                out.add(new Eigenvalue(values[m - 1 - j], x, Math.abs(beta[m - 1] * y[m - 1]), m, converged, cost));
+            }
+            return out;
+        });
     }
 
     /**

@@ -13,6 +13,8 @@ import io.github.agnosticsam.HostTensor;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The diagnostics' arithmetic on a loss whose Hessian is known in closed form ({@link CubicNetwork}):
@@ -98,14 +100,48 @@ class CurvatureTest {
                 assertThat(e.gradientEvaluations()).isEqualTo(2L * e.iterations());
             }
             assertThat(c.gradientEvaluations()).isEqualTo(top.stream().mapToLong(Eigenvalue::gradientEvaluations).sum());
-            assertThat(c.lambdaMax()).isEqualTo(top.get(0));
+            assertThat(c.lambdaMax().value()).as("λ_max (Lanczos), here also the largest in magnitude")
+                    .isCloseTo(top.get(0).value(), within(1e-9 * Math.abs(top.get(0).value())));
         }
     }
 
+    /** Lanczos finds the largest eigenvalues, passing over −3, larger in magnitude than 2. */
     @Test
-    void powerIterationSaysWhenItStoppedBeforeConverging() {
+    void lanczosFindsTheLargestEigenvalues() {
+        assertLargestEigenvalues(Curvature.CENTRAL, network(0));
+    }
+
+    @Test
+    void aWrongProductRuleFailsTheLanczosCheck() {
+        Curvature.ProductRule flipped = (gradient, v, eps) -> scaled(Curvature.CENTRAL.product(gradient, v, eps), -1);
+        assertThatThrownBy(() -> assertLargestEigenvalues(flipped, network(0))).isInstanceOf(AssertionError.class);
+    }
+
+    private static void assertLargestEigenvalues(Curvature.ProductRule rule, CubicNetwork net) {
+        int[] expected = {0, 2, 3}; // indices into SPECTRUM of 5, 2, 1
+        try (Curvature c = new Curvature(net, BATCHES, TIGHT, rule)) {
+            List<Eigenvalue> top = c.largestEigenvalues(3);
+            double[][] q = householder();
+            for (int j = 0; j < 3; j++) {
+                Eigenvalue e = top.get(j);
+                double exact = M * SPECTRUM[expected[j]];
+                assertThat(e.value()).as("eigenvalue %d", j).isCloseTo(exact, within(1e-9 * Math.abs(exact)));
+                assertThat(Math.abs(dot(e.vector(), column(q, expected[j])))).as("|cos| with eigenvector %d", j)
+                        .isCloseTo(1.0, within(1e-6));
+                assertThat(e.converged()).isTrue();
+                assertThat(Math.abs(e.value() - exact)).as("within the residual").isLessThanOrEqualTo(e.residual() + 1e-9);
+                assertThat(e.iterations()).as("at most D products").isLessThanOrEqualTo(CubicNetwork.D);
+                assertThat(e.gradientEvaluations()).isEqualTo(2L * e.iterations());
+            }
+            assertThat(c.gradientEvaluations()).isEqualTo(top.get(0).gradientEvaluations());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void eachMethodSaysWhenItStoppedBeforeConverging(boolean lanczos) {
         try (Curvature c = Curvature.of(network(0), BATCHES, CurvatureOptions.defaults().withMaxIterations(2))) {
-            Eigenvalue e = c.lambdaMax();
+            Eigenvalue e = lanczos ? c.lambdaMax() : c.topEigenvalues(1).get(0);
             assertThat(e.iterations()).isEqualTo(2);
             assertThat(e.converged()).isFalse();
             assertThat(e.gradientEvaluations()).isEqualTo(4);
@@ -268,6 +304,8 @@ class CurvatureTest {
             assertThatThrownBy(() -> c.topEigenvalues(0)).hasMessageContaining("k must be in [1, 7]")
                     .hasMessageContaining("got 0");
             assertThatThrownBy(() -> c.topEigenvalues(8)).hasMessageContaining("got 8");
+            assertThatThrownBy(() -> c.largestEigenvalues(8)).hasMessageContaining("k must be in [1, 7]")
+                    .hasMessageContaining("got 8");
             assertThatThrownBy(() -> c.sharpness(-0.1, 1)).hasMessageContaining("rho").hasMessageContaining("-0.1");
             assertThatThrownBy(() -> c.sharpness(Double.POSITIVE_INFINITY, 1)).hasMessageContaining("Infinity");
             assertThatThrownBy(() -> c.sharpness(0.1, -1)).hasMessageContaining("ascentSteps")

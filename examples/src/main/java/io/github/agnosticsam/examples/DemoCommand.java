@@ -1,8 +1,11 @@
 package io.github.agnosticsam.examples;
 
+import io.github.agnosticsam.Batch;
 import io.github.agnosticsam.Checkpoint;
 import io.github.agnosticsam.CheckpointException;
 import io.github.agnosticsam.Engine;
+import io.github.agnosticsam.diagnostics.Landscape;
+import io.github.agnosticsam.diagnostics.LossCurve;
 import io.github.agnosticsam.internal.Json;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -23,12 +26,16 @@ import picocli.CommandLine.Model.CommandSpec;
  * labels replaced at random), where memorising the noise is what hurts and flat minima help.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Trains sgd, sam and agnostic-sam on 5000 Fashion-MNIST images with 40% label noise, prints a "
-                + "comparison table and writes demo-report/ (report.json, PNG charts, and each run's checkpoint after "
-                + "every epoch; --resume continues an interrupted demo).",
+        description = {"Trains sgd, sam and agnostic-sam on 5000 Fashion-MNIST images with 40% label noise, measures how "
+                + "sharp each final model is (lambda_max, trace, rho-sharpness), prints a comparison table and writes "
+                + "demo-report/ (report.json, PNG charts, the loss between sgd's and agnostic-sam's solutions, and each "
+                + "run's checkpoint after every epoch; --resume continues an interrupted demo).",
                 "--quick runs a seconds-long version of the same."})
 final class DemoCommand implements Callable<Integer> {
     static final List<String> OPTIMIZERS = List.of("sgd", "sam", "agnostic-sam");
+    private static final String LANDSCAPE_FROM = "sgd";
+    private static final String LANDSCAPE_TO = "agnostic-sam";
+    private static final double[] LANDSCAPE_ALPHAS = Landscape.grid(-0.5, 1.5, 41);
 
     @Option(names = "--engine", paramLabel = "NAME", description = "Engine (default: the default engine).")
     String engineName;
@@ -55,6 +62,11 @@ final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** The diagnostics of each final model: the defaults of {@code sharpness} (256 images with --quick). */
+    Diagnosis.Settings sharpness() {
+        return Diagnosis.Settings.defaults(quick ? 256 : Diagnosis.IMAGES);
+    }
+
     RunOptions settings() {
         RunOptions o = new RunOptions();
         o.model = "mlp";
@@ -72,15 +84,20 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        long begun = System.nanoTime();
         RunOptions o = settings();
         engineOptions.check();
         OutputFiles.checkWritable(out.resolve("report.json"), out.resolve("test-accuracy.png"),
-                out.resolve("final-accuracy.png"), out.resolve("checkpoints").resolve("probe"));
+                out.resolve("final-accuracy.png"), out.resolve("landscape.png"), out.resolve("checkpoints").resolve("probe"));
         ImageDataset train = ImageDataset.load(data.dir, true);
         ImageDataset test = ImageDataset.load(data.dir, false);
+        Diagnosis.Settings diagnosis = sharpness();
+        List<Batch> diagnosed = Diagnosis.batches(train, ModelSpecs.check(o.model), diagnosis.images(), diagnosis.batch());
         PrintWriter w = spec.commandLine().getOut();
         List<TrainingRun.Result> results = new ArrayList<>();
         Map<String, Object> config;
+        LossCurve landscape;
+        double landscapeSeconds;
         try (Engine engine = engineOptions.create(engineName)) {
             w.printf(Locale.ROOT, "engine %s on %s; mlp, %d images, %.0f%% label noise, %d epochs%n", engine.name(),
                     engine.device(), o.limit, o.noise * 100, o.epochs);
@@ -103,8 +120,15 @@ final class DemoCommand implements Callable<Integer> {
                     where.clear();
                 }
                 results.add(TrainingRun.run(engine, name, o, train, test, true,
-                        new TrainingRun.Checkpointing(where, from, options)));
+                        new TrainingRun.Checkpointing(where, from, options),
+                        new TrainingRun.SharpnessSeries(o.epochs, diagnosed, diagnosis)));
             }
+            // The loss between SGD's and Agnostic-SAM's solutions (same seed, same start).
+            long landscapeStart = System.nanoTime();
+            landscape = LandscapeCommand.interpolation(engine, ModelSpecs.check(o.model),
+                    RunCheckpoints.newest(out.resolve("checkpoints").resolve(LANDSCAPE_FROM)),
+                    RunCheckpoints.newest(out.resolve("checkpoints").resolve(LANDSCAPE_TO)), diagnosed, LANDSCAPE_ALPHAS);
+            landscapeSeconds = (System.nanoTime() - landscapeStart) / 1e9;
             config = new LinkedHashMap<>();
             config.put("engine", engine.name());
             config.put("device", engine.device());
@@ -112,26 +136,57 @@ final class DemoCommand implements Callable<Integer> {
             config.putAll(o.describe());
         }
         w.println();
-        w.printf(Locale.ROOT, "%-14s %14s %14s %10s%n", "optimizer", "final test acc", "best test acc", "seconds");
+        w.printf(Locale.ROOT, "%-14s %14s %14s %10s %11s %9s %11s%n", "optimizer", "final test acc", "best test acc",
+                "seconds", "lambda_max", "trace", "rho-sharp");
         for (TrainingRun.Result r : results) {
             double best = r.history().stream().mapToDouble(TrainingRun.Epoch::testAccuracy).max().orElse(0);
-            w.printf(Locale.ROOT, "%-14s %14.4f %14.4f %10.1f%n", r.optimizer(), r.testAccuracy(), best, r.seconds());
+            Map<?, ?> f = finalSharpness(r);
+            w.printf(Locale.ROOT, "%-14s %14.4f %14.4f %10.1f %11.4g %9.4g %11.4g%n", r.optimizer(), r.testAccuracy(), best,
+                    r.seconds(), Diagnosis.number(f, "lambdaMax", "value"), Diagnosis.number(f, "trace", "value"),
+                    Diagnosis.number(f, "sharpness", "ascent"));
         }
+        w.printf(Locale.ROOT, "(curvature of each final model's training loss on the first %d training images, clean labels; "
+                + "rho-sharpness: largest loss increase found within rho = %s; docs/diagnostics.md)%n", diagnosis.images(),
+                diagnosis.rho());
+        w.printf(Locale.ROOT, "loss from %s (0) to %s (1): %.4f at 0, %.4f at 1, highest in between %.4f%n", LANDSCAPE_FROM,
+                LANDSCAPE_TO, LandscapeCommand.lossAt(landscape, 0), LandscapeCommand.lossAt(landscape, 1),
+                LandscapeCommand.highestBetween(landscape));
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("config", config);
         List<Object> runs = new ArrayList<>();
         for (TrainingRun.Result r : results) {
             Map<String, Object> run = new LinkedHashMap<>(Reports.run(Map.of("optimizer", r.optimizer()), r));
+            run.put("sharpness", finalSharpness(r));
             runs.add(run);
         }
         report.put("runs", runs);
+        report.put("sharpnessSettings", diagnosis.toMap());
+        Map<String, Object> between = new LinkedHashMap<>();
+        between.put("from", LANDSCAPE_FROM);
+        between.put("to", LANDSCAPE_TO);
+        between.putAll(landscape.toMap());
+        report.put("landscape", between);
         Reports.write(out.resolve("report.json"), report);
         String title = String.format(Locale.ROOT, "Fashion-MNIST, %d images, %.0f%% label noise", o.limit, o.noise * 100);
         Charts.testAccuracyPerEpoch(results, title, out.resolve("test-accuracy.png"));
         Charts.finalAccuracy(results, title, out.resolve("final-accuracy.png"));
+        Charts.lossCurves(Map.of("training loss", landscape), title + ": between two solutions", "α: 0 = "
+                + LANDSCAPE_FROM + "'s final model, 1 = " + LANDSCAPE_TO + "'s", out.resolve("landscape.png"));
+        double diagnostics = landscapeSeconds;
+        for (TrainingRun.Result r : results) {
+            diagnostics += Diagnosis.seconds(finalSharpness(r));
+        }
+        double total = (System.nanoTime() - begun) / 1e9;
+        w.printf(Locale.ROOT, "the diagnostics and the landscape took %.1f s of the demo's %.1f s (%.0f %% on top of the rest)%n",
+                diagnostics, total, 100 * diagnostics / (total - diagnostics));
         w.println("wrote " + out.resolve("report.json") + ", " + out.resolve("test-accuracy.png") + ", "
-                + out.resolve("final-accuracy.png"));
+                + out.resolve("final-accuracy.png") + ", " + out.resolve("landscape.png"));
         w.flush();
         return 0;
+    }
+
+    /** The diagnostics of a run's final model (its last epoch's). */
+    private static Map<?, ?> finalSharpness(TrainingRun.Result r) {
+        return r.history().get(r.history().size() - 1).sharpness();
     }
 }

@@ -62,13 +62,14 @@ final class Diagnosis {
         }
     }
 
-    /** λ_max, the trace and ρ-sharpness of one model. */
-    record Figures(Eigenvalue lambdaMax, Trace trace, Sharpness sharpness) {
+    /** λ_max, the trace and ρ-sharpness of one model, and the seconds the three took. */
+    record Figures(Eigenvalue lambdaMax, Trace trace, Sharpness sharpness, double seconds) {
         Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("lambdaMax", lambdaMax.toMap());
             m.put("trace", trace.toMap());
             m.put("sharpness", sharpness.toMap());
+            m.put("seconds", seconds);
             return m;
         }
 
@@ -81,7 +82,8 @@ final class Diagnosis {
                             trace.value(), trace.standardError(), trace.probes(), trace.gradientEvaluations())
                     + String.format(Locale.ROOT, "rho-sharpness   one step %.6g, ascent %.6g  (rho %s, loss %.6g; %d "
                             + "gradient evaluations)%n", sharpness.oneStep(), sharpness.ascent(), sharpness.rho(),
-                            sharpness.loss(), sharpness.gradientEvaluations());
+                            sharpness.loss(), sharpness.gradientEvaluations())
+                    + String.format(Locale.ROOT, "(%.1f s)%n", seconds);
         }
     }
 
@@ -93,6 +95,11 @@ final class Diagnosis {
                 number(figures, "sharpness", "ascent"));
     }
 
+    /** The seconds of a {@link Figures#toMap()}. */
+    static double seconds(Map<?, ?> figures) {
+        return ((Number) figures.get("seconds")).doubleValue();
+    }
+
     /** {@code figures[diagnostic][key]} of a {@link Figures#toMap()}, as a double. */
     static double number(Map<?, ?> figures, String diagnostic, String key) {
         return ((Number) ((Map<?, ?>) figures.get(diagnostic)).get(key)).doubleValue();
@@ -100,7 +107,11 @@ final class Diagnosis {
 
     /** The three diagnostics of the network {@code c} diagnoses, as it is now. */
     static Figures measure(Curvature c, Settings s) {
-        return new Figures(c.lambdaMax(), c.trace(s.probes()), c.sharpness(s.rho(), s.ascentSteps()));
+        long start = System.nanoTime();
+        Eigenvalue top = c.lambdaMax();
+        Trace trace = c.trace(s.probes());
+        Sharpness sharpness = c.sharpness(s.rho(), s.ascentSteps());
+        return new Figures(top, trace, sharpness, (System.nanoTime() - start) / 1e9);
     }
 
     /**

@@ -146,6 +146,18 @@ final class LandscapeCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * The loss on the line from one checkpoint's parameters (α = 0) to another's (α = 1), on a network
+     * built here from the first.
+     */
+    static LossCurve interpolation(Engine engine, ModelSpec model, Checkpoint from, Checkpoint to, List<Batch> batches,
+            double[] alphas) {
+        try (Network net = SharpnessCommand.build(engine, model, from);
+                Landscape landscape = Landscape.of(net, batches)) {
+            return landscape.interpolation(from.parameters(), to.parameters(), alphas);
+        }
+    }
+
     /** The loss at the grid point nearest α. */
     static double lossAt(LossCurve c, double alpha) {
         int best = 0;

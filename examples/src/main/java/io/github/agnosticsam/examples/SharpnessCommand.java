@@ -90,6 +90,7 @@ final class SharpnessCommand implements Callable<Integer> {
             out.flush();
             Diagnosis.Figures figures = Diagnosis.measure(c, settings);
             out.print(figures.describe());
+            out.flush();
             if (json != null) {
                 Map<String, Object> report = new LinkedHashMap<>();
                 report.put("checkpoint", checkpoint.toString());

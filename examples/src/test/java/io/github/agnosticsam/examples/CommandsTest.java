@@ -91,8 +91,26 @@ class CommandsTest {
         Cli r = run("demo", "--quick", "--data", data.toString(), "--out", dir.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("sgd").contains("sam").contains("agnostic-sam").contains("final test acc");
-        assertThat(array(read(dir.resolve("report.json")), "runs")).hasSize(3);
-        for (String png : new String[] {"test-accuracy.png", "final-accuracy.png"}) {
+        assertThat(r.out()).contains("lambda_max").contains("trace").contains("rho-sharp")
+                .contains("loss from sgd (0) to agnostic-sam (1)");
+        Map<?, ?> report = read(dir.resolve("report.json"));
+        assertThat(array(report, "runs")).hasSize(3);
+        for (Object run : array(report, "runs")) {
+            Map<?, ?> sharpness = object((Map<?, ?>) run, "sharpness");
+            assertThat(number(object(sharpness, "lambdaMax"), "value")).isPositive();
+            assertThat(number(object(sharpness, "trace"), "probes")).isEqualTo(Diagnosis.PROBES);
+            assertThat(number(object(sharpness, "sharpness"), "ascent"))
+                    .isGreaterThanOrEqualTo(number(object(sharpness, "sharpness"), "oneStep"));
+        }
+        Map<?, ?> landscape = object(report, "landscape");
+        assertThat(landscape.get("from")).isEqualTo("sgd");
+        assertThat(array(landscape, "losses")).hasSize(41);
+        // α = 0 and α = 1 are the two final models: their losses are those the diagnostics measured there.
+        assertThat(((BigDecimal) array(landscape, "losses").get(10)).doubleValue()).isCloseTo(
+                finalLoss(report, 0), org.assertj.core.data.Percentage.withPercentage(1e-9));
+        assertThat(((BigDecimal) array(landscape, "losses").get(30)).doubleValue()).isCloseTo(
+                finalLoss(report, 2), org.assertj.core.data.Percentage.withPercentage(1e-9));
+        for (String png : new String[] {"test-accuracy.png", "final-accuracy.png", "landscape.png"}) {
             byte[] head = Files.readAllBytes(dir.resolve(png));
             assertThat(head.length).isGreaterThan(1000);
             assertThat(new String(head, 1, 3, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("PNG");
@@ -179,6 +197,134 @@ class CommandsTest {
         Cli option = run("sharpness", file.toString(), "--data", data.toString(), "--probes", "1");
         assertThat(option.exit()).isEqualTo(2);
         assertThat(option.err().strip()).doesNotContain("\n").contains("--probes").contains("got 1");
+    }
+
+    /** The training loss at a demo run's final model, as its sharpness diagnostics measured it. */
+    private static double finalLoss(Map<?, ?> report, int run) {
+        return number(object(object((Map<?, ?>) array(report, "runs").get(run), "sharpness"), "sharpness"), "loss");
+    }
+
+    /**
+     * train --sharpness-every: a series point after each epoch, the run itself unchanged by it, and the
+     * last point the same measurement as sharpness on that epoch's checkpoint.
+     */
+    @Test
+    void trainMeasuresASharpnessSeriesWithoutChangingTheRun(@TempDir Path dir) throws IOException {
+        Path checkpoints = dir.resolve("checkpoints");
+        String[] common = {"train", "--data", data.toString(), "--epochs", "2", "--batch", "32", "--optimizer", "sam",
+            "--limit", "320", "--device", "cpu", "--threads", "1"};
+        Path measured = dir.resolve("measured.json");
+        Cli t = run(concat(common, "--sharpness-every", "1", "--sharpness-images", "64", "--checkpoint",
+                checkpoints.toString(), "--json", measured.toString()));
+        assertThat(t.exit()).as(t.err()).isZero();
+        assertThat(t.out()).contains("after epoch 2: lambda_max");
+        Path plain = dir.resolve("plain.json");
+        assertThat(run(concat(common, "--json", plain.toString())).exit()).isZero();
+        Map<?, ?> a = read(measured);
+        Map<?, ?> b = read(plain);
+        assertThat(number(a, "testAccuracy")).isEqualTo(number(b, "testAccuracy"));
+        for (int e = 0; e < 2; e++) {
+            Map<?, ?> epoch = (Map<?, ?>) array(a, "history").get(e);
+            assertThat(number(epoch, "trainLoss")).isEqualTo(number((Map<?, ?>) array(b, "history").get(e), "trainLoss"));
+            assertThat(number(object(object(epoch, "sharpness"), "lambdaMax"), "value")).isPositive();
+            assertThat(((Map<?, ?>) array(b, "history").get(e)).containsKey("sharpness")).isFalse();
+        }
+        Path last;
+        try (var files = Files.list(checkpoints)) {
+            last = files.sorted().reduce((x, y) -> y).orElseThrow();
+        }
+        Path s = dir.resolve("s.json");
+        Cli sharp = run("sharpness", last.toString(), "--data", data.toString(), "--images", "64", "--device", "cpu",
+                "--threads", "1", "--json", s.toString());
+        assertThat(sharp.exit()).as(sharp.err()).isZero();
+        Map<?, ?> series = object((Map<?, ?>) array(a, "history").get(1), "sharpness");
+        for (String d : new String[] {"lambdaMax", "trace", "sharpness"}) {
+            assertThat(object(series, d)).as(d).isEqualTo(object(read(s), d));
+        }
+        Cli bad = run(concat(common, "--sharpness-every", "0"));
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err().strip()).doesNotContain("\n").contains("--sharpness-every").contains("got 0");
+    }
+
+    /**
+     * landscape: between two checkpoints the ends are the checkpoints' own losses (as sharpness
+     * measures them), around one the centre is; the float64 reference engine draws the same curve; the
+     * PNGs are images; bad options are one-line errors.
+     */
+    @Test
+    void landscapeDrawsTheLossAroundCheckpoints(@TempDir Path dir) throws IOException {
+        Path checkpoints = dir.resolve("checkpoints");
+        Cli t = run("train", "--data", data.toString(), "--epochs", "2", "--batch", "32", "--optimizer", "sgd", "--limit",
+                "320", "--device", "cpu", "--threads", "1", "--checkpoint", checkpoints.toString());
+        assertThat(t.exit()).as(t.err()).isZero();
+        List<Path> files;
+        try (var list = Files.list(checkpoints)) {
+            files = list.sorted().toList();
+        }
+        Path first = files.get(0);
+        Path second = files.get(1);
+        String[] small = {"--data", data.toString(), "--images", "64", "--batch", "32", "--device", "cpu", "--threads", "1"};
+        Path line = dir.resolve("line.json");
+        Cli l = run(concat(concat(new String[] {"landscape", first.toString(), second.toString()}, small), "--points", "5",
+                "--png", dir.resolve("line.png").toString(), "--json", line.toString()));
+        assertThat(l.exit()).as(l.err()).isZero();
+        assertThat(l.out()).contains("highest in between");
+        Map<?, ?> between = object(read(line), "interpolation");
+        assertThat(array(between, "alphas")).hasSize(5);
+        List<?> losses = array(between, "losses");
+        assertThat(((BigDecimal) losses.get(1)).doubleValue()).isCloseTo(lossAt(first, small, dir),
+                org.assertj.core.data.Percentage.withPercentage(1e-9));
+        assertThat(((BigDecimal) losses.get(3)).doubleValue()).isCloseTo(lossAt(second, small, dir),
+                org.assertj.core.data.Percentage.withPercentage(1e-9));
+
+        Path ref = dir.resolve("ref.json");
+        Cli r = run(concat(concat(new String[] {"landscape", first.toString(), second.toString()}, small), "--points", "5",
+                "--engine", "reference", "--png", dir.resolve("ref.png").toString(), "--json", ref.toString()));
+        assertThat(r.exit()).as(r.err()).isZero();
+        List<?> refLosses = array(object(read(ref), "interpolation"), "losses");
+        for (int i = 0; i < 5; i++) {
+            assertThat(((BigDecimal) refLosses.get(i)).doubleValue()).isCloseTo(((BigDecimal) losses.get(i)).doubleValue(),
+                    org.assertj.core.data.Percentage.withPercentage(0.01));
+        }
+
+        Path plane = dir.resolve("plane.json");
+        Cli p = run(concat(concat(new String[] {"landscape", second.toString()}, small), "--points", "3",
+                "--png", dir.resolve("plane.png").toString(), "--json", plane.toString()));
+        assertThat(p.exit()).as(p.err()).isZero();
+        Map<?, ?> surface = object(read(plane), "plane");
+        assertThat(array(surface, "losses")).hasSize(3);
+        assertThat(((BigDecimal) ((List<?>) array(surface, "losses").get(1)).get(1)).doubleValue())
+                .as("the centre is the checkpoint").isCloseTo(lossAt(second, small, dir),
+                        org.assertj.core.data.Percentage.withPercentage(1e-9));
+        assertThat(number(read(plane), "lossEvaluations")).isEqualTo(9);
+        Cli oneLine = run(concat(concat(new String[] {"landscape", second.toString()}, small), "--dims", "1", "--points",
+                "4", "--png", dir.resolve("l1.png").toString(), "--json", dir.resolve("l1.json").toString()));
+        assertThat(oneLine.exit()).as(oneLine.err()).isZero();
+        assertThat(array(object(read(dir.resolve("l1.json")), "line"), "losses")).hasSize(4);
+        for (String png : new String[] {"line.png", "plane.png", "l1.png"}) {
+            java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(dir.resolve(png).toFile());
+            assertThat(image).as(png).isNotNull();
+            assertThat(image.getWidth()).isEqualTo(900);
+        }
+
+        Cli dims = run(concat(new String[] {"landscape", second.toString()}, concat(small, "--dims", "3")));
+        assertThat(dims.exit()).isEqualTo(2);
+        assertThat(dims.err().strip()).doesNotContain("\n").contains("--dims").contains("got 3");
+        Cli range = run(concat(new String[] {"landscape", second.toString()}, concat(small, "--range", "1")));
+        assertThat(range.exit()).isEqualTo(2);
+        assertThat(range.err().strip()).doesNotContain("\n").contains("--range");
+        Cli missing = run("landscape", dir.resolve("none.safetensors").toString(), "--data", data.toString());
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.err().strip()).doesNotContain("\n").contains("none.safetensors");
+    }
+
+    /** The loss sharpness measures at a checkpoint (its ρ-sharpness record's loss at θ). */
+    private static double lossAt(Path checkpoint, String[] small, Path dir) throws IOException {
+        Path json = dir.resolve("loss-" + checkpoint.getFileName() + ".json");
+        Cli s = run(concat(concat(new String[] {"sharpness", checkpoint.toString()}, small), "--probes", "2",
+                "--ascent-steps", "0", "--json", json.toString()));
+        assertThat(s.exit()).as(s.err()).isZero();
+        return number(object(read(json), "sharpness"), "loss");
     }
 
     @Test
