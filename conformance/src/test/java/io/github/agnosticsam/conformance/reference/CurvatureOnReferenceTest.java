@@ -78,6 +78,28 @@ class CurvatureOnReferenceTest {
         assertTopTwo(EXACT, spec, exact);
     }
 
+    /** Lanczos (lambdaMax, largestEigenvalues): the two largest eigenvalues, algebraically. */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void lanczosFindsTheTwoLargestEigenvaluesOfTheExactHessian(boolean batchNorm) {
+        ModelSpec.Mlp spec = batchNorm ? TANH_BN : TANH;
+        double[] exact = ExactHessian.eigenvalues(ExactHessian.of(spec, ExactHessian.flat(start(spec)), batches(spec),
+                null));
+        double[] ascending = exact.clone();
+        java.util.Arrays.sort(ascending);
+        try (Network net = new ReferenceNetwork(spec, start(spec), false);
+                Curvature c = Curvature.of(net, batches(spec), EXACT)) {
+            List<Eigenvalue> top = c.largestEigenvalues(2);
+            for (int j = 0; j < 2; j++) {
+                double expected = ascending[ascending.length - 1 - j];
+                assertThat(top.get(j).value()).as("eigenvalue %d", j).isCloseTo(expected, within(1e-6 * Math.abs(expected)));
+                assertThat(top.get(j).converged()).isTrue();
+            }
+            assertThat(c.lambdaMax().value()).isCloseTo(ascending[ascending.length - 1],
+                    within(1e-6 * Math.abs(ascending[ascending.length - 1])));
+        }
+    }
+
     /** The check above, usable on a deliberately wrong configuration. */
     private static void assertTopTwo(CurvatureOptions options, ModelSpec.Mlp spec, double[] exact) {
         try (Network net = new ReferenceNetwork(spec, start(spec), false);

@@ -92,7 +92,7 @@ class CurvatureStepErrorTest {
         double[] theta = ExactHessian.flat(trained);
         double[] asymmetry = new double[1];
         double[][] h = ExactHessian.of(spec, theta, batches, asymmetry);
-        double lambda = ExactHessian.eigenvalues(h)[0];
+        double lambda = java.util.Arrays.stream(ExactHessian.eigenvalues(h)).max().orElseThrow(); // λ_max: the largest
         double[][] z = Curvature.rademacherProbes(0, PROBES, theta.length);
         double sameProbes = 0;
         for (double[] probe : z) {
