@@ -24,7 +24,7 @@ import java.util.function.UnaryOperator;
  * <p>A Hessian-vector product is a central difference of two gradients along a vector v:
  * {@code Hv ≈ (∇L(θ + εv) − ∇L(θ − εv)) / 2ε} with {@code ε = hRelative·rms(θ)}, the parameters'
  * root mean square (1 when θ = 0), so that the step follows the parameters' scale. v is the vector
- * the method works with: a unit vector in power iteration and in {@link #hessianVectorProduct}
+ * the method works with: a unit vector in Lanczos, power iteration and {@link #hessianVectorProduct}
  * (which scales v to unit norm first), so the displacement's norm is hRelative·rms(θ); a ±1 probe in
  * Hutchinson's estimator, so every element moves by hRelative·rms(θ). That choice is measured, not
  * derived: with one hRelative it puts λ_max and the trace of the standard MLP within the errors

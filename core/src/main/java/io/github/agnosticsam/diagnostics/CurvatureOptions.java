@@ -5,13 +5,15 @@ package io.github.agnosticsam.diagnostics;
  * the {@code with...} methods change one. An invalid value is an IllegalArgumentException naming it.
  *
  * @param hRelative the finite-difference step of a Hessian-vector product relative to the parameters'
- *     scale: θ is displaced by ±ε·v with ε = hRelative·rms(θ), v a unit vector (power iteration) or a
+ *     scale: θ is displaced by ±ε·v with ε = hRelative·rms(θ), v a unit vector (the eigenvalues) or a
  *     ±1 probe (the trace) (0 &lt; hRelative ≤ 1; default {@value #DEFAULT_H_RELATIVE}; see {@link
  *     Curvature} and docs/diagnostics.md for why and for the errors measured)
- * @param tolerance power iteration stops when the Rayleigh quotient changes by at most this,
- *     relative to its value (0 &lt; tolerance &lt; 1; default {@value #DEFAULT_TOLERANCE})
- * @param maxIterations power iteration stops after this many products per eigenvalue however far it
- *     got (≥ 1; default {@value #DEFAULT_MAX_ITERATIONS}); the result says whether it converged
+ * @param tolerance Lanczos and power iteration stop when the estimates (the k largest Ritz values;
+ *     the Rayleigh quotient) change by at most this, relative to their values (0 &lt; tolerance &lt; 1;
+ *     default {@value #DEFAULT_TOLERANCE})
+ * @param maxIterations they stop after this many products (power iteration: per eigenvalue) however
+ *     far they got (≥ 1; default {@value #DEFAULT_MAX_ITERATIONS}); the result says whether they
+ *     converged. Lanczos keeps one vector of D doubles per product
  * @param seed start vectors and Rademacher probes are drawn on the host from this seed, so every
  *     engine uses the same ones (default 0)
  */

@@ -26,7 +26,9 @@ import picocli.CommandLine.Model.CommandSpec;
 /** Summarises {@code train --json} reports: mean ± std of the final test accuracy per noise and optimizer. */
 @Command(name = "results", mixinStandardHelpOptions = true,
         description = "Reads the train --json reports in a folder and prints a Markdown table of the final test accuracy "
-                + "(mean ± sample std over seeds) per label-noise level and optimizer; optionally a grouped bar chart.")
+                + "(mean ± sample std over seeds) per label-noise level and optimizer; optionally a grouped bar chart. "
+                + "Reports with a sharpness series (train --sharpness-every) add tables of lambda_max, the trace and "
+                + "rho-sharpness.")
 final class ResultsCommand implements Callable<Integer> {
     @Parameters(paramLabel = "DIR", description = "Folder of train --json reports.")
     Path dir;
@@ -41,6 +43,8 @@ final class ResultsCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         // noise -> optimizer -> accuracies over seeds
         Map<Double, Map<String, List<Double>>> table = new TreeMap<>();
+        // noise -> optimizer -> the reports with a sharpness series
+        Map<Double, Map<String, List<Report>>> series = new TreeMap<>();
         List<String> optimizers = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException("no such folder: " + dir);
@@ -54,6 +58,10 @@ final class ResultsCommand implements Callable<Integer> {
             Report r = Report.read(f);
             table.computeIfAbsent(r.noise(), k -> new TreeMap<>()).computeIfAbsent(r.optimizer(), k -> new ArrayList<>())
                     .add(r.testAccuracy());
+            if (!r.sharpness().isEmpty()) {
+                series.computeIfAbsent(r.noise(), k -> new TreeMap<>()).computeIfAbsent(r.optimizer(),
+                        k -> new ArrayList<>()).add(r);
+            }
             if (!optimizers.contains(r.optimizer())) {
                 optimizers.add(r.optimizer());
             }
@@ -77,6 +85,9 @@ final class ResultsCommand implements Callable<Integer> {
                         100 * mean(a), 100 * std(a), a.size()));
             }
             out.println();
+        }
+        if (!series.isEmpty()) {
+            printSharpness(out, series, optimizers);
         }
         out.flush();
         if (chart != null) {
@@ -103,6 +114,63 @@ final class ResultsCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * The final models' λ_max, trace and ρ-sharpness (ascent), then λ_max after each measured epoch, as
+     * mean ± sample std over the runs (seeds).
+     */
+    private static void printSharpness(PrintWriter out, Map<Double, Map<String, List<Report>>> series,
+            List<String> optimizers) {
+        out.println();
+        out.println("Sharpness of the final models (docs/diagnostics.md), mean ± sample std over seeds:");
+        out.println();
+        out.println("| label noise | optimizer | λ_max | trace | ρ-sharpness (ascent) | one-step ρ-sharpness |");
+        out.println("|---|---|---|---|---|---|");
+        for (var row : series.entrySet()) {
+            for (String o : optimizers) {
+                List<Report> runs = row.getValue().getOrDefault(o, List.of());
+                if (runs.isEmpty()) {
+                    continue;
+                }
+                out.printf(Locale.ROOT, "| %.0f %% | %s | %s | %s | %s | %s |%n", row.getKey() * 100, o,
+                        spread(runs, -1, "lambdaMax", "value"), spread(runs, -1, "trace", "value"),
+                        spread(runs, -1, "sharpness", "ascent"), spread(runs, -1, "sharpness", "oneStep"));
+            }
+        }
+        out.println();
+        out.println("λ_max after each measured epoch:");
+        for (var row : series.entrySet()) {
+            List<Integer> epochs = row.getValue().values().iterator().next().get(0).sharpness().keySet().stream().toList();
+            out.println();
+            out.print("| label noise | optimizer |");
+            epochs.forEach(e -> out.print(" epoch " + e + " |"));
+            out.println();
+            out.println("|---|---|" + "---|".repeat(epochs.size()));
+            for (String o : optimizers) {
+                List<Report> runs = row.getValue().getOrDefault(o, List.of());
+                if (runs.isEmpty()) {
+                    continue;
+                }
+                out.printf(Locale.ROOT, "| %.0f %% | %s |", row.getKey() * 100, o);
+                for (int e : epochs) {
+                    out.print(" " + spread(runs, e, "lambdaMax", "value") + " |");
+                }
+                out.println();
+            }
+        }
+    }
+
+    /** mean ± std of one diagnostic over runs, at an epoch (−1: each run's last measurement). */
+    private static String spread(List<Report> runs, int epoch, String diagnostic, String key) {
+        List<Double> values = new ArrayList<>();
+        for (Report r : runs) {
+            Map<?, ?> figures = epoch < 0 ? r.sharpness().lastEntry().getValue() : r.sharpness().get(epoch);
+            if (figures != null) {
+                values.add(Diagnosis.number(figures, diagnostic, key));
+            }
+        }
+        return values.isEmpty() ? "–" : String.format(Locale.ROOT, "%.4g ± %.2g", mean(values), std(values));
+    }
+
     /** A file in the folder that is not a {@code train --json} report: the message names it. */
     static final class ReportException extends RuntimeException {
         private static final long serialVersionUID = 1L;
@@ -112,8 +180,11 @@ final class ResultsCommand implements Callable<Integer> {
         }
     }
 
-    /** What the table needs of a {@code train --json} report, each field present and typed. */
-    record Report(String optimizer, double noise, double testAccuracy) {
+    /**
+     * What the tables need of a {@code train --json} report, each field present and typed; {@code
+     * sharpness} maps an epoch to its diagnostics (empty without a series).
+     */
+    record Report(String optimizer, double noise, double testAccuracy, TreeMap<Integer, Map<?, ?>> sharpness) {
         static Report read(Path file) {
             String text;
             try {
@@ -149,7 +220,30 @@ final class ResultsCommand implements Callable<Integer> {
                         + shown(config, "optimizer"));
             }
             return new Report(optimizer, fraction(file, config, "config.noise", "noise"),
-                    fraction(file, report, "testAccuracy", "testAccuracy"));
+                    fraction(file, report, "testAccuracy", "testAccuracy"), series(file, report));
+        }
+
+        private static TreeMap<Integer, Map<?, ?>> series(Path file, Map<?, ?> report) {
+            TreeMap<Integer, Map<?, ?>> out = new TreeMap<>();
+            if (!(report.get("history") instanceof List<?> history)) {
+                return out;
+            }
+            for (Object e : history) {
+                if (e instanceof Map<?, ?> epoch && epoch.get("sharpness") != null) {
+                    try {
+                        Map<?, ?> figures = (Map<?, ?>) epoch.get("sharpness");
+                        for (String[] d : new String[][] {{"lambdaMax", "value"}, {"trace", "value"},
+                            {"sharpness", "ascent"}, {"sharpness", "oneStep"}}) {
+                            Diagnosis.number(figures, d[0], d[1]);
+                        }
+                        out.put(((BigDecimal) epoch.get("epoch")).intValueExact(), figures);
+                    } catch (RuntimeException bad) {
+                        throw new ReportException(file, "a history entry's \"sharpness\" is not what train "
+                                + "--sharpness-every writes (" + bad.getMessage() + ")");
+                    }
+                }
+            }
+            return out;
         }
 
         private static double fraction(Path file, Map<?, ?> parent, String path, String field) {
