@@ -130,7 +130,9 @@ public final class Curvature implements AutoCloseable {
      * from the seed, each product H·q extends an orthonormal basis of the Krylov space, and the
      * eigenvalues of the small tridiagonal matrix T = QᵀHQ (Ritz values) estimate H's extreme ones.
      * Stops when each of the k largest Ritz values changes by at most {@code tolerance} relative to its
-     * value between two products, when the space is exhausted, or after {@code maxIterations} products.
+     * value between two products (never at a product that exhausted the Krylov space: it restarts from
+     * a fresh vector orthogonal to the basis, which finds an eigenvalue H repeats), when the basis spans
+     * the whole space, or after {@code maxIterations} products.
      * Each result's vector is its Ritz vector, its residual the Lanczos estimate of ‖Hx − λx‖
      * (|β·yₘ|), and its iterations and gradient evaluations those of the whole run (shared by the k).
      * It keeps every basis vector: iterations × D doubles of memory. 2 gradient evaluations per
@@ -156,7 +158,8 @@ public final class Curvature implements AutoCloseable {
             double[] previous = null;
             boolean converged = false;
             int m = 0;
-            while (m < most) {
+            double scale = 0; // the largest |α|, β met: what "zero" is measured against
+            while (true) {
                 basis.add(q);
                 double[] w = along(q);
                 alpha[m] = dot(q, w);
@@ -165,9 +168,13 @@ public final class Curvature implements AutoCloseable {
                     deflate(w, basis);
                 }
                 beta[m - 1] = norm(w);
+                scale = Math.max(scale, Math.max(Math.abs(alpha[m - 1]), beta[m - 1]));
+                // H·q lies in the space spanned so far: its Ritz values are exact, but an eigenvalue
+                // repeated in H appears once; a fresh start orthogonal to the space finds the others.
+                boolean exhausted = beta[m - 1] <= 1e-10 * scale;
                 if (m >= k) {
                     double[] ritz = Tridiagonal.eigenvalues(alpha, beta, m);
-                    converged = previous != null;
+                    converged = previous != null && !exhausted;
                     for (int j = 0; j < k && converged; j++) {
                         double now = ritz[m - 1 - j];
                         converged = Math.abs(now - previous[previous.length - 1 - j]) <= options.tolerance()
@@ -175,13 +182,25 @@ public final class Curvature implements AutoCloseable {
                     }
                     previous = ritz;
                 }
-                // The space is exhausted (H·q lies in it): the Ritz values are exact.
-                boolean exhausted = beta[m - 1] <= 1e-12 * Math.abs(alpha[m - 1]) || beta[m - 1] == 0;
-                if (converged || exhausted) {
-                    converged = true;
+                if (exhausted && m == dimension) {
+                    converged = true; // the whole space: T is H in the basis Q
+                }
+                if (converged || m == most) {
                     break;
                 }
-                q = scaled(w, 1 / beta[m - 1]);
+                if (exhausted) {
+                    beta[m - 1] = 0;
+                    w = new double[dimension];
+                    for (int i = 0; i < dimension; i++) {
+                        w[i] = 2 * random.nextDouble() - 1;
+                    }
+                    for (int pass = 0; pass < 2; pass++) {
+                        deflate(w, basis);
+                    }
+                    q = scaled(w, 1 / norm(w));
+                } else {
+                    q = scaled(w, 1 / beta[m - 1]);
+                }
             }
             long cost = loss.evaluations() - before;
             double[][] vectors = new double[m][];

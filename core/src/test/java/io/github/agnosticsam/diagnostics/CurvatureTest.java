@@ -111,6 +111,37 @@ class CurvatureTest {
         assertLargestEigenvalues(Curvature.CENTRAL, network(0));
     }
 
+    /**
+     * An eigenvalue H repeats: a single Krylov space holds it once (it is exhausted after as many
+     * products as H has distinct eigenvalues), so Lanczos must restart to find it again; H = 2I
+     * exhausts the space at once.
+     */
+    @Test
+    void lanczosFindsAnEigenvalueHRepeats() {
+        double[][] a = new double[7][7];
+        double[] diagonal = {5, 5, 1, 0.5, 0.25, 0.1, 0.05};
+        for (int i = 0; i < 7; i++) {
+            a[i][i] = diagonal[i];
+        }
+        try (Curvature c = Curvature.of(new CubicNetwork(a, LINEAR, 0, THETA), BATCHES, TIGHT)) {
+            List<Eigenvalue> two = c.largestEigenvalues(2);
+            assertThat(two.get(0).value()).isCloseTo(5 * M, within(1e-9));
+            assertThat(two.get(1).value()).isCloseTo(5 * M, within(1e-9));
+            assertThat(Math.abs(dot(two.get(0).vector(), two.get(1).vector()))).as("two orthogonal vectors").isLessThan(1e-9);
+        }
+        double[][] twice = new double[7][7];
+        for (int i = 0; i < 7; i++) {
+            twice[i][i] = 2;
+        }
+        try (Curvature c = Curvature.of(new CubicNetwork(twice, LINEAR, 0, THETA), BATCHES, TIGHT)) {
+            List<Eigenvalue> three = c.largestEigenvalues(3);
+            for (Eigenvalue e : three) {
+                assertThat(e.value()).isCloseTo(2 * M, within(1e-9));
+                assertThat(e.converged()).isTrue();
+            }
+        }
+    }
+
     @Test
     void aWrongProductRuleFailsTheLanczosCheck() {
         Curvature.ProductRule flipped = (gradient, v, eps) -> scaled(Curvature.CENTRAL.product(gradient, v, eps), -1);
