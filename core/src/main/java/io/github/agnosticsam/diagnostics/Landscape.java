@@ -57,19 +57,20 @@ public final class Landscape implements AutoCloseable {
         loss.network().model().checkParameters(to);
         double[] a = loss.layout().join(from).values();
         double[] b = loss.layout().join(to).values();
-        double[] difference = new double[a.length];
-        for (int i = 0; i < a.length; i++) {
-            difference[i] = b[i] - a[i];
-        }
         checkCoordinates(alphas, "alphas");
-        return loss.call(() -> new LossCurve(alphas, row(a, difference, alphas, null, 0), alphas.length));
+        return loss.call(() -> new LossCurve(alphas, losses(alphas, (alpha, point) -> {
+            for (int i = 0; i < point.length; i++) {
+                point[i] = (1 - alpha) * a[i] + alpha * b[i]; // exactly a at 0 and b at 1
+            }
+        }, "α = %s"), alphas.length));
     }
 
     /** L(θ + α·direction) for each α, θ the network's current parameters. */
     public LossCurve line(double[] direction, double[] alphas) {
         loss.checkVector(direction, "direction");
         checkCoordinates(alphas, "alphas");
-        return loss.call(() -> new LossCurve(alphas, row(loss.theta(), direction, alphas, null, 0), alphas.length));
+        return loss.call(() -> new LossCurve(alphas, losses(alphas, (alpha, point) -> moved(point, alpha, direction, 0,
+                null), "α = %s"), alphas.length));
     }
 
     /**
@@ -84,7 +85,8 @@ public final class Landscape implements AutoCloseable {
         return loss.call(() -> {
             List<List<Double>> rows = new ArrayList<>(betas.length);
             for (double beta : betas) {
-                rows.add(row(loss.theta(), first, alphas, second, beta));
+                rows.add(losses(alphas, (alpha, point) -> moved(point, alpha, first, beta, second),
+                        "α = %s, β = " + beta));
             }
             return new LossSurface(alphas, betas, rows, (long) alphas.length * betas.length);
         });
@@ -172,17 +174,29 @@ public final class Landscape implements AutoCloseable {
         loss.close();
     }
 
-    /** L(origin + α·d + β·e) for each α (e null: no second term): one evaluation each. */
-    private List<Double> row(double[] origin, double[] d, double[] alphas, double[] e, double beta) {
+    /** The point at α, written into the array given. */
+    @FunctionalInterface
+    private interface Point {
+        void at(double alpha, double[] point);
+    }
+
+    /** The loss at the point of each α: one evaluation each; {@code where} names it in an error. */
+    private List<Double> losses(double[] alphas, Point points, String where) {
         List<Double> out = new ArrayList<>(alphas.length);
-        double[] point = new double[origin.length];
+        double[] point = new double[dimension()];
         for (double alpha : alphas) {
-            for (int i = 0; i < point.length; i++) {
-                point[i] = origin[i] + alpha * d[i] + (e == null ? 0 : beta * e[i]);
-            }
-            out.add(loss.lossAndGradient(point, () -> "α = " + alpha + (e == null ? "" : ", β = " + beta))[0]);
+            points.at(alpha, point);
+            out.add(loss.lossAndGradient(point, () -> String.format(java.util.Locale.ROOT, where, alpha))[0]);
         }
         return out;
+    }
+
+    /** θ + α·d + β·e (e null: θ + α·d), θ the call's parameters. */
+    private void moved(double[] point, double alpha, double[] d, double beta, double[] e) {
+        double[] theta = loss.theta();
+        for (int i = 0; i < point.length; i++) {
+            point[i] = theta[i] + alpha * d[i] + (e == null ? 0 : beta * e[i]);
+        }
     }
 
     private static void checkCoordinates(double[] values, String name) {

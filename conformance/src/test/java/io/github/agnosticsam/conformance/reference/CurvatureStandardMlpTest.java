@@ -117,7 +117,10 @@ class CurvatureStandardMlpTest {
         }
     }
 
-    /** Power iteration on the exact products, to 1e-8. */
+    /**
+     * Power iteration on the exact products, to 1e-8: the eigenvalue of largest magnitude, which is
+     * λ_max (the largest) when positive — checked.
+     */
     private static double exactLambdaMax(ModelSpec.Mlp spec, double[] theta, List<Batch> batches) {
         double[] v = new double[theta.length];
         SplittableRandom random = new SplittableRandom(1);
@@ -134,6 +137,9 @@ class CurvatureStandardMlpTest {
             double[] w = exactProduct(spec, theta, batches, v);
             lambda = ExactHessian.dot(v, w);
             if (Math.abs(lambda - previous) <= 1e-8 * Math.abs(lambda)) {
+                if (lambda <= 0) {
+                    throw new AssertionError("the eigenvalue of largest magnitude is " + lambda + ": λ_max is another");
+                }
                 return lambda;
             }
             previous = lambda;

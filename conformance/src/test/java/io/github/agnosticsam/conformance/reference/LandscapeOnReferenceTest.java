@@ -32,16 +32,18 @@ class LandscapeOnReferenceTest {
         List<HostTensor> a = HostModelGradientTest.trainedLooking(TANH, 5);
         List<HostTensor> b = TANH.initialParameters(9);
         double[] alphas = Landscape.grid(-0.5, 1.5, 5);
-        try (Network net = new ReferenceNetwork(TANH, a, false);
+        List<HostTensor> theta = TANH.initialParameters(13); // the network's own: no part of the interpolation
+        try (Network net = new ReferenceNetwork(TANH, theta, false);
                 Network check = new ReferenceNetwork(TANH, a, false);
                 Landscape l = Landscape.of(net, BATCHES)) {
             double[] fa = LAYOUT.join(a).values();
             double[] fb = LAYOUT.join(b).values();
+            double[] ft = LAYOUT.join(theta).values();
             LossCurve between = l.interpolation(a, b, alphas);
             for (int i = 0; i < alphas.length; i++) {
                 double[] point = new double[fa.length];
                 for (int k = 0; k < point.length; k++) {
-                    point[k] = fa[k] + alphas[i] * (fb[k] - fa[k]);
+                    point[k] = (1 - alphas[i]) * fa[k] + alphas[i] * fb[k];
                 }
                 assertThat(between.losses().get(i)).isCloseTo(evaluated(check, point), within(1e-12));
             }
@@ -52,12 +54,12 @@ class LandscapeOnReferenceTest {
                 for (int i = 0; i < alphas.length; i++) {
                     double[] point = new double[fa.length];
                     for (int k = 0; k < point.length; k++) {
-                        point[k] = fa[k] + alphas[i] * d.get(0)[k] + betas[j] * d.get(1)[k];
+                        point[k] = ft[k] + alphas[i] * d.get(0)[k] + betas[j] * d.get(1)[k];
                     }
                     assertThat(plane.losses().get(j).get(i)).isCloseTo(evaluated(check, point), within(1e-12));
                 }
             }
-            assertThat(LAYOUT.join(net.parameters()).values()).as("parameters put back").isEqualTo(fa);
+            assertThat(LAYOUT.join(net.parameters()).values()).as("parameters put back").isEqualTo(ft);
         }
     }
 
