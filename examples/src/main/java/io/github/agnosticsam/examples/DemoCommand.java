@@ -64,7 +64,7 @@ final class DemoCommand implements Callable<Integer> {
 
     /** The diagnostics of each final model: the defaults of {@code sharpness} (256 images with --quick). */
     Diagnosis.Settings sharpness() {
-        return Diagnosis.Settings.defaults(quick ? 256 : Diagnosis.IMAGES);
+        return Diagnosis.Settings.defaults().withImages(quick ? 256 : Diagnosis.IMAGES);
     }
 
     RunOptions settings() {
@@ -92,7 +92,8 @@ final class DemoCommand implements Callable<Integer> {
         ImageDataset train = ImageDataset.load(data.dir, true);
         ImageDataset test = ImageDataset.load(data.dir, false);
         Diagnosis.Settings diagnosis = sharpness();
-        List<Batch> diagnosed = Diagnosis.batches(train, ModelSpecs.check(o.model), diagnosis.images(), diagnosis.batch());
+        List<Batch> diagnosed = Diagnosis.batches(train, ModelSpecs.check(o.model), "--images", diagnosis.images(),
+                diagnosis.batch());
         PrintWriter w = spec.commandLine().getOut();
         List<TrainingRun.Result> results = new ArrayList<>();
         Map<String, Object> config;

@@ -1,12 +1,17 @@
 package io.github.agnosticsam.examples;
 
 import io.github.agnosticsam.Batch;
+import io.github.agnosticsam.Checkpoint;
+import io.github.agnosticsam.CheckpointException;
+import io.github.agnosticsam.Engine;
 import io.github.agnosticsam.ModelSpec;
+import io.github.agnosticsam.Network;
 import io.github.agnosticsam.diagnostics.Curvature;
 import io.github.agnosticsam.diagnostics.CurvatureOptions;
 import io.github.agnosticsam.diagnostics.Eigenvalue;
 import io.github.agnosticsam.diagnostics.Sharpness;
 import io.github.agnosticsam.diagnostics.Trace;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,12 +33,13 @@ final class Diagnosis {
     private Diagnosis() {
     }
 
-    /** The settings of one measurement; the constructor checks them and names a bad one by its option. */
+    /**
+     * The settings of one measurement on {@code images} images in batches of {@code batch} (checked
+     * where the batches are made, {@link #batches}); the constructor checks the rest and names a bad
+     * one by its option.
+     */
     record Settings(int images, int batch, int probes, double rho, int ascentSteps, CurvatureOptions curvature) {
         Settings {
-            if (images < 1 || batch < 1) {
-                throw new IllegalArgumentException("--images and --batch must be >= 1, got " + images + " and " + batch);
-            }
             if (probes < 2) {
                 throw new IllegalArgumentException("--probes must be >= 2 (a standard error needs two), got " + probes);
             }
@@ -43,8 +49,12 @@ final class Diagnosis {
             }
         }
 
-        static Settings defaults(int images) {
-            return new Settings(images, BATCH, PROBES, RHO, ASCENT_STEPS, CurvatureOptions.defaults());
+        static Settings defaults() {
+            return new Settings(IMAGES, BATCH, PROBES, RHO, ASCENT_STEPS, CurvatureOptions.defaults());
+        }
+
+        Settings withImages(int value) {
+            return new Settings(value, batch, probes, rho, ascentSteps, curvature);
         }
 
         Map<String, Object> toMap() {
@@ -87,6 +97,30 @@ final class Diagnosis {
         }
     }
 
+    /** A checkpoint's network on {@code engine}: its parameters and running statistics. */
+    static Network network(Engine engine, ModelSpec model, Checkpoint from) {
+        Network net = engine.build(model, from.parameters());
+        try {
+            net.setRunningStatistics(from.runningStatistics());
+            return net;
+        } catch (RuntimeException e) {
+            net.close();
+            throw e;
+        }
+    }
+
+    /** The standard model a checkpoint is of (checkpoints name it as its description prints). */
+    static ModelSpec standardModel(Path file, Checkpoint from) {
+        for (String name : ModelSpec.STANDARD) {
+            ModelSpec spec = ModelSpec.standard(name);
+            if (spec.toString().equals(from.model())) {
+                return spec;
+            }
+        }
+        throw new CheckpointException(file + ": its model (" + from.model() + ") is none of the standard models "
+                + String.join(", ", ModelSpec.STANDARD));
+    }
+
     /** One line of a {@link Figures#toMap()} (as measured, or read back from JSON). */
     static String summary(Map<?, ?> figures) {
         return String.format(Locale.ROOT, "lambda_max %.4g, trace %.4g ± %.2g, rho-sharpness %.4g (one step), %.4g (ascent)",
@@ -119,9 +153,13 @@ final class Diagnosis {
      * labels, in batches of {@code batch} (the last may be smaller) — whatever subset or noise a run
      * trained on, so that runs are measured on the same loss.
      */
-    static List<Batch> batches(ImageDataset train, ModelSpec model, int images, int batch) {
-        if (images > train.size()) {
-            throw new IllegalArgumentException("--images " + images + ": the training set has " + train.size());
+    static List<Batch> batches(ImageDataset train, ModelSpec model, String imagesOption, int images, int batch) {
+        if (images < 1 || images > train.size()) {
+            throw new IllegalArgumentException(imagesOption + " must be in [1, " + train.size() + "] (the training "
+                    + "images), got " + images);
+        }
+        if (batch < 1) {
+            throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
         }
         int[] order = new int[images];
         for (int i = 0; i < images; i++) {

@@ -76,6 +76,9 @@ final class LandscapeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (checkpoints.size() > 2) {
+            throw new IllegalArgumentException("landscape takes one or two checkpoints, got " + checkpoints.size());
+        }
         boolean between = checkpoints.size() == 2;
         if (!between && dims != 1 && dims != 2) {
             throw new IllegalArgumentException("--dims must be 1 or 2, got " + dims);
@@ -83,42 +86,41 @@ final class LandscapeCommand implements Callable<Integer> {
         if (between && spec.commandLine().getParseResult().hasMatchedOption("--dims")) {
             throw new IllegalArgumentException("--dims is for one checkpoint; between two the landscape is their line");
         }
-        if (range != null && range.length != 2) {
-            throw new IllegalArgumentException("--range must be two numbers FROM,TO, got " + range.length);
-        }
-        if (images < 1 || batch < 1) {
-            throw new IllegalArgumentException("--images and --batch must be >= 1, got " + images + " and " + batch);
-        }
         boolean plane = !between && dims == 2;
+        double[] span = range != null ? range : between ? new double[] {-0.5, 1.5} : new double[] {-1, 1};
         int n = points != null ? points : plane ? 21 : 41;
-        double[] grid = Landscape.grid(range != null ? range[0] : between ? -0.5 : -1,
-                range != null ? range[1] : between ? 1.5 : 1, n); // checks --range and --points
+        if (span.length != 2 || !(Double.isFinite(span[0]) && Double.isFinite(span[1]) && span[0] < span[1])) {
+            throw new IllegalArgumentException("--range must be two finite numbers FROM,TO with FROM < TO, got "
+                    + java.util.Arrays.toString(span));
+        }
+        if (n < 2) {
+            throw new IllegalArgumentException("--points must be >= 2, got " + n);
+        }
+        double[] grid = Landscape.grid(span[0], span[1], n);
         engineOptions.check();
         OutputFiles.checkWritable(png, json);
         Checkpoint first = Checkpoint.read(checkpoints.get(0));
-        ModelSpec model = SharpnessCommand.standardModel(checkpoints.get(0), first);
+        ModelSpec model = Diagnosis.standardModel(checkpoints.get(0), first);
         Checkpoint second = between ? Checkpoint.read(checkpoints.get(1)) : null;
         if (second != null && !second.model().equals(first.model())) {
             throw new CheckpointException(checkpoints.get(1) + ": its model (" + second.model() + ") is not "
                     + checkpoints.get(0) + "'s (" + first.model() + ")");
         }
-        List<Batch> batches = Diagnosis.batches(ImageDataset.load(data.dir, true), model, images, batch);
+        List<Batch> batches = Diagnosis.batches(ImageDataset.load(data.dir, true), model, "--images", images, batch);
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> report = new LinkedHashMap<>();
-        try (Engine engine = engineOptions.create(engineName);
-                Network net = SharpnessCommand.build(engine, model, first);
-                Landscape landscape = Landscape.of(net, batches)) {
+        report.put("checkpoints", checkpoints.stream().map(Path::toString).toList());
+        report.put("model", model.toString());
+        String title = String.format(Locale.ROOT, "%s, %d training images", model, images);
+        try (Engine engine = engineOptions.create(engineName)) {
             out.printf(Locale.ROOT, "%s, engine %s on %s; %d images; %d points%n", model, engine.name(), engine.device(),
                     images, plane ? n * n : n);
             out.flush();
-            report.put("checkpoints", checkpoints.stream().map(Path::toString).toList());
-            report.put("model", model.toString());
             report.put("engine", engine.name());
             report.put("images", images);
             report.put("batch", batch);
-            String title = String.format(Locale.ROOT, "%s, %d training images", model, images);
             if (between) {
-                LossCurve c = landscape.interpolation(first.parameters(), second.parameters(), grid);
+                LossCurve c = interpolation(engine, model, first, second, batches, grid);
                 report.put("kind", "interpolation");
                 report.put("interpolation", c.toMap());
                 Charts.lossCurves(Map.of("loss", c), title, "α: 0 = " + checkpoints.get(0).getFileName() + ", 1 = "
@@ -126,20 +128,22 @@ final class LandscapeCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "loss at α = 0: %.6g, at α = 1: %.6g, highest in between: %.6g%n",
                         lossAt(c, 0), lossAt(c, 1), highestBetween(c));
             } else {
-                List<double[]> d = landscape.filterNormalizedDirections(dims, seed);
-                report.put("kind", plane ? "plane" : "line");
-                report.put("seed", seed);
-                if (plane) {
-                    LossSurface s = landscape.plane(d.get(0), d.get(1), grid, grid);
-                    report.put("plane", s.toMap());
-                    Charts.lossSurface(s, title + ", filter-normalised directions", png);
-                } else {
-                    LossCurve c = landscape.line(d.get(0), grid);
-                    report.put("line", c.toMap());
-                    Charts.lossCurves(Map.of("loss", c), title, "α along a filter-normalised direction", png);
+                try (Network net = Diagnosis.network(engine, model, first);
+                        Landscape landscape = Landscape.of(net, batches)) {
+                    List<double[]> d = landscape.filterNormalizedDirections(dims, seed);
+                    report.put("kind", plane ? "plane" : "line");
+                    report.put("seed", seed);
+                    if (plane) {
+                        LossSurface s = landscape.plane(d.get(0), d.get(1), grid, grid);
+                        report.put("plane", s.toMap());
+                        Charts.lossSurface(s, title + ", filter-normalised directions", png);
+                    } else {
+                        LossCurve c = landscape.line(d.get(0), grid);
+                        report.put("line", c.toMap());
+                        Charts.lossCurves(Map.of("loss", c), title, "α along a filter-normalised direction", png);
+                    }
                 }
             }
-            report.put("lossEvaluations", landscape.lossEvaluations());
         }
         Reports.write(json, report);
         out.println("wrote " + png + ", " + json);
@@ -152,21 +156,16 @@ final class LandscapeCommand implements Callable<Integer> {
      */
     static LossCurve interpolation(Engine engine, ModelSpec model, Checkpoint from, Checkpoint to, List<Batch> batches,
             double[] alphas) {
-        try (Network net = SharpnessCommand.build(engine, model, from);
+        try (Network net = Diagnosis.network(engine, model, from);
                 Landscape landscape = Landscape.of(net, batches)) {
             return landscape.interpolation(from.parameters(), to.parameters(), alphas);
         }
     }
 
-    /** The loss at the grid point nearest α. */
+    /** The loss at α (NaN when α is not on the curve's grid). */
     static double lossAt(LossCurve c, double alpha) {
-        int best = 0;
-        for (int i = 1; i < c.alphas().size(); i++) {
-            if (Math.abs(c.alphas().get(i) - alpha) < Math.abs(c.alphas().get(best) - alpha)) {
-                best = i;
-            }
-        }
-        return c.losses().get(best);
+        int i = c.alphas().indexOf(alpha);
+        return i < 0 ? Double.NaN : c.losses().get(i);
     }
 
     /** The highest loss at grid points with 0 ≤ α ≤ 1 (NaN when there is none). */

@@ -27,7 +27,15 @@ public final class Main {
      * output that cannot be written), 2 a usage error.
      */
     public static CommandLine commandLine() {
-        return new CommandLine(new Main()).setExecutionExceptionHandler((e, cl, parsed) -> {
+        return new CommandLine(new Main()).setParameterExceptionHandler((e, args) -> {
+            // An unknown option, a value of the wrong type, a missing parameter: one line, not the usage.
+            CommandLine cl = e.getCommandLine();
+            String command = cl.getCommandSpec().qualifiedName();
+            cl.getErr().println(command + ": " + e.getMessage().lines().findFirst().orElse("") + " (see " + command
+                    + " --help)");
+            cl.getErr().flush();
+            return 2;
+        }).setExecutionExceptionHandler((e, cl, parsed) -> {
             // Bad data, bad options, a missing engine: one line, no stack trace.
             String command = parsed.hasSubcommand() ? " " + parsed.subcommand().commandSpec().name() : "";
             cl.getErr().println("agnostic-sam" + command + ": " + e.getMessage());

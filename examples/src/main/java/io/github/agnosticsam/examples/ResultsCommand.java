@@ -139,7 +139,8 @@ final class ResultsCommand implements Callable<Integer> {
         out.println();
         out.println("λ_max after each measured epoch:");
         for (var row : series.entrySet()) {
-            List<Integer> epochs = row.getValue().values().iterator().next().get(0).sharpness().keySet().stream().toList();
+            java.util.SortedSet<Integer> epochs = new java.util.TreeSet<>(); // every epoch some run measured
+            row.getValue().values().forEach(runs -> runs.forEach(r -> epochs.addAll(r.sharpness().keySet())));
             out.println();
             out.print("| label noise | optimizer |");
             epochs.forEach(e -> out.print(" epoch " + e + " |"));
@@ -168,7 +169,8 @@ final class ResultsCommand implements Callable<Integer> {
                 values.add(Diagnosis.number(figures, diagnostic, key));
             }
         }
-        return values.isEmpty() ? "–" : String.format(Locale.ROOT, "%.4g ± %.2g", mean(values), std(values));
+        return values.isEmpty() ? "–" : String.format(Locale.ROOT, "%.4g ± %.2g (n=%d)", mean(values), std(values),
+                values.size());
     }
 
     /** A file in the folder that is not a {@code train --json} report: the message names it. */

@@ -2,7 +2,6 @@ package io.github.agnosticsam.examples;
 
 import io.github.agnosticsam.Batch;
 import io.github.agnosticsam.Checkpoint;
-import io.github.agnosticsam.CheckpointException;
 import io.github.agnosticsam.Engine;
 import io.github.agnosticsam.ModelSpec;
 import io.github.agnosticsam.Network;
@@ -25,7 +24,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** The curvature of a checkpoint's training loss (docs/diagnostics.md), on any engine. */
 @Command(name = "sharpness", mixinStandardHelpOptions = true,
         description = "Reads a train checkpoint and measures how sharp its training loss is on the first --images "
-                + "Fashion-MNIST training images (clean labels, batches of --batch): λ_max (power iteration), the "
+                + "Fashion-MNIST training images (clean labels, batches of --batch): λ_max (Lanczos), the "
                 + "Hessian's trace (Hutchinson) and ρ-sharpness (SAM's one step and projected ascent), each with its "
                 + "cost in gradient evaluations (docs/diagnostics.md). Prints them; --json writes them.")
 final class SharpnessCommand implements Callable<Integer> {
@@ -74,16 +73,20 @@ final class SharpnessCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (!(hRelative > 0 && hRelative <= 1)) {
+            throw new IllegalArgumentException("--h must be a number in (0, 1] (the step relative to the parameters' "
+                    + "root mean square), got " + hRelative);
+        }
         Diagnosis.Settings settings = new Diagnosis.Settings(images, batch, probes, rho, ascentSteps,
                 CurvatureOptions.defaults().withHRelative(hRelative).withSeed(seed));
         engineOptions.check();
         OutputFiles.checkWritable(json);
         Checkpoint from = Checkpoint.read(checkpoint);
-        ModelSpec model = standardModel(checkpoint, from);
-        List<Batch> batches = Diagnosis.batches(ImageDataset.load(data.dir, true), model, images, batch);
+        ModelSpec model = Diagnosis.standardModel(checkpoint, from);
+        List<Batch> batches = Diagnosis.batches(ImageDataset.load(data.dir, true), model, "--images", images, batch);
         PrintWriter out = spec.commandLine().getOut();
         try (Engine engine = engineOptions.create(engineName);
-                Network net = build(engine, model, from);
+                Network net = Diagnosis.network(engine, model, from);
                 Curvature c = Curvature.of(net, batches, settings.curvature())) {
             out.printf(Locale.ROOT, "%s after %d steps (%s), engine %s on %s; %d images in batches of %d%n", model,
                     from.steps(), checkpoint, engine.name(), engine.device(), images, batch);
@@ -104,29 +107,5 @@ final class SharpnessCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /** The checkpoint's network on {@code engine}: its parameters and running statistics. */
-    static Network build(Engine engine, ModelSpec model, Checkpoint from) {
-        Network net = engine.build(model, from.parameters());
-        try {
-            net.setRunningStatistics(from.runningStatistics());
-            return net;
-        } catch (RuntimeException e) {
-            net.close();
-            throw e;
-        }
-    }
-
-    /** The standard model a checkpoint is of (checkpoints name it as its description prints). */
-    static ModelSpec standardModel(Path file, Checkpoint from) {
-        for (String name : ModelSpec.STANDARD) {
-            ModelSpec spec = ModelSpec.standard(name);
-            if (spec.toString().equals(from.model())) {
-                return spec;
-            }
-        }
-        throw new CheckpointException(file + ": its model (" + from.model() + ") is none of the standard models "
-                + String.join(", ", ModelSpec.STANDARD));
     }
 }

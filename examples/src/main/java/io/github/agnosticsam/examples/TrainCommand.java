@@ -86,7 +86,7 @@ final class TrainCommand implements Callable<Integer> {
         if (sharpnessEvery != null && sharpnessEvery < 1) {
             throw new IllegalArgumentException("--sharpness-every must be >= 1 (epochs), got " + sharpnessEvery);
         }
-        Diagnosis.Settings sharpness = Diagnosis.Settings.defaults(sharpnessImages);
+        Diagnosis.Settings sharpness = Diagnosis.Settings.defaults();
         Path dir = checkpointDir != null ? checkpointDir : resume;
         if (dir == null && (checkpointEvery != null || keep != null)) {
             throw new IllegalArgumentException("--checkpoint-every and --keep need --checkpoint DIR");
@@ -104,7 +104,7 @@ final class TrainCommand implements Callable<Integer> {
         ImageDataset test = ImageDataset.load(data.dir, false);
         TrainingRun.SharpnessSeries series = sharpnessEvery == null ? TrainingRun.SharpnessSeries.NONE
                 : new TrainingRun.SharpnessSeries(sharpnessEvery, Diagnosis.batches(train, ModelSpecs.check(run.model),
-                        sharpnessImages, sharpness.batch()), sharpness);
+                        "--sharpness-images", sharpnessImages, Diagnosis.BATCH), sharpness.withImages(sharpnessImages));
         PrintWriter out = spec.commandLine().getOut();
         try (Engine engine = engineOptions.create(engineName)) {
             out.printf(Locale.ROOT, "engine %s on %s; %s, %s%n", engine.name(), engine.device(), run.model, optimizer);
@@ -142,7 +142,13 @@ final class TrainCommand implements Callable<Integer> {
         List<OptionSpec> options = new ArrayList<>(spec.mixins().get("run").options());
         options.add(spec.findOption("--optimizer"));
         options.add(spec.findOption("--data"));
+        options.addAll(seriesOptions());
         return options;
+    }
+
+    /** Options recorded since the sharpness series: a checkpoint written before them has them unset. */
+    private List<OptionSpec> seriesOptions() {
+        return List.of(spec.findOption("--sharpness-every"), spec.findOption("--sharpness-images"));
     }
 
     private Map<String, String> recordedOptions() {
@@ -168,6 +174,9 @@ final class TrainCommand implements Callable<Integer> {
         ParseResult given = spec.commandLine().getParseResult();
         for (OptionSpec o : runOptions()) {
             String name = o.longestName();
+            if (!recorded.containsKey(name) && seriesOptions().contains(o)) {
+                continue; // written before the series existed: as given (a run without one so far)
+            }
             if (!recorded.containsKey(name)) {
                 throw new CheckpointException("--resume " + resume + ": the checkpoint does not record " + name);
             }

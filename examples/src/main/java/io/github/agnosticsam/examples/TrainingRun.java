@@ -123,12 +123,11 @@ final class TrainingRun {
         SplittableRandom random = new SplittableRandom(o.seed + 2);
         List<Epoch> history = new ArrayList<>();
         double secondsBefore = 0;
+        double runSeconds;
         long started = System.nanoTime();
-        long measuring = 0; // nanoseconds spent on the sharpness series: not training time
         try (Network network = engine.build(spec, spec.initialParameters(o.seed));
                 Training training = Training.start(network, optimizer);
-                Curvature curvature = series.every() > 0
-                        ? Curvature.of(network, series.batches(), series.settings().curvature()) : null) {
+                Meter meter = new Meter(network, series)) {
             Checkpoint from = checkpointing.from();
             double resumedLossSum = 0;
             if (from != null) {
@@ -172,7 +171,7 @@ final class TrainingRun {
                         if (where != null && where.every() > 0 && training.steps() % where.every() == 0
                                 && s + 1 < stepsPerEpoch) { // the epoch's own checkpoint comes after its evaluation
                             where.save(checkpoint(training, checkpointing, history, lossSum,
-                                    secondsBefore + (System.nanoTime() - started - measuring) / 1e9));
+                                    secondsBefore + (System.nanoTime() - started - meter.nanos) / 1e9));
                         }
                     }
                     if (finished) {
@@ -181,17 +180,12 @@ final class TrainingRun {
                     double trainAccuracy = evaluate(network, data, all, image).accuracy();
                     double testAccuracy = evaluate(network, testSet, null, image).accuracy();
                     double seconds = (System.nanoTime() - epochStart) / 1e9;
-                    Map<?, ?> sharpness = null;
-                    if (series.at(epoch, o.epochs)) {
-                        long before = System.nanoTime();
-                        sharpness = Diagnosis.measure(curvature, series.settings()).toMap();
-                        measuring += System.nanoTime() - before;
-                    }
+                    Map<?, ?> sharpness = series.at(epoch, o.epochs) ? meter.measure() : null;
                     history.add(new Epoch(epoch, lossSum / stepsPerEpoch, trainAccuracy, testAccuracy, seconds,
                             sharpness));
                     if (checkpointing.where() != null) {
                         checkpointing.where().save(checkpoint(training, checkpointing, history, 0,
-                                secondsBefore + (System.nanoTime() - started - measuring) / 1e9));
+                                secondsBefore + (System.nanoTime() - started - meter.nanos) / 1e9));
                     }
                     if (bar != null) {
                         bar.setExtraMessage(String.format(Locale.ROOT, " loss %.3f train %.3f test %.3f %.0f/s",
@@ -199,9 +193,50 @@ final class TrainingRun {
                     }
                 }
             }
+            Epoch last = history.get(history.size() - 1);
+            if (series.every() > 0 && last.sharpness() == null) {
+                // Resumed from a run that finished without the series: its final model is measured now.
+                history.set(history.size() - 1, new Epoch(last.epoch(), last.trainLoss(), last.trainAccuracy(),
+                        last.testAccuracy(), last.seconds(), meter.measure()));
+            }
+            runSeconds = secondsBefore + (System.nanoTime() - started - meter.nanos) / 1e9;
         }
-        double seconds = secondsBefore + (System.nanoTime() - started - measuring) / 1e9;
-        return new Result(optimizerName, history, history.get(history.size() - 1).testAccuracy(), seconds);
+        return new Result(optimizerName, history, history.get(history.size() - 1).testAccuracy(), runSeconds);
+    }
+
+    /**
+     * The series' diagnostics of one network: compiled at the first measurement and timed with it, so
+     * that {@code nanos} (left out of the run's seconds) holds everything the series cost.
+     */
+    private static final class Meter implements AutoCloseable {
+        private final Network network;
+        private final SharpnessSeries series;
+        private Curvature curvature;
+        long nanos;
+
+        Meter(Network network, SharpnessSeries series) {
+            this.network = network;
+            this.series = series;
+        }
+
+        Map<?, ?> measure() {
+            long start = System.nanoTime();
+            try {
+                if (curvature == null) {
+                    curvature = Curvature.of(network, series.batches(), series.settings().curvature());
+                }
+                return Diagnosis.measure(curvature, series.settings()).toMap();
+            } finally {
+                nanos += System.nanoTime() - start;
+            }
+        }
+
+        @Override
+        public void close() {
+            if (curvature != null) {
+                curvature.close();
+            }
+        }
     }
 
     /** Agnostic-SAM's validation batch of a step: drawn with replacement from the training subset. */
