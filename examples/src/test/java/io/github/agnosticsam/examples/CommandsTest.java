@@ -245,6 +245,20 @@ class CommandsTest {
         for (String d : new String[] {"lambdaMax", "trace", "sharpness"}) {
             assertThat(object(series, d)).as(d).isEqualTo(object(read(s), d));
         }
+        // results tabulates the series: the final figures and λ_max per measured epoch.
+        Path folder = Files.createDirectories(dir.resolve("reports"));
+        Files.copy(measured, folder.resolve("measured.json"));
+        Cli table = run("results", folder.toString());
+        assertThat(table.exit()).as(table.err()).isZero();
+        double lambda = number(object(object((Map<?, ?>) array(a, "history").get(1), "sharpness"), "lambdaMax"), "value");
+        assertThat(table.out()).contains("Sharpness of the final models").contains("| epoch 1 | epoch 2 |")
+                .contains(String.format(java.util.Locale.ROOT, "| 0 %% | sam | %.4g ± 0.0 (n=1)", lambda));
+        Files.writeString(folder.resolve("measured.json"), Files.readString(measured).replace("\"lambdaMax\"",
+                "\"lambdaMin\""));
+        Cli broken = run("results", folder.toString());
+        assertThat(broken.exit()).isEqualTo(1);
+        assertThat(broken.err().strip()).doesNotContain("\n").contains("measured.json").contains("\"sharpness\"");
+
         // A break after epoch 1: --resume takes the series' options from the checkpoint and ends with the
         // same history, series included (its figures read back from the checkpoint and written again).
         Path resumed = dir.resolve("resumed");
