@@ -152,14 +152,7 @@ class CommandsTest {
      */
     @Test
     void sharpnessMeasuresATrainCheckpoint(@TempDir Path dir) throws IOException {
-        Path checkpoints = dir.resolve("checkpoints");
-        Cli t = run("train", "--data", data.toString(), "--epochs", "1", "--batch", "32", "--optimizer", "sgd", "--limit",
-                "320", "--device", "cpu", "--threads", "1", "--checkpoint", checkpoints.toString());
-        assertThat(t.exit()).as(t.err()).isZero();
-        Path file;
-        try (var files = Files.list(checkpoints)) {
-            file = files.findFirst().orElseThrow();
-        }
+        Path file = sgdCheckpoints(dir, 1).get(0);
         String[] common = {"sharpness", file.toString(), "--data", data.toString(), "--images", "96", "--batch", "32",
             "--probes", "4", "--ascent-steps", "3", "--device", "cpu", "--threads", "1"};
         Path a = dir.resolve("a.json");
@@ -299,14 +292,7 @@ class CommandsTest {
      */
     @Test
     void landscapeDrawsTheLossAroundCheckpoints(@TempDir Path dir) throws IOException {
-        Path checkpoints = dir.resolve("checkpoints");
-        Cli t = run("train", "--data", data.toString(), "--epochs", "2", "--batch", "32", "--optimizer", "sgd", "--limit",
-                "320", "--device", "cpu", "--threads", "1", "--checkpoint", checkpoints.toString());
-        assertThat(t.exit()).as(t.err()).isZero();
-        List<Path> files;
-        try (var list = Files.list(checkpoints)) {
-            files = list.sorted().toList();
-        }
+        List<Path> files = sgdCheckpoints(dir, 2);
         Path first = files.get(0);
         Path second = files.get(1);
         String[] small = {"--data", data.toString(), "--images", "64", "--batch", "32", "--device", "cpu", "--threads", "1"};
@@ -365,6 +351,17 @@ class CommandsTest {
         Cli missing = run("landscape", dir.resolve("none.safetensors").toString(), "--data", data.toString());
         assertThat(missing.exit()).isEqualTo(1);
         assertThat(missing.err().strip()).doesNotContain("\n").contains("none.safetensors");
+    }
+
+    /** The checkpoints, one per epoch in order, of an SGD run of {@code epochs} on 320 images. */
+    private static List<Path> sgdCheckpoints(Path dir, int epochs) throws IOException {
+        Path checkpoints = dir.resolve("checkpoints");
+        Cli t = run("train", "--data", data.toString(), "--epochs", "" + epochs, "--batch", "32", "--optimizer", "sgd",
+                "--limit", "320", "--device", "cpu", "--threads", "1", "--checkpoint", checkpoints.toString());
+        assertThat(t.exit()).as(t.err()).isZero();
+        try (var list = Files.list(checkpoints)) {
+            return list.sorted().toList();
+        }
     }
 
     /** The loss sharpness measures at a checkpoint (its ρ-sharpness record's loss at θ). */
