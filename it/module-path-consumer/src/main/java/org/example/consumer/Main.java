@@ -15,6 +15,8 @@ import io.github.agnosticsam.StepResult;
 import io.github.agnosticsam.Training;
 import io.github.agnosticsam.diagnostics.Curvature;
 import io.github.agnosticsam.diagnostics.CurvatureOptions;
+import io.github.agnosticsam.diagnostics.Landscape;
+import io.github.agnosticsam.diagnostics.LossCurve;
 import io.github.agnosticsam.diagnostics.Eigenvalue;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -89,6 +91,17 @@ public final class Main {
                 }
                 System.out.printf("lambda_max %.4f after %d iterations, parameters unchanged%n", top.value(),
                         top.iterations());
+            }
+            // ... and the loss landscape: at α = 0 a line through θ is the loss at θ.
+            try (Landscape landscape = Landscape.of(network, List.of(batches.get(0)[0]))) {
+                double[] direction = landscape.filterNormalizedDirections(1, 7).get(0);
+                LossCurve line = landscape.line(direction, new double[] {-0.5, 0, 0.5});
+                if (!line.losses().stream().allMatch(Double::isFinite) || !same(before, network.parameters())) {
+                    System.err.println("loss landscape failed: " + line);
+                    System.exit(1);
+                }
+                System.out.printf("loss along a filter-normalised direction at -0.5, 0, 0.5: %.4f %.4f %.4f%n",
+                        line.losses().get(0), line.losses().get(1), line.losses().get(2));
             }
         } finally {
             Files.deleteIfExists(file);
