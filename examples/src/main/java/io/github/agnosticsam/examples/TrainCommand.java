@@ -86,7 +86,7 @@ final class TrainCommand implements Callable<Integer> {
         if (sharpnessEvery != null && sharpnessEvery < 1) {
             throw new IllegalArgumentException("--sharpness-every must be >= 1 (epochs), got " + sharpnessEvery);
         }
-        Diagnosis.Settings sharpness = Diagnosis.Settings.defaults();
+        Diagnosis.Settings sharpness = Diagnosis.Settings.defaults().withImages(sharpnessImages);
         Path dir = checkpointDir != null ? checkpointDir : resume;
         if (dir == null && (checkpointEvery != null || keep != null)) {
             throw new IllegalArgumentException("--checkpoint-every and --keep need --checkpoint DIR");
@@ -104,7 +104,7 @@ final class TrainCommand implements Callable<Integer> {
         ImageDataset test = ImageDataset.load(data.dir, false);
         TrainingRun.SharpnessSeries series = sharpnessEvery == null ? TrainingRun.SharpnessSeries.NONE
                 : new TrainingRun.SharpnessSeries(sharpnessEvery, Diagnosis.batches(train, ModelSpecs.check(run.model),
-                        "--sharpness-images", sharpnessImages, Diagnosis.BATCH), sharpness.withImages(sharpnessImages));
+                        "--sharpness-images", sharpness.images(), sharpness.batch()), sharpness);
         PrintWriter out = spec.commandLine().getOut();
         try (Engine engine = engineOptions.create(engineName)) {
             out.printf(Locale.ROOT, "engine %s on %s; %s, %s%n", engine.name(), engine.device(), run.model, optimizer);

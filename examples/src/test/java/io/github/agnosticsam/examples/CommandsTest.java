@@ -219,6 +219,7 @@ class CommandsTest {
         assertThat(run(concat(common, "--json", plain.toString())).exit()).isZero();
         Map<?, ?> a = read(measured);
         Map<?, ?> b = read(plain);
+        assertThat(number(object(object(a, "config"), "sharpness"), "images")).isEqualTo(64);
         assertThat(number(a, "testAccuracy")).isEqualTo(number(b, "testAccuracy"));
         for (int e = 0; e < 2; e++) {
             Map<?, ?> epoch = (Map<?, ?>) array(a, "history").get(e);
