@@ -133,10 +133,12 @@ public final class Curvature implements AutoCloseable {
      * value between two products (never at a product that exhausted the Krylov space: it restarts from
      * a fresh vector orthogonal to the basis, which finds an eigenvalue H repeats), when the basis spans
      * the whole space, or after {@code maxIterations} products.
-     * Each result's vector is its Ritz vector, its residual the Lanczos estimate of ‖Hx − λx‖
-     * (|β·yₘ|), and its iterations and gradient evaluations those of the whole run (shared by the k).
-     * It keeps every basis vector: iterations × D doubles of memory. 2 gradient evaluations per
-     * iteration.
+     * Each result's vector x is its Ritz vector, its residual ‖Hx − λx‖ measured with one more product
+     * (for a symmetric operator some eigenvalue lies within it of λ; a large one says the finite
+     * differences are not a linear operator there, as across a ReLU network's kinks), and its
+     * iterations and gradient evaluations those of the whole run (shared by the k). It keeps every
+     * basis vector: iterations × D doubles of memory. 2 gradient evaluations per iteration and 2 per
+     * eigenvalue returned (its residual).
      */
     public List<Eigenvalue> largestEigenvalues(int k) {
         int most = Math.min(dimension, options.maxIterations());
@@ -202,10 +204,10 @@ public final class Curvature implements AutoCloseable {
                     q = scaled(w, 1 / beta[m - 1]);
                 }
             }
-            long cost = loss.evaluations() - before;
             double[][] vectors = new double[m][];
             double[] values = Tridiagonal.eigen(alpha, beta, m, vectors);
-            List<Eigenvalue> out = new ArrayList<>(k);
+            List<double[]> ritz = new ArrayList<>(k);
+            double[] residuals = new double[k];
             for (int j = 0; j < k; j++) {
                 double[] y = vectors[m - 1 - j];
                 double[] x = new double[dimension];
@@ -215,7 +217,15 @@ public final class Curvature implements AutoCloseable {
                         x[i] += y[b] * qb[i];
                     }
                 }
-                out.add(new Eigenvalue(values[m - 1 - j], x, Math.abs(beta[m - 1] * y[m - 1]), m, converged, cost));
+                // Measured, not the Lanczos estimate |βₘyₘ|: that one assumes a linear, symmetric operator,
+                // and a product by finite differences across a ReLU network's kinks is neither.
+                residuals[j] = distance(along(x), scaled(x, values[m - 1 - j]));
+                ritz.add(x);
+            }
+            long cost = loss.evaluations() - before;
+            List<Eigenvalue> out = new ArrayList<>(k);
+            for (int j = 0; j < k; j++) {
+                out.add(new Eigenvalue(values[m - 1 - j], ritz.get(j), residuals[j], m, converged, cost));
             }
             return out;
         });

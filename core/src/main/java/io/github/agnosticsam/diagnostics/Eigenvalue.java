@@ -12,15 +12,15 @@ import java.util.Map;
  *     vᵀHv of the last iterate (after deflation: of largest magnitude among those not found before)
  * @param vector the unit eigenvector estimate, every parameter element in parameter order (Lanczos:
  *     the Ritz vector; power iteration: the iterate before the last product)
- * @param residual an estimate of ‖Hv − value·v‖ (Lanczos: |βₘ·yₘ|; power iteration: from the last
- *     product, after deflation): for a symmetric matrix some eigenvalue lies within it of {@code
- *     value} — a bound on the iteration's error, not on the finite differences', and it does not say
- *     which eigenvalue
+ * @param residual ‖Hv − value·v‖ (Lanczos: measured at the Ritz vector with one more product; power
+ *     iteration: from the last product, after deflation): for a symmetric matrix some eigenvalue lies
+ *     within it of {@code value} — a bound on the iteration's error, not on the finite differences',
+ *     and it does not say which eigenvalue
  * @param iterations Hessian-vector products made (Lanczos: for all k together; power iteration: for
  *     this eigenvalue)
  * @param converged whether the stopping rule was met before {@link CurvatureOptions#maxIterations()}
  * @param gradientEvaluations what it cost: 2 per product, each over the whole set of batches (Lanczos:
- *     the whole run's, shared by the k)
+ *     the whole run's, shared by the k, with the k residuals' products)
  */
 public record Eigenvalue(double value, double[] vector, double residual, int iterations, boolean converged,
         long gradientEvaluations) {

@@ -26,7 +26,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * labels replaced at random), where memorising the noise is what hurts and flat minima help.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Trains sgd, sam and agnostic-sam on 5000 Fashion-MNIST images with 40% label noise, measures how "
+        description = {"Trains sgd, sam and agnostic-sam on 5000 Fashion-MNIST images with 40%% label noise, measures how "
                 + "sharp each final model is (lambda_max, trace, rho-sharpness), prints a comparison table and writes "
                 + "demo-report/ (report.json, PNG charts, the loss between sgd's and agnostic-sam's solutions, and each "
                 + "run's checkpoint after every epoch; --resume continues an interrupted demo).",

@@ -37,9 +37,9 @@ final class LandscapeCommand implements Callable<Integer> {
     @Option(names = "--dims", defaultValue = "2", description = "With one checkpoint: 1 (a line) or 2 (a plane; default).")
     int dims;
 
-    @Option(names = "--range", split = ",", paramLabel = "FROM,TO",
+    @Option(names = "--range", paramLabel = "FROM,TO",
             description = "Coordinates drawn (default: -0.5,1.5 between two checkpoints, -1,1 around one).")
-    double[] range;
+    String range;
 
     @Option(names = "--points", paramLabel = "N",
             description = "Points along each axis (default: 41 on a line, 21 on a plane).")
@@ -87,7 +87,7 @@ final class LandscapeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--dims is for one checkpoint; between two the landscape is their line");
         }
         boolean plane = !between && dims == 2;
-        double[] span = range != null ? range : between ? new double[] {-0.5, 1.5} : new double[] {-1, 1};
+        double[] span = range != null ? span(range) : between ? new double[] {-0.5, 1.5} : new double[] {-1, 1};
         int n = points != null ? points : plane ? 21 : 41;
         if (span.length != 2 || !(Double.isFinite(span[0]) && Double.isFinite(span[1]) && span[0] < span[1])) {
             throw new IllegalArgumentException("--range must be two finite numbers FROM,TO with FROM < TO, got "
@@ -123,8 +123,8 @@ final class LandscapeCommand implements Callable<Integer> {
                 LossCurve c = interpolation(engine, model, first, second, batches, grid);
                 report.put("kind", "interpolation");
                 report.put("interpolation", c.toMap());
-                Charts.lossCurves(Map.of("loss", c), title, "α: 0 = " + checkpoints.get(0).getFileName() + ", 1 = "
-                        + checkpoints.get(1).getFileName(), png);
+                Charts.lossCurves(Map.of("loss", c), title, "α: 0 = " + checkpoints.get(0) + ", 1 = " + checkpoints.get(1),
+                        png);
                 out.printf(Locale.ROOT, "loss at α = 0: %.6g, at α = 1: %.6g, highest in between: %.6g%n",
                         lossAt(c, 0), lossAt(c, 1), highestBetween(c));
             } else {
@@ -159,6 +159,16 @@ final class LandscapeCommand implements Callable<Integer> {
         try (Network net = Diagnosis.network(engine, model, from);
                 Landscape landscape = Landscape.of(net, batches)) {
             return landscape.interpolation(from.parameters(), to.parameters(), alphas);
+        }
+    }
+
+    /** FROM,TO as two numbers (the caller checks them); anything else names --range. */
+    private static double[] span(String text) {
+        String[] parts = text.split(",", -1);
+        try {
+            return java.util.Arrays.stream(parts).mapToDouble(p -> Double.parseDouble(p.strip())).toArray();
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--range must be two numbers FROM,TO, got '" + text + "'");
         }
     }
 

@@ -92,7 +92,7 @@ final class ResultsCommand implements Callable<Integer> {
         out.flush();
         if (chart != null) {
             CategoryChart c = new CategoryChartBuilder().width(900).height(520)
-                    .title("Fashion-MNIST, MLP, 5000 images, 40 epochs: final test accuracy (mean over seeds)")
+                    .title("Final test accuracy, mean over seeds (" + reports.size() + " reports in " + dir.getFileName() + ")")
                     .xAxisTitle("label noise").yAxisTitle("test accuracy").build();
             List<String> noises = new ArrayList<>();
             table.keySet().forEach(n -> noises.add(String.format(Locale.ROOT, "%.0f%%", n * 100)));
@@ -110,6 +110,7 @@ final class ResultsCommand implements Callable<Integer> {
             }
             c.getStyler().setYAxisMin(Math.max(0, Math.floor(min * 20 - 1) / 20));
             Charts.save(c, chart);
+            out.println("wrote " + chart);
         }
         return 0;
     }

@@ -83,6 +83,9 @@ final class TrainCommand implements Callable<Integer> {
         engineOptions.check();
         TrainingRun.optimizer(optimizer, run, 1); // checks the name and radii before any work
         OutputFiles.checkWritable(json);
+        if (sharpnessEvery == null && spec.commandLine().getParseResult().hasMatchedOption("--sharpness-images")) {
+            throw new IllegalArgumentException("--sharpness-images " + sharpnessImages + " needs --sharpness-every N");
+        }
         if (sharpnessEvery != null && sharpnessEvery < 1) {
             throw new IllegalArgumentException("--sharpness-every must be >= 1 (epochs), got " + sharpnessEvery);
         }
