@@ -13,7 +13,8 @@ import java.util.Map;
  */
 public final class Json {
     /** Deeper nesting is refused by both directions: the recursion stays far from a StackOverflowError. */
-    private static final int MAX_DEPTH = 1000;
+    /** Deep enough for any report or case; shallow enough that the recursion never nears the stack's end. */
+    private static final int MAX_DEPTH = 256;
     /** Longer numbers are refused: parsing a BigDecimal costs time quadratic in its digits. */
     private static final int MAX_NUMBER_LENGTH = 1000;
 
@@ -59,7 +60,7 @@ public final class Json {
      * order, arrays {@code ArrayList<Object>}, strings {@code String}, numbers {@link BigDecimal} (their
      * exact text value; one beyond the range of a double is not an error here), true and false
      * {@code Boolean}, null a Java null. Content after the value (other than white space), a duplicate
-     * key, nesting deeper than 1000, numbers longer than 1000 characters and exponents beyond an int
+     * key, nesting deeper than 256, numbers longer than 1000 characters and exponents beyond an int
      * are errors. Escapes may produce lone surrogates, as Java strings can hold them.
      *
      * @throws JsonException naming the path, line and column of the first error
@@ -83,7 +84,7 @@ public final class Json {
      * same double), floats as {@link Float#toString(float)}, other numbers by their toString.
      *
      * @throws IllegalArgumentException naming the path of a NaN or infinite number, a key that is not
-     *     a String, a value of another type, or nesting deeper than 1000 (which parse would refuse)
+     *     a String, a value of another type, or nesting deeper than 256 (which parse would refuse)
      */
     public static String write(Object value) {
         return write(value, false);

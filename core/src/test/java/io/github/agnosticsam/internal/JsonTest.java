@@ -230,14 +230,14 @@ class JsonTest {
     }
 
     @Test
-    void nestingIsLimitedTo1000WithoutAStackOverflow() {
-        assertThat(Json.parse("[".repeat(1000) + "]".repeat(1000))).isInstanceOf(List.class);
-        assertThat(Json.parse("{\"a\":".repeat(999) + "[1]" + "}".repeat(999))).isInstanceOf(Map.class);
-        assertThat(error("[".repeat(1001) + "]".repeat(1001))).isEqualTo("at $" + "[0]".repeat(1000)
-                + " (line 1, column 1001): nesting deeper than 1000 arrays and objects");
-        assertThat(error("[".repeat(100_000))).endsWith("(line 1, column 1001): nesting deeper than 1000 arrays and "
+    void nestingIsLimitedTo256WithoutAStackOverflow() {
+        assertThat(Json.parse("[".repeat(256) + "]".repeat(256))).isInstanceOf(List.class);
+        assertThat(Json.parse("{\"a\":".repeat(255) + "[1]" + "}".repeat(255))).isInstanceOf(Map.class);
+        assertThat(error("[".repeat(257) + "]".repeat(257))).isEqualTo("at $" + "[0]".repeat(256)
+                + " (line 1, column 257): nesting deeper than 256 arrays and objects");
+        assertThat(error("[".repeat(100_000))).endsWith("(line 1, column 257): nesting deeper than 256 arrays and "
                 + "objects");
-        assertThat(error("{\"a\":".repeat(100_000))).startsWith("at $.a.a.a.").endsWith("nesting deeper than 1000 "
+        assertThat(error("{\"a\":".repeat(100_000))).startsWith("at $.a.a.a.").endsWith("nesting deeper than 256 "
                 + "arrays and objects");
     }
 
@@ -267,11 +267,11 @@ class JsonTest {
         List<Object> loop = new ArrayList<>();
         loop.add(loop);
         assertThatThrownBy(() -> Json.write(loop)).isExactlyInstanceOf(IllegalArgumentException.class)
-                .hasMessageEndingWith("nesting deeper than 1000 (a map or list that holds itself?)");
+                .hasMessageEndingWith("nesting deeper than 256 (a map or list that holds itself?)");
         List<Object> deep = new ArrayList<>();
-        for (int i = 0; i < 999; i++) {
+        for (int i = 0; i < 255; i++) {
             deep = new ArrayList<>(List.of(deep));
         }
-        assertThat(Json.parse(Json.write(deep))).as("1000 levels are written and read").isEqualTo(deep);
+        assertThat(Json.parse(Json.write(deep))).as("256 levels are written and read").isEqualTo(deep);
     }
 }
