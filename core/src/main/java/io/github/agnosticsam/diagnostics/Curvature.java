@@ -71,7 +71,7 @@ public final class Curvature implements AutoCloseable {
         if (options == null) {
             throw new IllegalArgumentException("options must not be null");
         }
-        this.loss = new TrainingLoss(network, batches);
+        this.loss = new TrainingLoss(network, batches, true);
         this.options = options;
         this.rule = rule;
         this.dimension = loss.dimension();

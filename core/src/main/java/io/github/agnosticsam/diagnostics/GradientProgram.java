@@ -11,13 +11,20 @@ import java.util.List;
 
 /**
  * The one step program the diagnostics run: loss and gradient at the network's current parameters
- * on the train batch, nothing stored. Its single pass is {@link Pass#TRAIN_PERTURBED}, so BatchNorm
+ * on the train batch (or the loss alone, for {@link Landscape}: a graph engine then prunes the backward
+ * pass, and no engine copies a gradient to the host), nothing stored. Its single pass is {@link Pass#TRAIN_PERTURBED}, so BatchNorm
  * normalises with the batch's statistics and the running statistics are never moved. The summary is
- * {@code [loss, every gradient element in parameter order, each tensor row-major]}; the parameters
+ * {@code [loss, every gradient element in parameter order, each tensor row-major]} (or {@code [loss]}); the parameters
  * are returned as they came, there is no state and there are no scalar inputs. Compiled once per
  * {@link Curvature} (a graph engine keeps every program it compiles).
  */
 final class GradientProgram implements StepProgram {
+    private final boolean gradients;
+
+    /** {@code gradients}: whether the summary holds the gradient after the loss. */
+    GradientProgram(boolean gradients) {
+        this.gradients = gradients;
+    }
 
     @Override
     public List<Pass> passes() {
@@ -40,7 +47,9 @@ final class GradientProgram implements StepProgram {
         var r = oracle.evaluate(parameters, Pass.TRAIN_PERTURBED);
         List<T> summary = new ArrayList<>(1 + r.gradients().size());
         summary.add(r.loss());
-        summary.addAll(r.gradients());
+        if (gradients) {
+            summary.addAll(r.gradients());
+        }
         return new StepOutput<>(parameters, state, ops.concat(summary));
     }
 }

@@ -16,8 +16,8 @@ import java.util.SplittableRandom;
  * <p>The loss is the one {@link Curvature} diagnoses: the batches' size-weighted mean loss, each batch
  * in training mode with its own batch statistics ({@link io.github.agnosticsam.spi.Pass#TRAIN_PERTURBED};
  * running statistics never moved, so two checkpoints can be compared without theirs). One compiled
- * step program per {@code Landscape}, reused; each point costs one loss evaluation (the engine's
- * forward and backward pass over every batch). Every call puts the network's parameters back bit for
+ * step program per {@code Landscape}, reused, that returns the loss alone; each point costs one loss
+ * evaluation over every batch. Every call puts the network's parameters back bit for
  * bit when it returns or throws. Vectors are flat: every parameter element in parameter order, each
  * tensor row-major. Not thread-safe.
  */
@@ -25,7 +25,7 @@ public final class Landscape implements AutoCloseable {
     private final TrainingLoss loss;
 
     private Landscape(Network network, List<Batch> batches) {
-        this.loss = new TrainingLoss(network, batches);
+        this.loss = new TrainingLoss(network, batches, false);
     }
 
     /**

@@ -22,14 +22,19 @@ final class TrainingLoss implements AutoCloseable {
     private final FlatLayout layout;
     private final long examples;
     private final CompiledStep compiled;
+    /** The length of a point's result: the loss, and the gradient when it is computed. */
+    private final int width;
     private long evaluations;
     private boolean closed;
     // The call under way: θ as the engine handed it out, and flat.
     private List<HostTensor> original;
     private double[] theta;
 
-    /** Checks the batches (at least one, each fitting the model, named by index) before compiling. */
-    TrainingLoss(Network network, List<Batch> batches) {
+    /**
+     * Checks the batches (at least one, each fitting the model, named by index) before compiling;
+     * {@code gradients}: whether {@link #lossAndGradient} returns the gradient too, or the loss alone.
+     */
+    TrainingLoss(Network network, List<Batch> batches, boolean gradients) {
         if (network == null) {
             throw new IllegalArgumentException("network must not be null");
         }
@@ -49,7 +54,8 @@ final class TrainingLoss implements AutoCloseable {
         this.batches = List.copyOf(batches);
         this.layout = new FlatLayout(network.model().parameterShapes());
         this.examples = n;
-        this.compiled = network.compile(new GradientProgram());
+        this.width = gradients ? layout.size() + 1 : 1;
+        this.compiled = network.compile(new GradientProgram(gradients));
     }
 
     Network network() {
@@ -107,19 +113,19 @@ final class TrainingLoss implements AutoCloseable {
     }
 
     /**
-     * {@code [L, ∇L...]} at the parameters {@code point} (flat; null: θ itself, as the engine handed
+     * {@code [L, ∇L...]} (or {@code [L]}) at the parameters {@code point} (flat; null: θ itself, as the engine handed
      * it out): one evaluation, one run of the compiled program per batch. A value that is not finite is
      * an IllegalStateException; {@code where} says which point it was in the message.
      */
     double[] lossAndGradient(double[] point, Supplier<String> where) {
         network.setParameters(point == null ? original : layout.split(HostTensor.of(point, point.length)));
         evaluations++;
-        double[] sum = new double[dimension() + 1];
+        double[] sum = new double[width];
         for (Batch batch : batches) {
             double[] summary = compiled.run(batch, null, new double[0]).read();
             if (summary.length != sum.length) {
                 throw new IllegalStateException("the engine's gradient summary has " + summary.length
-                        + " values, expected " + sum.length + " (the loss and " + dimension() + " gradient elements)");
+                        + " values, expected " + sum.length + " (the loss and " + (width - 1) + " gradient elements)");
             }
             for (int i = 0; i < sum.length; i++) {
                 sum[i] += batch.size() * summary[i];

@@ -157,10 +157,12 @@ final class CubicNetwork implements Network {
                 GradientOracle<HostTensor> oracle = (values, pass) -> {
                     double[] t = flat(values);
                     double[] g = scaled(rawGradient(t), m);
+                    double loss = m * rawLoss(t);
                     if (java.util.Arrays.stream(t).anyMatch(x -> Math.abs(x) > poisonAbove)) {
                         g[0] = Double.NaN;
+                        loss = Double.NaN;
                     }
-                    return new LossAndGradients<>(HostTensor.scalar(m * rawLoss(t)), tensors(g));
+                    return new LossAndGradients<>(HostTensor.scalar(loss), tensors(g));
                 };
                 StepOutput<HostTensor> out = program.define(OPS, oracle, tensors(theta), List.of(), List.of());
                 theta = flat(out.parameters());

@@ -326,7 +326,7 @@ class CurvatureTest {
     @Test
     void aNonFiniteGradientIsAnErrorAndChangesNothing() {
         CubicNetwork net = network(0.7);
-        net.poisonAbove = 0.500001; // θ₂ = 0.5: one of θ ± εv reaches past this, and its gradient is NaN
+        net.poisonAbove = 0.500001; // θ₂ = 0.5: one of θ ± εv reaches past this, and its loss and gradient are NaN
         try (Curvature c = Curvature.of(net, BATCHES, CurvatureOptions.defaults().withHRelative(0.5))) {
             assertThatThrownBy(c::lambdaMax).isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("not finite").hasMessageContaining("smaller hRelative");
