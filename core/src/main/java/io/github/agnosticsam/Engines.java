@@ -1,5 +1,7 @@
 package io.github.agnosticsam;
 
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.EngineOptions;
 import io.github.agnosticsam.spi.EngineProvider;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -33,8 +35,7 @@ public final class Engines {
      */
     public static Engine load(String name, EngineOptions options) {
         EngineProvider provider = provider(name);
-        Engine engine = provider.create(options);
-        return provider.spiVersion().equals("1.0") ? new Spi10Engine(engine) : engine;
+        return provider.create(options);
     }
 
     /** The provider that {@link #load(String, EngineOptions)} would use. */

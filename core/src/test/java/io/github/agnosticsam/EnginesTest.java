@@ -1,5 +1,11 @@
 package io.github.agnosticsam;
 
+import io.github.agnosticsam.model.Activation;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.EngineOptions;
+import io.github.agnosticsam.spi.Network;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -120,8 +126,8 @@ class EnginesTest {
 
     @Test
     void spiVersionsOfTheSameMajorUpToThisCoreAreAccepted() {
-        assertThat(EngineProvider.SPI_VERSION).isEqualTo("1.4");
-        assertThat(DJL.spiVersion()).as("an engine written before spiVersion() existed").isEqualTo("1.0");
+        assertThat(EngineProvider.SPI_VERSION).isEqualTo("1.0");
+        assertThat(DJL.spiVersion()).as("an engine that does not declare a version").isEqualTo("1.0");
         assertThat(Engines.select(List.of(DJL), "djl", null)).isSameAs(DJL);
         Versioned current = new Versioned("mine", EngineProvider.SPI_VERSION);
         assertThat(Engines.select(List.of(current), "mine", null)).isSameAs(current);
@@ -131,7 +137,7 @@ class EnginesTest {
     void aNewerOrOtherMajorSpiVersionIsAClearError() {
         assertThatThrownBy(() -> Engines.select(List.of(new Versioned("mine", "1.7")), "mine", null))
                 .isInstanceOf(EngineNotFoundException.class)
-                .hasMessageContaining("built against SPI 1.7").hasMessageContaining("provides SPI 1.4")
+                .hasMessageContaining("built against SPI 1.7").hasMessageContaining("provides SPI 1.0")
                 .hasMessageContaining("use an agnostic-sam-core that provides SPI 1.7");
         assertThatThrownBy(() -> Engines.select(List.of(new Versioned("mine", "0.9")), "mine", null))
                 .hasMessageContaining("built for SPI 1.x");
@@ -141,47 +147,6 @@ class EnginesTest {
         assertThatThrownBy(() -> Engines.select(List.of(new Versioned("mine", "2.0")), null, null))
                 .hasMessageContaining("no engine to choose by priority").hasMessageContaining("built for SPI 2.0");
         assertThat(Engines.select(List.of(new Versioned("mine", "2.0"), TF), null, null)).isSameAs(TF);
-    }
-
-    @Test
-    void anSpi10EngineIsNotOfferedTheModelsAddedSince() {
-        Engine plain = new Engine() {
-            @Override
-            public String name() {
-                return "old";
-            }
-
-            @Override
-            public String device() {
-                return "cpu";
-            }
-
-            @Override
-            public Network build(ModelSpec model, List<HostTensor> initialParameters) {
-                throw new IllegalStateException("reached the engine with " + model);
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Engine old = new Spi10Engine(plain);
-        ModelSpec bn = new ModelSpec.Mlp(new int[] {4, 3, 2}, Activation.TANH, 0, true);
-        assertThatThrownBy(() -> old.build(bn, bn.initialParameters(0)))
-                .isInstanceOf(io.github.agnosticsam.spi.UnsupportedFeatureException.class)
-                .hasMessageContaining("built against SPI 1.0").hasMessageContaining("BatchNorm");
-        ModelSpec small = new ModelSpec.Cnn(8, 4, 16, 3);
-        assertThatThrownBy(() -> old.build(small, small.initialParameters(0)))
-                .isInstanceOf(io.github.agnosticsam.spi.UnsupportedFeatureException.class);
-        ModelSpec resnet = ModelSpec.standard("resnet-small");
-        assertThatThrownBy(() -> old.build(resnet, resnet.initialParameters(0)))
-                .isInstanceOf(io.github.agnosticsam.spi.UnsupportedFeatureException.class)
-                .hasMessageContaining("no residual CNN (resnet-small)");
-        ModelSpec mlp = new ModelSpec.Mlp(new int[] {4, 3, 2}, Activation.TANH, 0);
-        assertThatThrownBy(() -> old.build(mlp, mlp.initialParameters(0))).as("1.0 models reach the engine")
-                .hasMessageContaining("reached the engine");
-        assertThatThrownBy(() -> old.build(new ModelSpec.Cnn(), new ModelSpec.Cnn().initialParameters(0)))
-                .hasMessageContaining("reached the engine");
     }
 
     @Test

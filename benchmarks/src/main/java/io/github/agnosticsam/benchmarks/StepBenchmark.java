@@ -1,21 +1,21 @@
 package io.github.agnosticsam.benchmarks;
 
-import io.github.agnosticsam.BadValuePolicy;
-import io.github.agnosticsam.BareGradients;
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.Device;
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.EngineOptions;
 import io.github.agnosticsam.Engines;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
-import io.github.agnosticsam.Optimizer;
-import io.github.agnosticsam.Optimizers;
-import io.github.agnosticsam.Sgd;
-import io.github.agnosticsam.Training;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.optim.Optimizer;
+import io.github.agnosticsam.optim.Optimizers;
+import io.github.agnosticsam.optim.Sgd;
 import io.github.agnosticsam.spi.CompiledStep;
+import io.github.agnosticsam.spi.Device;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.EngineOptions;
+import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.StepProgram;
+import io.github.agnosticsam.training.BadValuePolicy;
+import io.github.agnosticsam.training.StepPrograms;
+import io.github.agnosticsam.training.Training;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -82,7 +82,7 @@ public class StepBenchmark {
             training = Training.start(network, opt, BadValuePolicy.SKIP);
             usesValidation = training.program().usesValidationBatch();
         } else {
-            StepProgram program = BareGradients.of(opt);
+            StepProgram program = StepPrograms.bareGradients(opt);
             bare = network.compile(program);
             bareScalars = program.scalars(0);
             usesValidation = program.usesValidationBatch();

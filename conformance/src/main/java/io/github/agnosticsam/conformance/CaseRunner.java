@@ -1,14 +1,15 @@
 package io.github.agnosticsam.conformance;
 
-import io.github.agnosticsam.BadValuePolicy;
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.Evaluation;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.Network;
-import io.github.agnosticsam.StepResult;
-import io.github.agnosticsam.Training;
+import io.github.agnosticsam.model.Evaluation;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.UnsupportedFeatureException;
+import io.github.agnosticsam.training.BadValuePolicy;
+import io.github.agnosticsam.training.StepPrograms;
+import io.github.agnosticsam.training.StepResult;
+import io.github.agnosticsam.training.Training;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -42,7 +43,7 @@ public final class CaseRunner {
     }
 
     public static CaseResult run(Engine engine, ConformanceCase c) {
-        return run(engine, c, StepProgram.of(c.optimizer()));
+        return run(engine, c, StepPrograms.of(c.optimizer()));
     }
 
     /**

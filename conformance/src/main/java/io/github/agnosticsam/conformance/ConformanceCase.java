@@ -1,16 +1,16 @@
 package io.github.agnosticsam.conformance;
 
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Optimizer;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.optim.Optimizer;
 import java.util.List;
 import java.util.Optional;
 
 /**
  * One conformance case (docs/conformance-case.md): a model, its initial parameters and running
  * statistics, an optimizer, batches, the expected loss, parameters and running statistics after
- * every step, and optionally what {@link io.github.agnosticsam.Network#evaluate} gives after the
+ * every step, and optionally what {@link io.github.agnosticsam.spi.Network#evaluate} gives after the
  * last step.
  *
  * @param initialStatistics the running statistics the model starts with, in the order of

@@ -4,34 +4,35 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import io.github.agnosticsam.Activation;
-import io.github.agnosticsam.Adam;
-import io.github.agnosticsam.AgnosticSam;
-import io.github.agnosticsam.BadValuePolicy;
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.Checkpoint;
-import io.github.agnosticsam.CheckpointException;
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.EngineOptions;
-import io.github.agnosticsam.Evaluation;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
+import io.github.agnosticsam.algorithm.Ascent;
+import io.github.agnosticsam.conformance.reference.ReferenceEngineProvider;
 import io.github.agnosticsam.diagnostics.Curvature;
 import io.github.agnosticsam.diagnostics.CurvatureOptions;
-import io.github.agnosticsam.NonFiniteStepException;
-import io.github.agnosticsam.Optimizer;
-import io.github.agnosticsam.Sam;
-import io.github.agnosticsam.Schedule;
-import io.github.agnosticsam.Sgd;
-import io.github.agnosticsam.StepResult;
-import io.github.agnosticsam.Training;
-import io.github.agnosticsam.conformance.reference.ReferenceEngineProvider;
-import io.github.agnosticsam.internal.Ascent;
+import io.github.agnosticsam.model.Activation;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.Evaluation;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.optim.Adam;
+import io.github.agnosticsam.optim.AgnosticSam;
+import io.github.agnosticsam.optim.Optimizer;
+import io.github.agnosticsam.optim.Sam;
+import io.github.agnosticsam.optim.Schedule;
+import io.github.agnosticsam.optim.Sgd;
 import io.github.agnosticsam.spi.CompiledStep;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.EngineOptions;
+import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.StateSlot;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.UnsupportedFeatureException;
+import io.github.agnosticsam.training.BadValuePolicy;
+import io.github.agnosticsam.training.Checkpoint;
+import io.github.agnosticsam.training.CheckpointException;
+import io.github.agnosticsam.training.NonFiniteStepException;
+import io.github.agnosticsam.training.StepPrograms;
+import io.github.agnosticsam.training.StepResult;
+import io.github.agnosticsam.training.Training;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -919,27 +920,6 @@ public abstract class EngineConformanceTest {
                 .build(), 40);
     }
 
-    @Test
-    void withoutTheAppliedFlagOnlyFiniteStatisticsAreCommitted() {
-        // A program of SPI 1.0 gives no applied flag: the engine commits the clean pass's running
-        // statistics only where they are finite.
-        Data data = new Data(30);
-        StepProgram legacy = Probes.withoutAppliedFlag(StepProgram.of(sgd(0.1)));
-        try (Network net = build(BN_MODEL, BN_MODEL.initialParameters(30));
-                Training t = Training.start(net, legacy, BadValuePolicy.SKIP)) {
-            t.step(data.train(0));
-            List<HostTensor> statistics = net.runningStatistics();
-            assertThat(t.step(poison(data.train(1), Double.NaN)).applied()).as("a step with NaN in the train batch")
-                    .isFalse();
-            assertThat(net.runningStatistics()).as("running statistics after a step with NaN in the train batch, "
-                    + "run by a program whose StepOutput.applied() is null: bit-identical (suspect the engine's commit "
-                    + "of statistics without an applied flag: only where they are finite)").isEqualTo(statistics);
-            t.step(data.train(2));
-            assertThat(net.runningStatistics()).as("running statistics after the next, clean step of that program: "
-                    + "moved (suspect the commit of statistics without an applied flag)").isNotEqualTo(statistics);
-        }
-    }
-
     /** Memorising one batch of {@link SyntheticBatches}: the loss halves within {@code steps} steps. */
     private void assertLearns(ModelSpec model, Optimizer optimizer, int steps) {
         SplittableRandom random = new SplittableRandom(5);
@@ -1000,7 +980,7 @@ public abstract class EngineConformanceTest {
     void everyUseAfterCloseIsAnIllegalStateException() {
         Data data = new Data(26);
         Batch batch = data.train(0);
-        StepProgram program = StepProgram.of(sgd(0.1));
+        StepProgram program = StepPrograms.of(sgd(0.1));
         Network net = build(data.init());
         Training training = Training.start(net, sgd(0.1));
         training.close();
@@ -1244,7 +1224,7 @@ public abstract class EngineConformanceTest {
         @Test
         void setStateRefusesAWrongShapeANanOrAWrongCountNamingTheTensorAndChangesNothing() {
             Data data = new Data(46);
-            StepProgram program = StepProgram.of(Adam.builder().lr(0.01).build());
+            StepProgram program = StepPrograms.of(Adam.builder().lr(0.01).build());
             try (Network net = build(data.init()); CompiledStep step = net.compile(program)) {
                 step.run(data.train(0), null, program.scalars(0)).read();
                 List<HostTensor> before = supported(step::state);

@@ -1,6 +1,6 @@
 package io.github.agnosticsam.conformance;
 
-import io.github.agnosticsam.Schedule;
+import io.github.agnosticsam.optim.Schedule;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;

@@ -1,11 +1,11 @@
 package io.github.agnosticsam.conformance;
 
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.Network;
-import io.github.agnosticsam.internal.Ascent;
+import io.github.agnosticsam.algorithm.Ascent;
+import io.github.agnosticsam.model.Batch;
 import io.github.agnosticsam.spi.CompiledStep;
 import io.github.agnosticsam.spi.GradientOracle;
 import io.github.agnosticsam.spi.LossAndGradients;
+import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.Pass;
 import io.github.agnosticsam.spi.StateSlot;
 import io.github.agnosticsam.spi.StepOutput;
@@ -18,7 +18,7 @@ import java.util.List;
 /**
  * Step programs that change nothing and read out what the properties of docs/algorithm.md are
  * about, computed by the engine under test with the core's own ascent code. They use perturbed
- * passes so that no running statistic moves. And {@link #withoutAppliedFlag}, a program of SPI 1.0.
+ * passes so that no running statistic moves.
  */
 final class Probes {
     private Probes() {
@@ -57,7 +57,7 @@ final class Probes {
         List<double[]> grads = new ArrayList<>();
         int at = 1;
         for (int[] shape : network.model().parameterShapes()) {
-            int n = Math.toIntExact(io.github.agnosticsam.HostTensor.size(shape));
+            int n = Math.toIntExact(io.github.agnosticsam.model.HostTensor.size(shape));
             grads.add(Arrays.copyOfRange(s, at, at + n));
             at += n;
         }
@@ -90,22 +90,6 @@ final class Probes {
             }
         }, train, validation);
         return new double[] {Math.sqrt(squares[0]), Math.sqrt(squares[1]), Math.sqrt(squares[2])};
-    }
-
-    /**
-     * The program as one written for SPI 1.0 would be: its {@link StepOutput} gives no applied flag
-     * ({@code applied()} is null), so the engine must commit the running statistics only where they
-     * are finite.
-     */
-    static StepProgram withoutAppliedFlag(StepProgram program) {
-        return new ForwardingProgram(program) {
-            @Override
-            public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> parameters,
-                    List<T> state, List<T> scalars) {
-                StepOutput<T> out = real.define(ops, oracle, parameters, state, scalars);
-                return new StepOutput<>(out.parameters(), out.state(), out.summary());
-            }
-        };
     }
 
     private static <T> T squaredNorm(Tensors<T> ops, List<T> tensors) {
@@ -152,7 +136,7 @@ final class Probes {
         @Override
         public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> parameters, List<T> state,
                 List<T> scalars) {
-            return new StepOutput<>(parameters, state, summary(ops, oracle, parameters, scalars));
+            return new StepOutput<>(parameters, state, summary(ops, oracle, parameters, scalars), ops.scalar(1));
         }
     }
 }

@@ -1,8 +1,8 @@
 package io.github.agnosticsam.conformance;
 
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
 import java.util.SplittableRandom;
 
 /** Seeded batches for any model that an engine's own tests can learn from quickly. */

@@ -1,13 +1,13 @@
 package io.github.agnosticsam.conformance;
 
-import io.github.agnosticsam.Activation;
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
+import io.github.agnosticsam.model.Activation;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
 import io.github.agnosticsam.spi.CompiledStep;
+import io.github.agnosticsam.spi.Engine;
 import io.github.agnosticsam.spi.GradientOracle;
+import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.Pass;
 import io.github.agnosticsam.spi.StateSlot;
 import io.github.agnosticsam.spi.StepOutput;
@@ -495,11 +495,11 @@ public final class TensorsContract {
                 List<T> scalars) {
             T value = check.expr().eval(ops, parameters, scalars);
             if (check.parameter() < 0) {
-                return new StepOutput<>(parameters, state, value);
+                return new StepOutput<>(parameters, state, value, ops.scalar(1));
             }
             List<T> updated = new ArrayList<>(parameters);
             updated.set(check.parameter(), value);
-            return new StepOutput<>(updated, state, ops.scalar(0));
+            return new StepOutput<>(updated, state, ops.scalar(0), ops.scalar(1));
         }
     }
 

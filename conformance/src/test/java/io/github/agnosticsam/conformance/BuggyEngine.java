@@ -1,13 +1,13 @@
 package io.github.agnosticsam.conformance;
 
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.Evaluation;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.Evaluation;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
 import io.github.agnosticsam.spi.CompiledStep;
+import io.github.agnosticsam.spi.Engine;
 import io.github.agnosticsam.spi.GradientOracle;
+import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.Pass;
 import io.github.agnosticsam.spi.StepOutput;
 import io.github.agnosticsam.spi.StepProgram;

@@ -3,17 +3,17 @@ package io.github.agnosticsam.conformance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.agnosticsam.Activation;
-import io.github.agnosticsam.Adam;
-import io.github.agnosticsam.AgnosticSam;
-import io.github.agnosticsam.EngineOptions;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Sam;
-import io.github.agnosticsam.Schedule;
-import io.github.agnosticsam.Sgd;
 import io.github.agnosticsam.conformance.reference.ReferenceEngine;
-import io.github.agnosticsam.internal.Json;
+import io.github.agnosticsam.io.Json;
+import io.github.agnosticsam.model.Activation;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.optim.Adam;
+import io.github.agnosticsam.optim.AgnosticSam;
+import io.github.agnosticsam.optim.Sam;
+import io.github.agnosticsam.optim.Schedule;
+import io.github.agnosticsam.optim.Sgd;
+import io.github.agnosticsam.spi.EngineOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -346,8 +346,8 @@ class CaseReaderTest {
     @Test
     void theResidualCnnIsReadAndItsFieldsChecked() throws Exception {
         ConformanceCase golden = GoldenCases.load("resnet-agnostic-sam-exact-relu");
-        assertThat(golden.model()).isEqualTo(new io.github.agnosticsam.ModelSpec.ResNet(8, 4, new int[] {16}, 2, 3));
-        assertThat(golden.initialParams()).extracting(io.github.agnosticsam.HostTensor::shape)
+        assertThat(golden.model()).isEqualTo(new io.github.agnosticsam.model.ModelSpec.ResNet(8, 4, new int[] {16}, 2, 3));
+        assertThat(golden.initialParams()).extracting(io.github.agnosticsam.model.HostTensor::shape)
                 .containsExactlyElementsOf(golden.model().parameterShapes());
         Map<String, Object> widths = cnnCase();
         set(widths, "model", "{\"type\": \"resnet\", \"size\": 4, \"stem\": 2, \"widths\": [4, 0], \"blocks\": 1, "

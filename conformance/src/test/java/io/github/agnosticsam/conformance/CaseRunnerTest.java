@@ -2,22 +2,23 @@ package io.github.agnosticsam.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.agnosticsam.Activation;
-import io.github.agnosticsam.AgnosticSam;
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.EngineOptions;
 import io.github.agnosticsam.Engines;
-import io.github.agnosticsam.Evaluation;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
-import io.github.agnosticsam.Sam;
-import io.github.agnosticsam.Schedule;
-import io.github.agnosticsam.Sgd;
+import io.github.agnosticsam.model.Activation;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.Evaluation;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.optim.AgnosticSam;
+import io.github.agnosticsam.optim.Sam;
+import io.github.agnosticsam.optim.Schedule;
+import io.github.agnosticsam.optim.Sgd;
 import io.github.agnosticsam.spi.CompiledStep;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.EngineOptions;
+import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.StepSummary;
+import io.github.agnosticsam.training.StepPrograms;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -88,8 +89,8 @@ class CaseRunnerTest {
         assertFailsBadly(c, new AgnosticSam(a.base(), a.rho2(), a.rho1(), a.variant(), a.adaptive(), a.eta()));
     }
 
-    private static void assertFailsBadly(ConformanceCase c, io.github.agnosticsam.Optimizer wrong) {
-        CaseResult r = CaseRunner.run(reference, c, StepProgram.of(wrong));
+    private static void assertFailsBadly(ConformanceCase c, io.github.agnosticsam.optim.Optimizer wrong) {
+        CaseResult r = CaseRunner.run(reference, c, StepPrograms.of(wrong));
         assertThat(r.outcome()).as(r.line()).isEqualTo(CaseResult.Outcome.FAIL);
         assertThat(r.worstRatio()).as(r.line()).isGreaterThan(100);
     }
@@ -274,6 +275,11 @@ class CaseRunnerTest {
         }
 
         @Override
+        public String engineName() {
+            return "scripted";
+        }
+
+        @Override
         public Evaluation evaluate(Batch batch) {
             return new Evaluation(0.25, 1, batch.size());
         }
@@ -295,6 +301,11 @@ class CaseRunnerTest {
                 @Override
                 public List<HostTensor> state() {
                     return List.of();
+                }
+
+                @Override
+                public void setState(List<HostTensor> values) {
+                    throw new UnsupportedOperationException("scripted steps have no state to set");
                 }
 
                 @Override

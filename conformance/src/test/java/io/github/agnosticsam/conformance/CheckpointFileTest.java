@@ -7,33 +7,34 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.github.agnosticsam.Activation;
-import io.github.agnosticsam.Adam;
-import io.github.agnosticsam.AgnosticSam;
-import io.github.agnosticsam.BadValuePolicy;
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.Checkpoint;
-import io.github.agnosticsam.CheckpointException;
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.EngineOptions;
 import io.github.agnosticsam.Engines;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
-import io.github.agnosticsam.Optimizer;
-import io.github.agnosticsam.Sam;
-import io.github.agnosticsam.Schedule;
-import io.github.agnosticsam.Sgd;
-import io.github.agnosticsam.StepLedger;
-import io.github.agnosticsam.StepResult;
-import io.github.agnosticsam.Training;
-import io.github.agnosticsam.internal.AtomicFiles;
-import io.github.agnosticsam.internal.Configurations;
-import io.github.agnosticsam.internal.Json;
-import io.github.agnosticsam.internal.OptimizerProgram;
+import io.github.agnosticsam.algorithm.Configurations;
+import io.github.agnosticsam.algorithm.OptimizerProgram;
+import io.github.agnosticsam.io.AtomicFiles;
+import io.github.agnosticsam.io.Json;
+import io.github.agnosticsam.model.Activation;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.optim.Adam;
+import io.github.agnosticsam.optim.AgnosticSam;
+import io.github.agnosticsam.optim.Optimizer;
+import io.github.agnosticsam.optim.Sam;
+import io.github.agnosticsam.optim.Schedule;
+import io.github.agnosticsam.optim.Sgd;
 import io.github.agnosticsam.spi.CompiledStep;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.EngineOptions;
+import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.StateSlot;
 import io.github.agnosticsam.spi.StepProgram;
+import io.github.agnosticsam.spi.UnsupportedFeatureException;
+import io.github.agnosticsam.training.BadValuePolicy;
+import io.github.agnosticsam.training.Checkpoint;
+import io.github.agnosticsam.training.CheckpointException;
+import io.github.agnosticsam.training.StepLedger;
+import io.github.agnosticsam.training.StepResult;
+import io.github.agnosticsam.training.Training;
 import java.io.File;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
@@ -442,10 +443,10 @@ class CheckpointFileTest {
     }
 
     @Test
-    void anEngineBuiltBeforeCheckpointsSaysSoAndNothingChanges() {
+    void anEngineThatCannotSetStateSaysSoAndNothingChanges() {
         Checkpoint checkpoint = writtenAndRead(BN, SGD, 3);
         try (Network net = engine.build(BN, BN.initialParameters(8))) {
-            // A compiled step as SPI 1.0 wrote them: run, state and close, no setState.
+            // A compiled step that cannot set its state says so: restore changes nothing.
             Network old = overriding(net, "compile", () -> {
                 CompiledStep inner = net.compile(OptimizerProgram.of(SGD));
                 return new CompiledStep() {
@@ -460,6 +461,12 @@ class CheckpointFileTest {
                     }
 
                     @Override
+                    public void setState(List<HostTensor> values) {
+                        throw new UnsupportedFeatureException("checkpoints unsupported: this engine's compiled step "
+                                + "cannot set optimizer state");
+                    }
+
+                    @Override
                     public void close() {
                         inner.close();
                     }
@@ -467,7 +474,7 @@ class CheckpointFileTest {
             });
             try (Training t = Training.start(old, SGD)) {
                 assertThatThrownBy(() -> t.restore(checkpoint))
-                        .isInstanceOf(io.github.agnosticsam.spi.UnsupportedFeatureException.class)
+                        .isInstanceOf(UnsupportedFeatureException.class)
                         .hasMessageStartingWith("checkpoints unsupported: this engine's compiled step");
                 assertThat(net.parameters()).isEqualTo(BN.initialParameters(8));
                 assertThat(net.runningStatistics()).isEqualTo(BN.initialStatistics());

@@ -3,10 +3,10 @@ package io.github.agnosticsam.conformance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.Evaluation;
-import io.github.agnosticsam.HostTensor;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.Evaluation;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.spi.Engine;
 import io.github.agnosticsam.spi.GradientOracle;
 import io.github.agnosticsam.spi.Pass;
 import io.github.agnosticsam.spi.StepOutput;

@@ -1,8 +1,8 @@
 package io.github.agnosticsam.conformance;
 
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.EngineOptions;
 import io.github.agnosticsam.conformance.reference.ReferenceEngine;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.EngineOptions;
 import java.util.function.UnaryOperator;
 
 /**
@@ -17,7 +17,7 @@ class PlantedBugKit extends EngineConformanceTest {
 
     @Override
     protected Engine createEngine() {
-        return plant.apply(new ReferenceEngine(flat ? new EngineOptions(io.github.agnosticsam.Device.AUTO, 0,
+        return plant.apply(new ReferenceEngine(flat ? new EngineOptions(io.github.agnosticsam.spi.Device.AUTO, 0,
                 java.util.Map.of(ReferenceEngine.STORAGE, "flat")) : EngineOptions.DEFAULT));
     }
 

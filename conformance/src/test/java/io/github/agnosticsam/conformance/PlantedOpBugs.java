@@ -1,7 +1,7 @@
 package io.github.agnosticsam.conformance;
 
-import io.github.agnosticsam.HostTensor;
 import io.github.agnosticsam.conformance.BuggyEngine.ForwardingTensors;
+import io.github.agnosticsam.model.HostTensor;
 import io.github.agnosticsam.spi.Tensors;
 import java.util.ArrayList;
 import java.util.Arrays;

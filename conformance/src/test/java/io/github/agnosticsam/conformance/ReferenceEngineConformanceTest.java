@@ -1,8 +1,8 @@
 package io.github.agnosticsam.conformance;
 
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.EngineOptions;
 import io.github.agnosticsam.Engines;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.EngineOptions;
 
 /** The whole kit on the float64 reference engine, found through ServiceLoader by name. */
 class ReferenceEngineConformanceTest extends EngineConformanceTest {

@@ -2,9 +2,9 @@ package io.github.agnosticsam.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.EngineOptions;
 import io.github.agnosticsam.conformance.reference.ReferenceEngine;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.EngineOptions;
 import io.github.agnosticsam.spi.UnsupportedFeatureException;
 import java.util.List;
 import java.util.stream.Stream;

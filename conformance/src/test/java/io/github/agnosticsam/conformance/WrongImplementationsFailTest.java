@@ -2,10 +2,10 @@ package io.github.agnosticsam.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.agnosticsam.AgnosticSam;
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.EngineOptions;
 import io.github.agnosticsam.conformance.reference.ReferenceEngine;
+import io.github.agnosticsam.optim.AgnosticSam;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.EngineOptions;
 import io.github.agnosticsam.spi.GradientOracle;
 import io.github.agnosticsam.spi.LossAndGradients;
 import io.github.agnosticsam.spi.Pass;
@@ -13,6 +13,7 @@ import io.github.agnosticsam.spi.StateSlot;
 import io.github.agnosticsam.spi.StepOutput;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.Tensors;
+import io.github.agnosticsam.training.StepPrograms;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -47,7 +48,7 @@ class WrongImplementationsFailTest {
             AgnosticSam exact = (AgnosticSam) c.optimizer();
             AgnosticSam fast = new AgnosticSam(exact.base(), exact.rho1(), exact.rho2(), AgnosticSam.Variant.FAST,
                     exact.adaptive(), exact.eta());
-            CaseResult r = CaseRunner.run(engine, c, StepProgram.of(fast));
+            CaseResult r = CaseRunner.run(engine, c, StepPrograms.of(fast));
             assertThat(r.outcome()).as(r.line()).isEqualTo(CaseResult.Outcome.FAIL);
             assertThat(r.worstRatio()).as(r.line()).isGreaterThan(100);
         }
@@ -57,7 +58,7 @@ class WrongImplementationsFailTest {
     void weightDecayInsideThePerturbationFails() {
         for (String name : List.of("sam-relu", "agnostic-sam-exact-tanh", "agnostic-sam-fast-relu")) {
             ConformanceCase c = GoldenCases.load(name);
-            StepProgram wrong = new WeightDecayInPerturbation(StepProgram.of(c.optimizer()), 0.005);
+            StepProgram wrong = new WeightDecayInPerturbation(StepPrograms.of(c.optimizer()), 0.005);
             CaseResult r = CaseRunner.run(engine, c, wrong);
             assertThat(r.outcome()).as(r.line()).isEqualTo(CaseResult.Outcome.FAIL);
             assertThat(r.worstRatio()).as(r.line()).isGreaterThan(100);

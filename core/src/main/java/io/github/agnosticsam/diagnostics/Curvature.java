@@ -1,7 +1,7 @@
 package io.github.agnosticsam.diagnostics;
 
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.Network;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.spi.Network;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -50,6 +50,8 @@ final class GradientProgram implements StepProgram {
         if (gradients) {
             summary.addAll(r.gradients());
         }
-        return new StepOutput<>(parameters, state, ops.concat(summary));
+        // Applied or not is the same here: the parameters come back as they were, and a perturbed
+        // pass moves no running statistics.
+        return new StepOutput<>(parameters, state, ops.concat(summary), ops.scalar(1));
     }
 }

@@ -1,8 +1,8 @@
 package io.github.agnosticsam.diagnostics;
 
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.Network;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.spi.Network;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -49,7 +49,7 @@ public final class Landscape implements AutoCloseable {
     /**
      * L((1 − α)·from + α·to) for each α: α = 0 is {@code from}, α = 1 is {@code to}; values outside
      * [0, 1] extrapolate. {@code from} and {@code to} are parameter tensors of the network's model
-     * (checked as {@link io.github.agnosticsam.ModelSpec#checkParameters}); the network's own
+     * (checked as {@link io.github.agnosticsam.model.ModelSpec#checkParameters}); the network's own
      * parameters play no part and are put back.
      */
     public LossCurve interpolation(List<HostTensor> from, List<HostTensor> to, double[] alphas) {

@@ -1,9 +1,9 @@
 package io.github.agnosticsam.diagnostics;
 
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.Network;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.HostTensor;
 import io.github.agnosticsam.spi.CompiledStep;
+import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.support.FlatLayout;
 import java.util.List;
 import java.util.function.Supplier;

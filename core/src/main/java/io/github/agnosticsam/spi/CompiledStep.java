@@ -1,7 +1,7 @@
 package io.github.agnosticsam.spi;
 
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.HostTensor;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.HostTensor;
 import java.util.List;
 
 /**
@@ -23,15 +23,9 @@ public interface CompiledStep extends AutoCloseable {
     /**
      * Overwrites the optimizer state (a checkpoint's), one tensor per {@link StepProgram#state}
      * slot with its shape, every element finite; anything else is an IllegalArgumentException and
-     * nothing changes ({@link StateSlot#checkValues} is that check). SPI 1.2; an engine built
-     * before it says checkpoints are unsupported.
-     *
-     * @throws UnsupportedFeatureException when this engine cannot set the state
+     * nothing changes ({@link StateSlot#checkValues} is that check).
      */
-    default void setState(List<HostTensor> values) {
-        throw new UnsupportedFeatureException("checkpoints unsupported: this engine's compiled step ("
-                + getClass().getName() + ") cannot set optimizer state (SPI 1.2)");
-    }
+    void setState(List<HostTensor> values);
 
     /**
      * The engine operations one run issues: the figure that predicts a step's launch overhead on a

@@ -1,7 +1,5 @@
 package io.github.agnosticsam.spi;
 
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.EngineOptions;
 
 /**
  * The entry point of an engine, found by {@link java.util.ServiceLoader}: declare it with
@@ -11,16 +9,16 @@ import io.github.agnosticsam.EngineOptions;
 public interface EngineProvider {
 
     /**
-     * The SPI version this core provides: {@code major.minor}. A minor version adds only default
-     * methods, so an engine built against 1.0 runs on every 1.x core; an engine built against a
-     * newer minor or another major is refused with a clear error.
+     * The SPI version this core provides: {@code major.minor}. A later minor version will add only
+     * default methods, so an engine built against 1.0 runs on every 1.x core; an engine built
+     * against a newer minor or another major is refused with a clear error.
      */
-    String SPI_VERSION = "1.4";
+    String SPI_VERSION = "1.0";
 
     /**
      * The SPI version this engine was built against. Implement it as
      * {@code return EngineProvider.SPI_VERSION;}: the constant is compiled into your class, so it
-     * records the version you built with. Engines written before the method existed are 1.0.
+     * records the version you built with (the default, 1.0, is this first version).
      */
     default String spiVersion() {
         return "1.0";

@@ -1,7 +1,6 @@
 package io.github.agnosticsam.spi;
 
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.internal.Require;
+import io.github.agnosticsam.model.HostTensor;
 import java.util.Arrays;
 import java.util.List;
 
@@ -11,23 +10,16 @@ import java.util.List;
  */
 public record StateSlot(String name, int[] shape, double initialValue) {
     public StateSlot {
+        if (name == null || name.isBlank() || shape == null) {
+            throw new IllegalArgumentException("a state slot needs a name and a shape, got " + name + " "
+                    + Arrays.toString(shape));
+        }
         shape = shape.clone();
     }
 
-    /**
-     * An unnamed slot (SPI 1.0): a checkpoint calls it {@code slot<i>} after its place in the list.
-     */
-    public StateSlot(int[] shape, double initialValue) {
-        this(null, shape, initialValue);
-    }
-
-    /** The names of these slots in order, an unnamed one called {@code slot<i>}. */
+    /** The names of these slots in order. */
     public static List<String> names(List<StateSlot> slots) {
-        List<String> names = new java.util.ArrayList<>();
-        for (int i = 0; i < slots.size(); i++) {
-            names.add(slots.get(i).name() == null ? "slot" + i : slots.get(i).name());
-        }
-        return names;
+        return slots.stream().map(StateSlot::name).toList();
     }
 
     /**
@@ -35,7 +27,7 @@ public record StateSlot(String name, int[] shape, double initialValue) {
      * shape; an IllegalArgumentException names the first slot (and element) that does not fit.
      */
     public static void checkValues(List<StateSlot> slots, List<HostTensor> values) {
-        Require.finiteTensors("this step", "optimizer-state", names(slots),
+        HostTensor.requireFinite("this step", "optimizer-state", names(slots),
                 slots.stream().map(StateSlot::shape).toList(), values);
     }
 
@@ -53,17 +45,17 @@ public record StateSlot(String name, int[] shape, double initialValue) {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof StateSlot s && java.util.Objects.equals(name, s.name) && Arrays.equals(shape, s.shape)
+        return o instanceof StateSlot s && name.equals(s.name) && Arrays.equals(shape, s.shape)
                 && Double.compare(initialValue, s.initialValue) == 0;
     }
 
     @Override
     public int hashCode() {
-        return (java.util.Objects.hashCode(name) * 31 + Arrays.hashCode(shape)) * 31 + Double.hashCode(initialValue);
+        return (name.hashCode() * 31 + Arrays.hashCode(shape)) * 31 + Double.hashCode(initialValue);
     }
 
     @Override
     public String toString() {
-        return "StateSlot " + (name == null ? "" : name) + Arrays.toString(shape) + "=" + initialValue;
+        return "StateSlot " + name + Arrays.toString(shape) + "=" + initialValue;
     }
 }

@@ -11,15 +11,10 @@ import java.util.List;
  */
 public record StepOutput<T>(List<T> parameters, List<T> state, T summary, T applied) {
     public StepOutput {
+        if (parameters == null || state == null || summary == null || applied == null) {
+            throw new IllegalArgumentException("a step output needs parameters, state, a summary and the applied flag");
+        }
         parameters = List.copyOf(parameters);
         state = List.copyOf(state);
-    }
-
-    /**
-     * A program that does not say whether it applied the step (written before SPI 1.1): the engine
-     * commits running statistics whenever they are finite.
-     */
-    public StepOutput(List<T> parameters, List<T> state, T summary) {
-        this(parameters, state, summary, null);
     }
 }

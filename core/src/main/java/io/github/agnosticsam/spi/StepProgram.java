@@ -12,20 +12,12 @@ import java.util.List;
  * inputs: the engine feeds {@code scalars(step)} as tensors, so a graph is traced only once.
  *
  * <p>The summary of the core's programs is the vector {@code [loss of each pass in passes() order;
- * for each pass a 1/0 flag per parameter: its gradient was finite; then (optional, since SPI 1.1)
- * a 1/0 flag per parameter and per optimizer-state tensor: its new value was finite]}. The engine
+ * for each pass a 1/0 flag per parameter: its gradient was finite; then a 1/0 flag per parameter
+ * and per optimizer-state tensor: its new value was finite]}. The engine
  * stores the returned parameters and state as they are, and commits running statistics only where
  * {@link StepOutput#applied()} says the step was applied.
  */
 public interface StepProgram {
-
-    /** The step of an optimizer: what {@link io.github.agnosticsam.Training} runs, for engine integrations. */
-    static StepProgram of(io.github.agnosticsam.Optimizer optimizer) {
-        if (optimizer == null) {
-            throw new IllegalArgumentException("optimizer must not be null");
-        }
-        return io.github.agnosticsam.internal.OptimizerProgram.of(optimizer);
-    }
 
     /** The gradient evaluations of one step, in order. Its size is the step's cost. */
     List<Pass> passes();
@@ -62,14 +54,14 @@ public interface StepProgram {
     /**
      * Whether {@link #defineFlat} is implemented: the program treats parameters, gradients and state
      * element by element and through sums over all of them, never one tensor apart from the others.
-     * SPI 1.3; the core's optimizers do.
+     * The core's optimizers do.
      */
     default boolean supportsFlatStorage() {
         return false;
     }
 
     /**
-     * The step on flat storage (SPI 1.3), for an engine that keeps all parameters of a network in one
+     * The step on flat storage, for an engine that keeps all parameters of a network in one
      * vector so that a step costs a fixed number of operations, whatever the number of tensors.
      * {@code parameters} holds every parameter tensor, each flattened row-major, in the model's
      * order, and {@code segments} their sizes; the oracle takes a list of one such vector and
@@ -90,7 +82,7 @@ public interface StepProgram {
     /**
      * The program's configuration as JSON values (maps, lists, strings, numbers, booleans), which a
      * checkpoint records and compares on restore; empty when the program cannot describe itself
-     * (checkpoints of it are then refused). SPI 1.2.
+     * (checkpoints of it are then refused).
      */
     default java.util.Optional<java.util.Map<String, Object>> configuration() {
         return java.util.Optional.empty();

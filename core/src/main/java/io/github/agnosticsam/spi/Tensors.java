@@ -27,7 +27,7 @@ public interface Tensors<T> {
 
     /**
      * {@code a·x + y} for a scalar {@code a} and {@code x}, {@code y} of one shape: the multiply-add
-     * of every update and ascent (SPI 1.4). The default is {@code add(mul(a, x), y)}; an engine may
+     * of every update and ascent. The default is {@code add(mul(a, x), y)}; an engine may
      * add {@code y} into its own product in place, keeping those two roundings (the core's results
      * are specified with them; a fused kernel that rounds once differs in the last bit), with 0·±Inf
      * and 0·NaN NaN as in mul, also for a = 0, and never writing into {@code x} or {@code y}.
@@ -58,12 +58,12 @@ public interface Tensors<T> {
      * when every element of that segment is finite. It is how a step over {@link
      * StepProgram#defineFlat flat storage} still names the parameter that went bad. An engine whose
      * networks keep flat storage implements it, in a number of operations that does not grow with
-     * the number of segments; the default (SPI 1.3) refuses.
+     * the number of segments; the default refuses.
      *
-     * @throws io.github.agnosticsam.spi.UnsupportedFeatureException when the engine has no flat storage
+     * @throws UnsupportedFeatureException when the engine has no flat storage
      */
     default T allFiniteSegments(T flat, int[] lengths) {
         throw new UnsupportedFeatureException("allFiniteSegments: this engine's algebra (" + getClass().getName()
-                + ") has no flat storage (SPI 1.3)");
+                + ") has no flat storage");
     }
 }

@@ -1,13 +1,13 @@
 package io.github.agnosticsam.diagnostics;
 
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.Evaluation;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.Evaluation;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
 import io.github.agnosticsam.spi.CompiledStep;
 import io.github.agnosticsam.spi.GradientOracle;
 import io.github.agnosticsam.spi.LossAndGradients;
+import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.StepOutput;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.StepSummary;
@@ -140,6 +140,11 @@ final class CubicNetwork implements Network {
     }
 
     @Override
+    public String engineName() {
+        return "cubic";
+    }
+
+    @Override
     public Evaluation evaluate(Batch batch) {
         throw new UnsupportedOperationException();
     }
@@ -173,6 +178,11 @@ final class CubicNetwork implements Network {
             @Override
             public List<HostTensor> state() {
                 return List.of();
+            }
+
+            @Override
+            public void setState(List<HostTensor> values) {
+                throw new UnsupportedOperationException("the diagnostics never set state");
             }
 
             @Override

@@ -8,8 +8,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.HostTensor;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.HostTensor;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;

@@ -1,14 +1,14 @@
 package io.github.agnosticsam.examples;
 
-import io.github.agnosticsam.BadValuePolicy;
-import io.github.agnosticsam.BareGradients;
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
-import io.github.agnosticsam.Optimizer;
-import io.github.agnosticsam.Training;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.optim.Optimizer;
 import io.github.agnosticsam.spi.CompiledStep;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.Network;
+import io.github.agnosticsam.training.BadValuePolicy;
+import io.github.agnosticsam.training.StepPrograms;
+import io.github.agnosticsam.training.Training;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -23,9 +23,9 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** Step time against the bare gradient evaluations of the step, per optimizer, on real data. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
@@ -178,8 +178,8 @@ final class BenchCommand implements Callable<Integer> {
         r.put("optimizer", name);
         try (Network network = engine.build(spec, spec.initialParameters(0));
                 Training training = Training.start(network, opt, BadValuePolicy.SKIP);
-                CompiledStep bare = network.compile(BareGradients.of(opt))) {
-            double[] bareScalars = BareGradients.of(opt).scalars(0);
+                CompiledStep bare = network.compile(StepPrograms.bareGradients(opt))) {
+            double[] bareScalars = StepPrograms.bareGradients(opt).scalars(0);
             Batch v = training.program().usesValidationBatch() ? validationBatch : null;
             int measured = opsOnly ? 0 : steps;
             double[] stepTimes = new double[measured];

@@ -1,11 +1,11 @@
 package io.github.agnosticsam.examples;
 
-import io.github.agnosticsam.Engine;
 import io.github.agnosticsam.EngineNotFoundException;
 import io.github.agnosticsam.conformance.CaseResult;
 import io.github.agnosticsam.conformance.CaseRunner;
 import io.github.agnosticsam.conformance.GoldenCases;
 import io.github.agnosticsam.conformance.TensorsContract;
+import io.github.agnosticsam.spi.Engine;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -18,10 +18,10 @@ import java.util.stream.Stream;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** Runs conformance case files on an engine. */
 @Command(name = "conformance", mixinStandardHelpOptions = true,

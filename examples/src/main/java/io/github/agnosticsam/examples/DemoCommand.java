@@ -1,12 +1,12 @@
 package io.github.agnosticsam.examples;
 
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.Checkpoint;
-import io.github.agnosticsam.CheckpointException;
-import io.github.agnosticsam.Engine;
 import io.github.agnosticsam.diagnostics.Landscape;
 import io.github.agnosticsam.diagnostics.LossCurve;
-import io.github.agnosticsam.internal.Json;
+import io.github.agnosticsam.io.Json;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.training.Checkpoint;
+import io.github.agnosticsam.training.CheckpointException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,9 +17,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * The main job: SGD, SAM and Agnostic-SAM on scarce, noisy Fashion-MNIST (5000 images, 40 % of their

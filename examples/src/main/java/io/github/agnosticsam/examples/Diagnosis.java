@@ -1,16 +1,16 @@
 package io.github.agnosticsam.examples;
 
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.Checkpoint;
-import io.github.agnosticsam.CheckpointException;
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
 import io.github.agnosticsam.diagnostics.Curvature;
 import io.github.agnosticsam.diagnostics.CurvatureOptions;
 import io.github.agnosticsam.diagnostics.Eigenvalue;
 import io.github.agnosticsam.diagnostics.Sharpness;
 import io.github.agnosticsam.diagnostics.Trace;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.Network;
+import io.github.agnosticsam.training.Checkpoint;
+import io.github.agnosticsam.training.CheckpointException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,9 +1,9 @@
 package io.github.agnosticsam.examples;
 
-import io.github.agnosticsam.Device;
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.EngineOptions;
 import io.github.agnosticsam.Engines;
+import io.github.agnosticsam.spi.Device;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.EngineOptions;
 import java.util.Map;
 import picocli.CommandLine.Option;
 

@@ -1,7 +1,7 @@
 package io.github.agnosticsam.examples;
 
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.HostTensor;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.HostTensor;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;

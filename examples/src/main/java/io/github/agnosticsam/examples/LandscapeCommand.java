@@ -1,14 +1,14 @@
 package io.github.agnosticsam.examples;
 
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.Checkpoint;
-import io.github.agnosticsam.CheckpointException;
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
 import io.github.agnosticsam.diagnostics.Landscape;
 import io.github.agnosticsam.diagnostics.LossCurve;
 import io.github.agnosticsam.diagnostics.LossSurface;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.Network;
+import io.github.agnosticsam.training.Checkpoint;
+import io.github.agnosticsam.training.CheckpointException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -18,10 +18,10 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** Loss-landscape pictures of train checkpoints (docs/diagnostics.md), on any engine. */
 @Command(name = "landscape", mixinStandardHelpOptions = true,

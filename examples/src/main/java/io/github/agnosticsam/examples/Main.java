@@ -1,7 +1,7 @@
 package io.github.agnosticsam.examples;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** {@code agnostic-sam}: sharpness-aware training on any engine found on the class path. */
 @Command(name = "agnostic-sam", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
@@ -14,7 +14,7 @@ public final class Main {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {"agnostic-sam " + io.github.agnosticsam.Checkpoint.LIBRARY_VERSION};
+            return new String[] {"agnostic-sam " + io.github.agnosticsam.training.Checkpoint.LIBRARY_VERSION};
         }
     }
 
@@ -42,7 +42,7 @@ public final class Main {
             cl.getErr().flush();
             // Bad data, a bad report or checkpoint, an output that cannot be written: 1. Bad options: 2.
             return e instanceof ImageDataset.DataException || e instanceof OutputFiles.OutputException
-                    || e instanceof ResultsCommand.ReportException || e instanceof io.github.agnosticsam.CheckpointException
+                    || e instanceof ResultsCommand.ReportException || e instanceof io.github.agnosticsam.training.CheckpointException
                     ? 1 : 2;
         });
     }

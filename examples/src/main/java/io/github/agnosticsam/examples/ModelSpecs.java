@@ -1,6 +1,6 @@
 package io.github.agnosticsam.examples;
 
-import io.github.agnosticsam.ModelSpec;
+import io.github.agnosticsam.model.ModelSpec;
 
 /** The models the command line offers. */
 final class ModelSpecs {

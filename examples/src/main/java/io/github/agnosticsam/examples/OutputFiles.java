@@ -1,6 +1,6 @@
 package io.github.agnosticsam.examples;
 
-import io.github.agnosticsam.internal.AtomicFiles;
+import io.github.agnosticsam.io.AtomicFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.FileAlreadyExistsException;

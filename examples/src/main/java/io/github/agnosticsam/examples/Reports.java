@@ -1,6 +1,6 @@
 package io.github.agnosticsam.examples;
 
-import io.github.agnosticsam.internal.Json;
+import io.github.agnosticsam.io.Json;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,6 +1,6 @@
 package io.github.agnosticsam.examples;
 
-import io.github.agnosticsam.internal.Json;
+import io.github.agnosticsam.io.Json;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.math.BigDecimal;
@@ -18,10 +18,10 @@ import java.util.stream.Stream;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** Summarises {@code train --json} reports: mean ± std of the final test accuracy per noise and optimizer. */
 @Command(name = "results", mixinStandardHelpOptions = true,
@@ -69,7 +69,7 @@ final class ResultsCommand implements Callable<Integer> {
         if (table.isEmpty()) {
             throw new IllegalArgumentException("no train --json report in " + dir);
         }
-        optimizers.sort(java.util.Comparator.comparingInt(io.github.agnosticsam.Optimizers.names()::indexOf));
+        optimizers.sort(java.util.Comparator.comparingInt(io.github.agnosticsam.optim.Optimizers.names()::indexOf));
         PrintWriter out = spec.commandLine().getOut();
         out.print("| label noise |");
         optimizers.forEach(o -> out.print(" " + o + " |"));
@@ -217,9 +217,9 @@ final class ResultsCommand implements Callable<Integer> {
                 throw new ReportException(file, "\"config\" must be an object");
             }
             if (!(config.get("optimizer") instanceof String optimizer)
-                    || !io.github.agnosticsam.Optimizers.names().contains(optimizer)) {
+                    || !io.github.agnosticsam.optim.Optimizers.names().contains(optimizer)) {
                 throw new ReportException(file, "\"config.optimizer\" must be one of "
-                        + String.join(", ", io.github.agnosticsam.Optimizers.names()) + ", got "
+                        + String.join(", ", io.github.agnosticsam.optim.Optimizers.names()) + ", got "
                         + shown(config, "optimizer"));
             }
             return new Report(optimizer, fraction(file, config, "config.noise", "noise"),

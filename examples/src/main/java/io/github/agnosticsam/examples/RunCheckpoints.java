@@ -1,7 +1,7 @@
 package io.github.agnosticsam.examples;
 
-import io.github.agnosticsam.Checkpoint;
-import io.github.agnosticsam.CheckpointException;
+import io.github.agnosticsam.training.Checkpoint;
+import io.github.agnosticsam.training.CheckpointException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,12 +1,12 @@
 package io.github.agnosticsam.examples;
 
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.Checkpoint;
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
 import io.github.agnosticsam.diagnostics.Curvature;
 import io.github.agnosticsam.diagnostics.CurvatureOptions;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.Network;
+import io.github.agnosticsam.training.Checkpoint;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -16,10 +16,10 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** The curvature of a checkpoint's training loss (docs/diagnostics.md), on any engine. */
 @Command(name = "sharpness", mixinStandardHelpOptions = true,

@@ -2,7 +2,7 @@ package io.github.agnosticsam.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.agnosticsam.internal.Json;
+import io.github.agnosticsam.io.Json;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.file.Files;
@@ -138,7 +138,7 @@ class CommandsTest {
                 "--json", counts.toString());
         assertThat(ops.exit()).as(ops.err()).isZero();
         assertThat(array(read(counts), "results")).extracting(m -> (Object) ((Map<?, ?>) m).get("model"))
-                .containsExactlyElementsOf(io.github.agnosticsam.ModelSpec.STANDARD);
+                .containsExactlyElementsOf(io.github.agnosticsam.model.ModelSpec.STANDARD);
         Cli soak = run("bench", "--data", data.toString(), "--warmup", "2", "--soak", "20", "--optimizers", "sam");
         assertThat(soak.exit()).as(soak.err()).isZero();
         assertThat(soak.out()).contains("soak sam: RSS after 20 more steps").contains("soak sam: RSS after 5 steps")

@@ -2,7 +2,7 @@ package io.github.agnosticsam.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.agnosticsam.internal.Json;
+import io.github.agnosticsam.io.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,12 +1,12 @@
 package org.example.engine;
 
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.EngineOptions;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
 import io.github.agnosticsam.conformance.reference.ReferenceEngineProvider;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.EngineOptions;
 import io.github.agnosticsam.spi.EngineProvider;
+import io.github.agnosticsam.spi.Network;
 import java.util.List;
 
 /**

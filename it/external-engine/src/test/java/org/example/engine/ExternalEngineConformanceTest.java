@@ -1,9 +1,9 @@
 package org.example.engine;
 
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.EngineOptions;
 import io.github.agnosticsam.Engines;
 import io.github.agnosticsam.conformance.EngineConformanceTest;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.EngineOptions;
 
 class ExternalEngineConformanceTest extends EngineConformanceTest {
 

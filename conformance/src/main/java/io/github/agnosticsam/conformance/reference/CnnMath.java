@@ -1,8 +1,8 @@
 package io.github.agnosticsam.conformance.reference;
 
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
 import java.util.List;
 
 /**

@@ -1,6 +1,6 @@
 package io.github.agnosticsam.conformance.reference;
 
-import io.github.agnosticsam.HostTensor;
+import io.github.agnosticsam.model.HostTensor;
 import io.github.agnosticsam.spi.Tensors;
 import java.util.Arrays;
 import java.util.List;

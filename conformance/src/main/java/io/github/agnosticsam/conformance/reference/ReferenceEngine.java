@@ -1,11 +1,11 @@
 package io.github.agnosticsam.conformance.reference;
 
-import io.github.agnosticsam.Device;
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.EngineOptions;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.spi.Device;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.EngineOptions;
+import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.UnsupportedFeatureException;
 import java.util.List;
 

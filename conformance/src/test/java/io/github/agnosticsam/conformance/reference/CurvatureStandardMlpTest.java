@@ -2,17 +2,17 @@ package io.github.agnosticsam.conformance.reference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.agnosticsam.Activation;
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
-import io.github.agnosticsam.Sgd;
-import io.github.agnosticsam.Training;
 import io.github.agnosticsam.conformance.SyntheticBatches;
 import io.github.agnosticsam.diagnostics.Curvature;
 import io.github.agnosticsam.diagnostics.CurvatureOptions;
 import io.github.agnosticsam.diagnostics.Trace;
+import io.github.agnosticsam.model.Activation;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.optim.Sgd;
+import io.github.agnosticsam.spi.Network;
+import io.github.agnosticsam.training.Training;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;

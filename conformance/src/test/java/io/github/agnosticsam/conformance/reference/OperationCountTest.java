@@ -2,12 +2,12 @@ package io.github.agnosticsam.conformance.reference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.agnosticsam.Activation;
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
-import io.github.agnosticsam.Sgd;
-import io.github.agnosticsam.Training;
+import io.github.agnosticsam.model.Activation;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.optim.Sgd;
+import io.github.agnosticsam.spi.Network;
+import io.github.agnosticsam.training.Training;
 import org.junit.jupiter.api.Test;
 
 /**

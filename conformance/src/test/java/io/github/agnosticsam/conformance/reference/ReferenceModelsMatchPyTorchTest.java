@@ -3,10 +3,10 @@ package io.github.agnosticsam.conformance.reference;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.github.agnosticsam.Activation;
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
+import io.github.agnosticsam.model.Activation;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -4,30 +4,30 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import io.github.agnosticsam.Activation;
-import io.github.agnosticsam.AgnosticSam;
-import io.github.agnosticsam.BadValuePolicy;
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.EngineOptions;
 import io.github.agnosticsam.Engines;
-import io.github.agnosticsam.Evaluation;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
-import io.github.agnosticsam.Optimizer;
-import io.github.agnosticsam.Sam;
-import io.github.agnosticsam.Sgd;
-import io.github.agnosticsam.StepResult;
-import io.github.agnosticsam.Training;
+import io.github.agnosticsam.model.Activation;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.Evaluation;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.optim.AgnosticSam;
+import io.github.agnosticsam.optim.Optimizer;
+import io.github.agnosticsam.optim.Sam;
+import io.github.agnosticsam.optim.Sgd;
 import io.github.agnosticsam.spi.CompiledStep;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.EngineOptions;
 import io.github.agnosticsam.spi.GradientOracle;
+import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.Pass;
 import io.github.agnosticsam.spi.StateSlot;
 import io.github.agnosticsam.spi.StepOutput;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.Tensors;
 import io.github.agnosticsam.spi.UnsupportedFeatureException;
+import io.github.agnosticsam.training.BadValuePolicy;
+import io.github.agnosticsam.training.StepResult;
+import io.github.agnosticsam.training.Training;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -222,7 +222,7 @@ class ReferenceNetworkStatisticsTest {
 
         @Override
         public List<StateSlot> state(List<int[]> parameterShapes) {
-            return List.of(new StateSlot(new int[] {2}, 0.5));
+            return List.of(new StateSlot("probe.0", new int[] {2}, 0.5));
         }
 
         @Override

@@ -2,14 +2,14 @@ package io.github.agnosticsam.conformance.reference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.EngineOptions;
 import io.github.agnosticsam.Engines;
-import io.github.agnosticsam.ModelSpec;
 import io.github.agnosticsam.conformance.CaseResult;
 import io.github.agnosticsam.conformance.CaseRunner;
 import io.github.agnosticsam.conformance.ConformanceCase;
 import io.github.agnosticsam.conformance.GoldenCases;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.EngineOptions;
 import org.junit.jupiter.api.Test;
 
 /** The reference engine's residual CNN against PyTorch's float64 run of the golden case. */

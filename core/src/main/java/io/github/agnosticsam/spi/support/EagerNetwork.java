@@ -1,13 +1,13 @@
 package io.github.agnosticsam.spi.support;
 
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.Evaluation;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.Evaluation;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
 import io.github.agnosticsam.spi.CompiledStep;
 import io.github.agnosticsam.spi.GradientOracle;
 import io.github.agnosticsam.spi.LossAndGradients;
+import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.Pass;
 import io.github.agnosticsam.spi.StateSlot;
 import io.github.agnosticsam.spi.StepOutput;
@@ -397,10 +397,7 @@ public abstract class EagerNetwork<T, B> implements Network {
         /** The clean pass's statistics, where the step was applied and they are finite. */
         private void commitStatistics(Tensors<T> ops, List<T> current, List<T> next, T applied) {
             for (int i = 0; i < current.size(); i++) {
-                T keep = ops.allFinite(next.get(i));
-                if (applied != null) {
-                    keep = ops.mul(applied, keep);
-                }
+                T keep = ops.mul(applied, ops.allFinite(next.get(i)));
                 T value = ops.where(keep, next.get(i), current.get(i));
                 if (value != current.get(i)) { // an eager algebra may return an operand of where as it is
                     store(current.get(i), value);

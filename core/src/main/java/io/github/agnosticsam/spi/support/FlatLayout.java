@@ -1,6 +1,6 @@
 package io.github.agnosticsam.spi.support;
 
-import io.github.agnosticsam.HostTensor;
+import io.github.agnosticsam.model.HostTensor;
 import io.github.agnosticsam.spi.StateSlot;
 import java.util.ArrayList;
 import java.util.Arrays;

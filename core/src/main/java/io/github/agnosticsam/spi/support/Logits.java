@@ -1,10 +1,10 @@
 package io.github.agnosticsam.spi.support;
 
-import io.github.agnosticsam.Evaluation;
-import io.github.agnosticsam.ModelSpec;
+import io.github.agnosticsam.model.Evaluation;
+import io.github.agnosticsam.model.ModelSpec;
 
 /**
- * What {@link io.github.agnosticsam.Network#evaluate} reports, computed once for every engine from
+ * What {@link io.github.agnosticsam.spi.Network#evaluate} reports, computed once for every engine from
  * the logits: the mean softmax cross-entropy with the model's label smoothing (the training loss),
  * in double, and the argmax predictions that match the labels (the first class wins a tie).
  */

@@ -2,7 +2,7 @@ package io.github.agnosticsam.spi.support;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.agnosticsam.HostTensor;
+import io.github.agnosticsam.model.HostTensor;
 import io.github.agnosticsam.spi.StateSlot;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -2,8 +2,8 @@ package io.github.agnosticsam.engine.djl;
 
 import ai.djl.training.Trainer;
 import ai.djl.training.listener.TrainingListenerAdapter;
-import io.github.agnosticsam.Checkpoint;
-import io.github.agnosticsam.CheckpointException;
+import io.github.agnosticsam.training.Checkpoint;
+import io.github.agnosticsam.training.CheckpointException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.OptionalInt;

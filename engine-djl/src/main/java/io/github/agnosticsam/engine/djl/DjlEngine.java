@@ -6,11 +6,11 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.pytorch.jni.JniUtils;
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.EngineOptions;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.EngineOptions;
+import io.github.agnosticsam.spi.Network;
 import java.util.List;
 import java.util.Map;
 
@@ -101,7 +101,7 @@ public final class DjlEngine implements Engine {
         }
     }
 
-    private static Device chooseDevice(ai.djl.engine.Engine pytorch, io.github.agnosticsam.Device wanted) {
+    private static Device chooseDevice(ai.djl.engine.Engine pytorch, io.github.agnosticsam.spi.Device wanted) {
         return switch (wanted) {
             case CPU -> Device.cpu();
             case AUTO -> pytorch.getGpuCount() > 0 ? Device.gpu() : Device.cpu();

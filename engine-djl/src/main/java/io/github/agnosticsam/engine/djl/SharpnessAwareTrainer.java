@@ -15,15 +15,16 @@ import ai.djl.training.dataset.RandomAccessDataset;
 import ai.djl.training.listener.TrainingListener;
 import ai.djl.translate.TranslateException;
 import ai.djl.util.Pair;
-import io.github.agnosticsam.BadValuePolicy;
-import io.github.agnosticsam.Checkpoint;
-import io.github.agnosticsam.CheckpointException;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Optimizer;
-import io.github.agnosticsam.StepLedger;
-import io.github.agnosticsam.StepResult;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.optim.Optimizer;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.support.EagerNetwork;
+import io.github.agnosticsam.training.BadValuePolicy;
+import io.github.agnosticsam.training.Checkpoint;
+import io.github.agnosticsam.training.CheckpointException;
+import io.github.agnosticsam.training.StepLedger;
+import io.github.agnosticsam.training.StepPrograms;
+import io.github.agnosticsam.training.StepResult;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -96,7 +97,7 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
             throw new IllegalStateException("initialise the trainer (trainer.initialize(inputShape)) before "
                     + "creating its SharpnessAwareTrainer");
         }
-        StepProgram program = StepProgram.of(optimizer);
+        StepProgram program = StepPrograms.of(optimizer);
         ModelSpec spec = describe(block);
         this.ledger = new StepLedger(program, spec.parameterNames(), spec.parameterShapes(), policy);
         NDManager networkManager = trainer.getManager().newSubManager();

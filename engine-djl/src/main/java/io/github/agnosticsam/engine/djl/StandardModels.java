@@ -10,7 +10,7 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.pooling.Pool;
-import io.github.agnosticsam.ModelSpec;
+import io.github.agnosticsam.model.ModelSpec;
 import java.util.List;
 
 /**
@@ -34,7 +34,7 @@ final class StandardModels {
                     net.add(new TorchBatchNorm());
                 }
                 if (hidden) {
-                    net.add(mlp.activation() == io.github.agnosticsam.Activation.RELU ? Activation.reluBlock()
+                    net.add(mlp.activation() == io.github.agnosticsam.model.Activation.RELU ? Activation.reluBlock()
                             : Activation.tanhBlock());
                 }
             }

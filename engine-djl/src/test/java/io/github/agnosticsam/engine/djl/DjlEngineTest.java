@@ -4,19 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDManager;
-import io.github.agnosticsam.AgnosticSam;
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.Device;
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.EngineOptions;
 import io.github.agnosticsam.Engines;
-import io.github.agnosticsam.Evaluation;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
-import io.github.agnosticsam.Sgd;
-import io.github.agnosticsam.Training;
 import io.github.agnosticsam.conformance.SyntheticBatches;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.Evaluation;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.optim.AgnosticSam;
+import io.github.agnosticsam.optim.Sgd;
+import io.github.agnosticsam.spi.Device;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.EngineOptions;
+import io.github.agnosticsam.spi.Network;
+import io.github.agnosticsam.training.Training;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -121,7 +121,7 @@ class DjlEngineTest {
 
     @Test
     void liveNativeArraysStayFlatOverManySteps() {
-        ModelSpec spec = new ModelSpec.Mlp(new int[] {20, 32, 5}, io.github.agnosticsam.Activation.RELU, 0);
+        ModelSpec spec = new ModelSpec.Mlp(new int[] {20, 32, 5}, io.github.agnosticsam.model.Activation.RELU, 0);
         SplittableRandom random = new SplittableRandom(2);
         AgnosticSam opt = AgnosticSam.builder().base(Sgd.builder().lr(0.01).momentum(0.9).build()).adaptive(true).build();
         try (DjlEngine e = DjlEngine.create(EngineOptions.DEFAULT); Network net = e.build(spec, spec.initialParameters(1));

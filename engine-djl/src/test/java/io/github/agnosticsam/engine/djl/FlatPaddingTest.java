@@ -2,16 +2,16 @@ package io.github.agnosticsam.engine.djl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.agnosticsam.Adam;
-import io.github.agnosticsam.AgnosticSam;
-import io.github.agnosticsam.BadValuePolicy;
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.Device;
-import io.github.agnosticsam.EngineOptions;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Training;
 import io.github.agnosticsam.conformance.SyntheticBatches;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.optim.Adam;
+import io.github.agnosticsam.optim.AgnosticSam;
+import io.github.agnosticsam.spi.Device;
+import io.github.agnosticsam.spi.EngineOptions;
+import io.github.agnosticsam.training.BadValuePolicy;
+import io.github.agnosticsam.training.Training;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -26,7 +26,7 @@ class FlatPaddingTest {
 
     @Test
     void thePaddingStaysZero() {
-        ModelSpec spec = new ModelSpec.Mlp(new int[] {5, 7, 3}, io.github.agnosticsam.Activation.TANH, 0); // 35, 7, 21, 3
+        ModelSpec spec = new ModelSpec.Mlp(new int[] {5, 7, 3}, io.github.agnosticsam.model.Activation.TANH, 0); // 35, 7, 21, 3
         AgnosticSam asam = AgnosticSam.builder().base(Adam.adamW().lr(0.05).build()).rho1(0.5).rho2(0.2)
                 .adaptive(true).build();
         try (DjlEngine engine = DjlEngine.create(new EngineOptions(Device.CPU, 1, Map.of(DjlEngine.STORAGE, "flat")));

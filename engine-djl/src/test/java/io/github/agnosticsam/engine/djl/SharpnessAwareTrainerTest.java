@@ -23,17 +23,17 @@ import ai.djl.training.evaluator.Accuracy;
 import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.listener.TrainingListenerAdapter;
 import ai.djl.training.loss.Loss;
-import io.github.agnosticsam.AgnosticSam;
-import io.github.agnosticsam.EngineOptions;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
-import io.github.agnosticsam.Optimizer;
-import io.github.agnosticsam.Sam;
-import io.github.agnosticsam.Sgd;
-import io.github.agnosticsam.StepResult;
-import io.github.agnosticsam.Training;
 import io.github.agnosticsam.conformance.HeldStep;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.optim.AgnosticSam;
+import io.github.agnosticsam.optim.Optimizer;
+import io.github.agnosticsam.optim.Sam;
+import io.github.agnosticsam.optim.Sgd;
+import io.github.agnosticsam.spi.EngineOptions;
+import io.github.agnosticsam.spi.Network;
+import io.github.agnosticsam.training.StepResult;
+import io.github.agnosticsam.training.Training;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -110,7 +110,7 @@ class SharpnessAwareTrainerTest {
 
     @Test
     void aTrainerStepIsTheSameStepAsTheEngineNetworks() {
-        ModelSpec.Mlp spec = new ModelSpec.Mlp(new int[] {IN, 16, CLASSES}, io.github.agnosticsam.Activation.TANH, 0);
+        ModelSpec.Mlp spec = new ModelSpec.Mlp(new int[] {IN, 16, CLASSES}, io.github.agnosticsam.model.Activation.TANH, 0);
         List<HostTensor> init = spec.initialParameters(4);
         SplittableRandom random = new SplittableRandom(9);
         float[][] xs = new float[6][];
@@ -122,7 +122,7 @@ class SharpnessAwareTrainerTest {
         List<HostTensor> viaNetwork;
         // Bit for bit against the same layout: the trainer's block keeps one array per parameter (flat
         // storage sums the norm in another order, which moves the last bits).
-        EngineOptions tensors = new EngineOptions(io.github.agnosticsam.Device.AUTO, 0,
+        EngineOptions tensors = new EngineOptions(io.github.agnosticsam.spi.Device.AUTO, 0,
                 java.util.Map.of(DjlEngine.STORAGE, "tensors"));
         try (DjlEngine engine = DjlEngine.create(tensors); Network net = engine.build(spec, init);
                 Training t = Training.start(net, AGNOSTIC)) {
@@ -194,7 +194,7 @@ class SharpnessAwareTrainerTest {
                 try (NDManager m = a.getManager().newSubManager()) {
                     org.assertj.core.api.Assertions.assertThatThrownBy(
                             () -> sam.trainBatch(batch(m, poisoned, y), batch(m, vx, vy)))
-                            .isInstanceOf(io.github.agnosticsam.NonFiniteStepException.class);
+                            .isInstanceOf(io.github.agnosticsam.training.NonFiniteStepException.class);
                 }
                 List<float[]> afterNan = statistics(withSam.getBlock());
                 for (int i = 0; i < actual.size(); i++) {
@@ -277,7 +277,7 @@ class SharpnessAwareTrainerTest {
         }
     }
 
-    private static io.github.agnosticsam.Batch hostBatch(float[] x, float[] y) {
+    private static io.github.agnosticsam.model.Batch hostBatch(float[] x, float[] y) {
         double[] xd = new double[x.length];
         for (int i = 0; i < x.length; i++) {
             xd[i] = x[i];
@@ -286,7 +286,7 @@ class SharpnessAwareTrainerTest {
         for (int i = 0; i < y.length; i++) {
             yi[i] = (int) y[i];
         }
-        return new io.github.agnosticsam.Batch(HostTensor.of(xd, y.length, IN), yi);
+        return new io.github.agnosticsam.model.Batch(HostTensor.of(xd, y.length, IN), yi);
     }
 
     static Block bnBlock() {

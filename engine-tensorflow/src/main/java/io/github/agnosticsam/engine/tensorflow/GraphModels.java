@@ -1,7 +1,7 @@
 package io.github.agnosticsam.engine.tensorflow;
 
-import io.github.agnosticsam.Activation;
-import io.github.agnosticsam.ModelSpec;
+import io.github.agnosticsam.model.Activation;
+import io.github.agnosticsam.model.ModelSpec;
 import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;

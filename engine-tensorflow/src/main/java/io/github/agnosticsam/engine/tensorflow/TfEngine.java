@@ -1,11 +1,11 @@
 package io.github.agnosticsam.engine.tensorflow;
 
-import io.github.agnosticsam.Device;
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.EngineOptions;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.spi.Device;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.EngineOptions;
+import io.github.agnosticsam.spi.Network;
 import java.util.List;
 import org.tensorflow.DeviceSpec;
 import org.tensorflow.Graph;
@@ -123,7 +123,7 @@ public final class TfEngine implements Engine {
                 initialParameters, config, flat);
     }
 
-    /** Builds your own model; train it with {@link io.github.agnosticsam.Training} like any network. */
+    /** Builds your own model; train it with {@link io.github.agnosticsam.training.Training} like any network. */
     public Network build(TfModel model, List<HostTensor> initialParameters) {
         checkOpen();
         return new TfNetwork(model.description(), model::logits, initialParameters, config, flat);

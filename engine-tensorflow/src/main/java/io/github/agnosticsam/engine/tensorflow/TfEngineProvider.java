@@ -1,7 +1,7 @@
 package io.github.agnosticsam.engine.tensorflow;
 
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.EngineOptions;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.EngineOptions;
 import io.github.agnosticsam.spi.EngineProvider;
 
 /**

@@ -1,6 +1,6 @@
 package io.github.agnosticsam.engine.tensorflow;
 
-import io.github.agnosticsam.ModelSpec;
+import io.github.agnosticsam.model.ModelSpec;
 import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;

@@ -1,11 +1,11 @@
 package io.github.agnosticsam.engine.tensorflow;
 
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.Evaluation;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.Evaluation;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
 import io.github.agnosticsam.spi.CompiledStep;
+import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.support.FlatLayout;
 import io.github.agnosticsam.spi.support.Logits;

@@ -1,7 +1,7 @@
 package io.github.agnosticsam.engine.tensorflow;
 
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.HostTensor;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.HostTensor;
 import io.github.agnosticsam.spi.CompiledStep;
 import io.github.agnosticsam.spi.GradientOracle;
 import io.github.agnosticsam.spi.LossAndGradients;
@@ -138,11 +138,11 @@ final class TfStep implements CompiledStep {
             }
         }
         // Running statistics move only where the step is applied and they are finite (the rule of
-        // EagerNetwork too); a program that does not say whether it applied the step: where finite.
-        Operand<TBool> applied = out.applied() == null ? null : tf.dtypes.cast(out.applied(), TBool.class);
+        // EagerNetwork too).
+        Operand<TBool> applied = tf.dtypes.cast(out.applied(), TBool.class);
         for (TfLayers.Update u : statisticUpdates) {
             Operand<TBool> finite = tf.reduceAll(tf.math.isFinite(u.moved()), tf.constant(0));
-            Operand<TBool> keep = applied != null ? tf.math.logicalAnd(applied, finite) : finite;
+            Operand<TBool> keep = tf.math.logicalAnd(applied, finite);
             updates.add(gated.assignVariableOp(u.variable(), tf.select(keep, u.moved(), u.current())));
         }
         this.summary = out.summary();

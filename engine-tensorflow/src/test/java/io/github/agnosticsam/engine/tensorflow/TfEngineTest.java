@@ -3,22 +3,22 @@ package io.github.agnosticsam.engine.tensorflow;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.agnosticsam.Activation;
-import io.github.agnosticsam.AgnosticSam;
-import io.github.agnosticsam.BadValuePolicy;
-import io.github.agnosticsam.BareGradients;
-import io.github.agnosticsam.Batch;
-import io.github.agnosticsam.Device;
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.EngineOptions;
 import io.github.agnosticsam.Engines;
-import io.github.agnosticsam.Evaluation;
-import io.github.agnosticsam.HostTensor;
-import io.github.agnosticsam.ModelSpec;
-import io.github.agnosticsam.Network;
-import io.github.agnosticsam.Sgd;
-import io.github.agnosticsam.Training;
 import io.github.agnosticsam.conformance.SyntheticBatches;
+import io.github.agnosticsam.model.Activation;
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.Evaluation;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.optim.AgnosticSam;
+import io.github.agnosticsam.optim.Sgd;
+import io.github.agnosticsam.spi.Device;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.EngineOptions;
+import io.github.agnosticsam.spi.Network;
+import io.github.agnosticsam.training.BadValuePolicy;
+import io.github.agnosticsam.training.StepPrograms;
+import io.github.agnosticsam.training.Training;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -112,7 +112,7 @@ class TfEngineTest {
         try (Engine e = Engines.load("tensorflow", storage(storage));
                 TfNetwork net = (TfNetwork) e.build(spec, spec.initialParameters(2));
                 Training t = Training.start(net, optimizer)) {
-            return t.operationsPerStep() - net.compile(BareGradients.of(optimizer)).operationsPerStep();
+            return t.operationsPerStep() - net.compile(StepPrograms.bareGradients(optimizer)).operationsPerStep();
         }
     }
 
@@ -203,7 +203,7 @@ class TfEngineTest {
                 TfNetwork net = (TfNetwork) e.build(spec, spec.initialParameters(2));
                 Training t = Training.start(net, Sgd.builder().lr(0.05).momentum(0.9).build())) {
             t.step(batch(spec, 8, random));
-            io.github.agnosticsam.Checkpoint first = t.checkpoint();
+            io.github.agnosticsam.training.Checkpoint first = t.checkpoint();
             t.step(batch(spec, 8, random));
             t.restore(first);
             long ops = count(net.graph.operations());

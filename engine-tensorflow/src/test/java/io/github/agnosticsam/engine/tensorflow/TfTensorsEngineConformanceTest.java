@@ -1,10 +1,10 @@
 package io.github.agnosticsam.engine.tensorflow;
 
-import io.github.agnosticsam.Device;
-import io.github.agnosticsam.Engine;
-import io.github.agnosticsam.EngineOptions;
 import io.github.agnosticsam.Engines;
 import io.github.agnosticsam.conformance.EngineConformanceTest;
+import io.github.agnosticsam.spi.Device;
+import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.spi.EngineOptions;
 import java.util.Map;
 
 /**

@@ -1,0 +1,65 @@
+package io.github.agnosticsam.spi;
+
+import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.Evaluation;
+import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
+import java.util.List;
+
+/** A model built by an engine, holding its parameters on the engine's device. */
+public interface Network extends AutoCloseable {
+
+    ModelSpec model();
+
+    /** Copies the current parameters to Java memory (a host synchronisation). */
+    List<HostTensor> parameters();
+
+    /**
+     * Overwrites the parameters with the given values (shapes as the model's, every element finite:
+     * anything else is an IllegalArgumentException naming the parameter, and nothing changes).
+     */
+    void setParameters(List<HostTensor> values);
+
+    /**
+     * The running statistics (BatchNorm's running means and variances) in the order of
+     * {@link ModelSpec#statisticNames()}, copied to Java memory; empty for a model without them.
+     */
+    default List<HostTensor> runningStatistics() {
+        return List.of();
+    }
+
+    /**
+     * Overwrites the running statistics (a checkpoint's), in the order of
+     * {@link ModelSpec#statisticNames()}: checked as {@link ModelSpec#checkStatistics} (an
+     * IllegalArgumentException, nothing changed). The default serves an engine that builds no
+     * model with running statistics.
+     *
+     * @throws UnsupportedFeatureException when this engine cannot set them
+     */
+    default void setRunningStatistics(List<HostTensor> values) {
+        model().checkStatistics(values);
+        if (!values.isEmpty()) {
+            throw new UnsupportedFeatureException("this engine's network (" + getClass().getName()
+                    + ") cannot set running statistics");
+        }
+    }
+
+    /** The name of the engine that built this network, as {@link Engine#name()}; recorded in checkpoints. */
+    String engineName();
+
+    /**
+     * Mean loss (the training loss: softmax cross-entropy with the model's label smoothing) and
+     * correct argmax predictions on a batch, in evaluation mode (BatchNorm uses its running
+     * statistics), without touching parameters or statistics.
+     */
+    Evaluation evaluate(Batch batch);
+
+    /**
+     * Prepares a step program to run on this network: an eager engine runs it op by op at each
+     * step, a graph engine traces it once here. Most users call {@code Training.start} instead.
+     */
+    CompiledStep compile(StepProgram program);
+
+    @Override
+    void close();
+}

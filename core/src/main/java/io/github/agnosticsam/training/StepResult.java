@@ -1,0 +1,107 @@
+package io.github.agnosticsam.training;
+
+import io.github.agnosticsam.spi.Pass;
+import io.github.agnosticsam.spi.StepSummary;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The outcome of one step, read lazily: asking for a loss or whether the step was applied is
+ * the host synchronisation of that step; the step count and its cost are known at once.
+ */
+public final class StepResult {
+    private final long step;
+    private final List<Pass> passes;
+    private final List<String> parameterNames;
+    private final int updateFlags;
+    private StepSummary pending;
+    private double[] summary;
+
+    /** {@code updateFlags}: how many values after the gradient flags are update flags. */
+    StepResult(long step, List<Pass> passes, List<String> parameterNames, int updateFlags, StepSummary pending) {
+        this.step = step;
+        this.passes = passes;
+        this.parameterNames = parameterNames;
+        this.updateFlags = updateFlags;
+        this.pending = pending;
+    }
+
+    /** Index of this step in its training run, from 0. */
+    public long step() {
+        return step;
+    }
+
+    /** Gradient evaluations this step took. */
+    public int gradientEvaluations() {
+        return passes.size();
+    }
+
+    /** The train loss at the parameters before the step (pass 1). */
+    public double loss() {
+        return summary()[0];
+    }
+
+    /**
+     * The loss of every pass in order: for Agnostic-SAM EXACT [train at θ, validation at θ,
+     * validation at θᵥ, train at θ + e]. The last minus the first is the sharpness the step saw.
+     */
+    public double[] passLosses() {
+        return Arrays.copyOf(summary(), passes.size());
+    }
+
+    /** The passes of the step, in order. */
+    public List<Pass> passes() {
+        return passes;
+    }
+
+    public boolean applied() {
+        return skipReason().isEmpty();
+    }
+
+    /**
+     * Why the step was not applied: the first pass and parameter with a non-finite value, or the
+     * first parameter or optimizer-state tensor that the update made non-finite.
+     */
+    public Optional<String> skipReason() {
+        double[] s = summary();
+        int k = passes.size();
+        int n = parameterNames.size();
+        for (int j = 0; j < k; j++) {
+            String pass = "pass " + (j + 1) + " (" + passes.get(j).describe() + ")";
+            if (!Double.isFinite(s[j])) {
+                return Optional.of(pass + " loss is " + s[j]);
+            }
+            for (int i = 0; i < n; i++) {
+                if (s[k + j * n + i] != 1) {
+                    return Optional.of(pass + " gradient of parameter " + parameterNames.get(i)
+                            + " has a NaN or infinite value");
+                }
+            }
+        }
+        // Update flags: one per parameter, then one per optimizer-state tensor.
+        int end = Math.min(s.length, k + k * n + updateFlags);
+        for (int at = k + k * n; at < end; at++) {
+            if (s[at] != 1) {
+                int i = at - k - k * n;
+                return Optional.of(i < n ? "the update made parameter " + parameterNames.get(i) + " NaN or infinite"
+                        : "the update made optimizer state tensor " + (i - n) + " NaN or infinite");
+            }
+        }
+        return Optional.empty();
+    }
+
+    private double[] summary() {
+        if (summary == null) {
+            summary = pending.read();
+            pending = null;
+        }
+        return summary;
+    }
+
+    @Override
+    public String toString() {
+        return "StepResult[step=" + step + ", gradientEvaluations=" + gradientEvaluations()
+                + (summary == null ? ", pending]" : ", loss=" + loss() + ", applied=" + applied() + "]");
+    }
+}

@@ -1,0 +1,95 @@
+package io.github.agnosticsam;
+
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchRule;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The core's packages are layers (module-info lists them): each may use only the layers below it,
+ * and no two packages depend on each other, directly or around a loop. Read from the compiled
+ * classes, so a dependency in code counts and one in a comment does not.
+ */
+class LayersTest {
+    private static final String BASE = "io.github.agnosticsam";
+    private static final JavaClasses CORE = new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages(BASE);
+
+    /** Top to bottom; a layer may use only the layers listed after it. */
+    static final ArchRule LAYERS = layeredArchitecture().consideringOnlyDependenciesInLayers()
+            .layer("engines").definedBy(BASE)
+            .layer("training").definedBy(BASE + ".training..")
+            .layer("diagnostics").definedBy(BASE + ".diagnostics..")
+            .layer("algorithm").definedBy(BASE + ".algorithm..")
+            .layer("support").definedBy(BASE + ".spi.support..")
+            .layer("spi").definedBy(BASE + ".spi")
+            .layer("optim").definedBy(BASE + ".optim..")
+            .layer("model").definedBy(BASE + ".model..")
+            .layer("io").definedBy(BASE + ".io..")
+            .layer("internal").definedBy(BASE + ".internal..")
+            .whereLayer("engines").mayNotBeAccessedByAnyLayer()
+            .whereLayer("training").mayOnlyBeAccessedByLayers("engines")
+            .whereLayer("diagnostics").mayNotBeAccessedByAnyLayer()
+            .whereLayer("algorithm").mayOnlyBeAccessedByLayers("training")
+            .whereLayer("support").mayOnlyBeAccessedByLayers("training", "diagnostics", "algorithm")
+            .whereLayer("spi").mayOnlyBeAccessedByLayers("engines", "training", "diagnostics", "algorithm", "support")
+            .whereLayer("optim").mayOnlyBeAccessedByLayers("training", "algorithm")
+            .whereLayer("model").mayOnlyBeAccessedByLayers("engines", "training", "diagnostics", "algorithm",
+                    "support", "spi", "optim")
+            .whereLayer("io").mayOnlyBeAccessedByLayers("training", "diagnostics", "algorithm", "support", "spi",
+                    "optim", "model")
+            .whereLayer("internal").mayOnlyBeAccessedByLayers("engines", "training", "diagnostics", "algorithm",
+                    "support", "spi", "optim", "model", "io");
+
+    @Test
+    void eachPackageUsesOnlyTheLayersBelowIt() {
+        LAYERS.check(CORE);
+    }
+
+    @Test
+    void noTwoPackagesDependOnEachOther() {
+        slices().matching(BASE + ".(**)").should().beFreeOfCycles().check(CORE);
+    }
+
+    @Test
+    void everyPackageIsALayer() {
+        // A new package must be placed among the layers above (and in module-info's list).
+        Set<String> packages = new TreeSet<>();
+        for (JavaClass c : CORE) {
+            packages.add(c.getPackageName());
+        }
+        assertThat(packages).containsExactlyInAnyOrder(BASE, BASE + ".training", BASE + ".diagnostics",
+                BASE + ".algorithm", BASE + ".spi.support", BASE + ".spi", BASE + ".optim", BASE + ".model",
+                BASE + ".io", BASE + ".internal");
+    }
+
+    @Test
+    void theRuleBitesOnAnUpwardDependency() {
+        // The engine SPI reaching up into the training layer (as Network.compile's javadoc once did
+        // through an import) must fail the rule.
+        JavaClasses planted = new ClassFileImporter().importClasses(UpwardSpi.class,
+                io.github.agnosticsam.training.Training.class);
+        ArchRule rule = layeredArchitecture().consideringOnlyDependenciesInLayers()
+                .layer("training").definedBy(BASE + ".training..")
+                .layer("spi-test").definedBy(BASE)
+                .whereLayer("training").mayNotBeAccessedByAnyLayer();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> rule.check(planted))
+                .isInstanceOf(AssertionError.class).hasMessageContaining("UpwardSpi");
+    }
+
+    /** Uses the training layer from below it. */
+    static final class UpwardSpi {
+        static Class<?> up() {
+            return io.github.agnosticsam.training.Training.class;
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package io.github.agnosticsam.training;
+
+import io.github.agnosticsam.model.Activation;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.optim.Sgd;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.agnosticsam.spi.StepProgram;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** How a step's summary is read: losses, gradient flags, then one update flag per parameter and state tensor. */
+class StepResultTest {
+    private static final ModelSpec.Mlp MODEL = new ModelSpec.Mlp(new int[] {2, 2}, Activation.TANH, 0);
+    private static final StepProgram SGD = StepPrograms.of(Sgd.builder().lr(0.1).momentum(0.9).build());
+
+    private static StepLedger ledger() {
+        return new StepLedger(SGD, MODEL.parameterNames(), MODEL.parameterShapes(), BadValuePolicy.SKIP);
+    }
+
+    @Test
+    void theUpdateFlagsNameTheParameterOrStateTensorTheUpdateMadeNonFinite() {
+        // 1 pass, 2 parameters (W0, b0), 2 momentum tensors: [loss, gW0, gb0, uW0, ub0, us0, us1]
+        StepResult param = ledger().record(() -> new double[] {0.5, 1, 1, 1, 0, 1, 1});
+        assertThat(param.skipReason()).hasValue("the update made parameter b0 NaN or infinite");
+        StepResult state = ledger().record(() -> new double[] {0.5, 1, 1, 1, 1, 1, 0});
+        assertThat(state.skipReason()).hasValue("the update made optimizer state tensor 1 NaN or infinite");
+        assertThat(ledger().record(() -> new double[] {0.5, 1, 1, 1, 1, 1, 1}).applied()).isTrue();
+    }
+
+    @Test
+    void valuesAProgramAppendsAfterTheFlagsAreNotReadAsFlags() {
+        StepResult r = ledger().record(() -> new double[] {0.5, 1, 1, 1, 1, 1, 1, 0.25, -3});
+        assertThat(r.applied()).isTrue();
+    }
+
+    @Test
+    void aSummaryWithoutUpdateFlagsStillReads() {
+        // A program of SPI 1.0: losses and gradient flags only.
+        assertThat(ledger().record(() -> new double[] {0.5, 1, 1}).applied()).isTrue();
+        assertThat(ledger().record(() -> new double[] {0.5, 1, 0}).skipReason())
+                .hasValue("pass 1 (train) gradient of parameter b0 has a NaN or infinite value");
+        assertThat(List.of(ledger().record(() -> new double[] {Double.NaN, 1, 1}).skipReason().orElseThrow()))
+                .containsExactly("pass 1 (train) loss is NaN");
+    }
+}
