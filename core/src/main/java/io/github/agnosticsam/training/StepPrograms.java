@@ -1,5 +1,6 @@
 package io.github.agnosticsam.training;
 
+import io.github.agnosticsam.algorithm.BareGradients;
 import io.github.agnosticsam.algorithm.OptimizerProgram;
 import io.github.agnosticsam.optim.Optimizer;
 import io.github.agnosticsam.spi.StepProgram;
@@ -29,6 +30,6 @@ public final class StepPrograms {
         if (optimizer == null) {
             throw new IllegalArgumentException("optimizer must not be null");
         }
-        return StepPrograms.bareGradients(optimizer);
+        return BareGradients.of(optimizer);
     }
 }
