@@ -11,10 +11,10 @@
  *     exported, except to the conformance kit);
  * <li>{@code io.github.agnosticsam.spi.support} — what an engine is built on (base networks, flat
  *     layout, logits);
- * <li>{@code io.github.agnosticsam.spi} — what an engine implements ({@code EngineProvider},
- *     {@code Engine}, {@code Network}, {@code Tensors}, {@code StepProgram});
  * <li>{@code io.github.agnosticsam.optim} — optimizer configurations ({@code Sgd}, {@code Sam},
  *     {@code AgnosticSam}, schedules);
+ * <li>{@code io.github.agnosticsam.spi} — what an engine implements ({@code EngineProvider},
+ *     {@code Engine}, {@code Network}, {@code Tensors}, {@code StepProgram});
  * <li>{@code io.github.agnosticsam.model} — neutral model descriptions and host data
  *     ({@code ModelSpec}, {@code HostTensor}, {@code Batch});
  * <li>{@code io.github.agnosticsam.io} — the file formats' helpers: JSON, atomic writes;
@@ -25,9 +25,9 @@ module io.github.agnosticsam.core {
     exports io.github.agnosticsam;
     exports io.github.agnosticsam.training;
     exports io.github.agnosticsam.diagnostics;
-    exports io.github.agnosticsam.spi;
     exports io.github.agnosticsam.spi.support;
     exports io.github.agnosticsam.optim;
+    exports io.github.agnosticsam.spi;
     exports io.github.agnosticsam.model;
     exports io.github.agnosticsam.io;
     exports io.github.agnosticsam.algorithm to io.github.agnosticsam.conformance;

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Properties;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 
@@ -158,19 +159,34 @@ public final class Engines {
         return sb.append('.').toString();
     }
 
-    /** The artifact that brings the engine asked for, or a general hint. */
+    /** The artifact that brings the engine asked for, or a general hint naming every published engine. */
     private static String howToAdd(String name) {
-        String artifact = name == null ? null : switch (name) {
-            case "djl" -> "io.github.agnosticsam:agnostic-sam-engine-djl";
-            case "tensorflow" -> "io.github.agnosticsam:agnostic-sam-engine-tensorflow";
-            case "reference" -> "io.github.agnosticsam:agnostic-sam-conformance";
-            default -> null;
-        };
+        Properties published = Published.TABLE;
+        String artifact = name == null ? null : published.getProperty(name);
         if (artifact != null) {
             return "To use it, add " + artifact + " (with its dependencies) to the class path or module path.";
         }
-        return "To add an engine, put an engine module on the class path, e.g. io.github.agnosticsam:agnostic-sam-engine-djl "
-                + "or io.github.agnosticsam:agnostic-sam-engine-tensorflow, or any jar that provides "
+        List<String> artifacts = published.stringPropertyNames().stream().sorted().map(published::getProperty)
+                .toList();
+        return "To add an engine, put an engine module on the class path" + (artifacts.isEmpty() ? ""
+                : ", e.g. " + String.join(" or ", artifacts)) + ", or any jar that provides "
                 + EngineProvider.class.getName() + ".";
+    }
+
+    /** The engines this project publishes (engines.properties), loaded when a message first needs them. */
+    private static final class Published {
+        static final Properties TABLE = load();
+
+        private static Properties load() {
+            Properties table = new Properties();
+            try (var in = Engines.class.getResourceAsStream("engines.properties")) {
+                if (in != null) {
+                    table.load(in);
+                }
+            } catch (java.io.IOException e) {
+                // Only a hint is lost: the message still lists the engines found.
+            }
+            return table;
+        }
     }
 }

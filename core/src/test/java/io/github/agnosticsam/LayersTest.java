@@ -31,8 +31,8 @@ class LayersTest {
             .layer("diagnostics").definedBy(BASE + ".diagnostics..")
             .layer("algorithm").definedBy(BASE + ".algorithm..")
             .layer("support").definedBy(BASE + ".spi.support..")
-            .layer("spi").definedBy(BASE + ".spi")
             .layer("optim").definedBy(BASE + ".optim..")
+            .layer("spi").definedBy(BASE + ".spi")
             .layer("model").definedBy(BASE + ".model..")
             .layer("io").definedBy(BASE + ".io..")
             .layer("internal").definedBy(BASE + ".internal..")
@@ -41,8 +41,9 @@ class LayersTest {
             .whereLayer("diagnostics").mayNotBeAccessedByAnyLayer()
             .whereLayer("algorithm").mayOnlyBeAccessedByLayers("training")
             .whereLayer("support").mayOnlyBeAccessedByLayers("training", "diagnostics", "algorithm")
-            .whereLayer("spi").mayOnlyBeAccessedByLayers("engines", "training", "diagnostics", "algorithm", "support")
             .whereLayer("optim").mayOnlyBeAccessedByLayers("training", "algorithm")
+            .whereLayer("spi").mayOnlyBeAccessedByLayers("engines", "training", "diagnostics", "algorithm", "support",
+                    "optim")
             .whereLayer("model").mayOnlyBeAccessedByLayers("engines", "training", "diagnostics", "algorithm",
                     "support", "spi", "optim")
             .whereLayer("io").mayOnlyBeAccessedByLayers("training", "diagnostics", "algorithm", "support", "spi",
@@ -68,7 +69,7 @@ class LayersTest {
             packages.add(c.getPackageName());
         }
         assertThat(packages).containsExactlyInAnyOrder(BASE, BASE + ".training", BASE + ".diagnostics",
-                BASE + ".algorithm", BASE + ".spi.support", BASE + ".spi", BASE + ".optim", BASE + ".model",
+                BASE + ".algorithm", BASE + ".spi.support", BASE + ".optim", BASE + ".spi", BASE + ".model",
                 BASE + ".io", BASE + ".internal");
     }
 

@@ -13,6 +13,7 @@ import io.github.agnosticsam.spi.Pass;
 import io.github.agnosticsam.spi.StateSlot;
 import io.github.agnosticsam.spi.StepOutput;
 import io.github.agnosticsam.spi.StepProgram;
+import io.github.agnosticsam.spi.SummaryLayout;
 import io.github.agnosticsam.spi.Tensors;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,13 +68,7 @@ public final class OptimizerProgram implements StepProgram {
 
     @Override
     public List<Pass> passes() {
-        return switch (kind) {
-            case BASE -> List.of(Pass.TRAIN);
-            case SAM -> List.of(Pass.TRAIN, Pass.TRAIN_PERTURBED);
-            case AGNOSTIC_EXACT -> List.of(Pass.TRAIN, Pass.VALIDATION, Pass.VALIDATION_PERTURBED,
-                    Pass.TRAIN_PERTURBED);
-            case AGNOSTIC_FAST -> List.of(Pass.TRAIN, Pass.VALIDATION, Pass.TRAIN_PERTURBED);
-        };
+        return optimizer.passes();
     }
 
     @Override
@@ -198,7 +193,7 @@ public final class OptimizerProgram implements StepProgram {
             T ok = ops.mul(ops.allFinite(lossVector), ops.mul(ops.allFinite(ops.div(one, flagVector)),
                     ops.allFinite(ops.div(one, updateVector))));
             return new StepOutput<>(select(ok, update.params(), params), select(ok, update.state(), state),
-                    ops.concat(List.of(lossVector, flagVector, updateVector)), ok);
+                    SummaryLayout.write(ops, lossVector, flagVector, updateVector), ok);
         }
 
         private List<T> select(T ok, List<T> candidates, List<T> current) {

@@ -1,6 +1,8 @@
 package io.github.agnosticsam.optim;
 
 import io.github.agnosticsam.internal.Require;
+import io.github.agnosticsam.spi.Pass;
+import java.util.List;
 
 /**
  * Agnostic-SAM (Nguyen et al., arXiv 2406.07107): ascend on the train batch by ρ₁ and descend on
@@ -37,8 +39,13 @@ public record AgnosticSam(BaseOptimizer base, Schedule rho1, Schedule rho2, Vari
     }
 
     @Override
-    public int gradientEvaluations() {
-        return isPlainSam() ? 2 : variant == Variant.EXACT ? 4 : 3;
+    public List<Pass> passes() {
+        if (isPlainSam()) {
+            return Sam.PASSES;
+        }
+        return variant == Variant.EXACT
+                ? List.of(Pass.TRAIN, Pass.VALIDATION, Pass.VALIDATION_PERTURBED, Pass.TRAIN_PERTURBED)
+                : List.of(Pass.TRAIN, Pass.VALIDATION, Pass.TRAIN_PERTURBED);
     }
 
     /**
@@ -49,17 +56,12 @@ public record AgnosticSam(BaseOptimizer base, Schedule rho1, Schedule rho2, Vari
         return new Builder();
     }
 
-    public static final class Builder {
-        private BaseOptimizer base;
+    public static final class Builder extends WrapperBuilder<Builder> {
         private Schedule rho1;
         private Schedule rho2;
         private Variant variant = Variant.EXACT;
-        private boolean adaptive;
-        private double eta = DefaultRadii.ETA;
 
-        public Builder base(BaseOptimizer base) {
-            this.base = base;
-            return this;
+        private Builder() {
         }
 
         public Builder rho1(double rho1) {
@@ -82,16 +84,6 @@ public record AgnosticSam(BaseOptimizer base, Schedule rho1, Schedule rho2, Vari
 
         public Builder variant(Variant variant) {
             this.variant = variant;
-            return this;
-        }
-
-        public Builder adaptive(boolean adaptive) {
-            this.adaptive = adaptive;
-            return this;
-        }
-
-        public Builder eta(double eta) {
-            this.eta = eta;
             return this;
         }
 

@@ -1,12 +1,15 @@
 package io.github.agnosticsam.optim;
 
+import io.github.agnosticsam.spi.Pass;
+import java.util.List;
+
 /** An optimizer that turns one gradient into a parameter update, with torch.optim semantics. */
 public sealed interface BaseOptimizer extends Optimizer permits Sgd, Adam {
 
     Schedule lr();
 
     @Override
-    default int gradientEvaluations() {
-        return 1;
+    default List<Pass> passes() {
+        return List.of(Pass.TRAIN);
     }
 }

@@ -1,5 +1,8 @@
 package io.github.agnosticsam.optim;
 
+import io.github.agnosticsam.spi.Pass;
+import java.util.List;
+
 
 /**
  * An optimizer configuration: a base optimizer ({@link Sgd}, {@link Adam}) alone, or wrapped by
@@ -8,6 +11,15 @@ package io.github.agnosticsam.optim;
  */
 public sealed interface Optimizer permits BaseOptimizer, Sam, AgnosticSam {
 
-    /** Gradient evaluations per step (base 1, SAM 2, Agnostic-SAM FAST 3, EXACT 4, ρ₂ = 0 2). */
-    int gradientEvaluations();
+    /**
+     * The gradient evaluations of one step, in order: the base [train], SAM [train, train
+     * perturbed], Agnostic-SAM EXACT [train, validation, validation perturbed, train perturbed],
+     * FAST [train, validation, train perturbed], and with ρ₂ the constant 0 SAM's.
+     */
+    List<Pass> passes();
+
+    /** Gradient evaluations per step: the number of {@link #passes()}. */
+    default int gradientEvaluations() {
+        return passes().size();
+    }
 }

@@ -1,6 +1,8 @@
 package io.github.agnosticsam.optim;
 
 import io.github.agnosticsam.internal.Require;
+import io.github.agnosticsam.spi.Pass;
+import java.util.List;
 
 /**
  * SAM (Foret et al. 2021), and ASAM when {@code adaptive}: ascend by ρ·D(θ, g) on the batch,
@@ -16,9 +18,12 @@ public record Sam(BaseOptimizer base, Schedule rho, boolean adaptive, double eta
         Require.atLeast("eta", eta, 0);
     }
 
+    /** The passes of SAM's step (and of Agnostic-SAM's when ρ₂ is the constant 0). */
+    static final List<Pass> PASSES = List.of(Pass.TRAIN, Pass.TRAIN_PERTURBED);
+
     @Override
-    public int gradientEvaluations() {
-        return 2;
+    public List<Pass> passes() {
+        return PASSES;
     }
 
     /**
@@ -29,15 +34,10 @@ public record Sam(BaseOptimizer base, Schedule rho, boolean adaptive, double eta
         return new Builder();
     }
 
-    public static final class Builder {
-        private BaseOptimizer base;
+    public static final class Builder extends WrapperBuilder<Builder> {
         private Schedule rho;
-        private boolean adaptive;
-        private double eta = DefaultRadii.ETA;
 
-        public Builder base(BaseOptimizer base) {
-            this.base = base;
-            return this;
+        private Builder() {
         }
 
         public Builder rho(double rho) {
@@ -46,16 +46,6 @@ public record Sam(BaseOptimizer base, Schedule rho, boolean adaptive, double eta
 
         public Builder rho(Schedule rho) {
             this.rho = rho;
-            return this;
-        }
-
-        public Builder adaptive(boolean adaptive) {
-            this.adaptive = adaptive;
-            return this;
-        }
-
-        public Builder eta(double eta) {
-            this.eta = eta;
             return this;
         }
 

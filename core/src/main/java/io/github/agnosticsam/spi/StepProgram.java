@@ -11,9 +11,7 @@ import java.util.List;
  * <p>Per-step values (the learning rate of a schedule, a scheduled ρ) are the program's scalar
  * inputs: the engine feeds {@code scalars(step)} as tensors, so a graph is traced only once.
  *
- * <p>The summary of the core's programs is the vector {@code [loss of each pass in passes() order;
- * for each pass a 1/0 flag per parameter: its gradient was finite; then a 1/0 flag per parameter
- * and per optimizer-state tensor: its new value was finite]}. The engine
+ * <p>The summary of the core's programs is laid out as {@link SummaryLayout} says. The engine
  * stores the returned parameters and state as they are, and commits running statistics only where
  * {@link StepOutput#applied()} says the step was applied.
  */

@@ -3,6 +3,7 @@ package io.github.agnosticsam.training;
 import io.github.agnosticsam.optim.Adam;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.StepSummary;
+import io.github.agnosticsam.spi.SummaryLayout;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -19,16 +20,15 @@ public final class StepLedger {
     private final StepProgram program;
     private final List<String> parameterNames;
     private final BadValuePolicy policy;
-    private final int updateFlags;
+    private final SummaryLayout layout;
     private final java.util.concurrent.atomic.AtomicBoolean stepping = new java.util.concurrent.atomic.AtomicBoolean();
     private final Deque<StepResult> pending = new ArrayDeque<>();
     private long steps;
     private long skipped;
 
     /**
-     * For a program of the core's summary layout (see {@link StepProgram}): the update flags after
-     * the gradient flags are one per parameter and one per optimizer-state tensor of these shapes;
-     * anything the program appends after them is not read as a flag.
+     * For a program whose summary is laid out as {@link SummaryLayout} says, on a model with these
+     * parameter names and shapes; anything the program appends after the update flags is not read.
      */
     public StepLedger(StepProgram program, List<String> parameterNames, List<int[]> parameterShapes,
             BadValuePolicy policy) {
@@ -38,7 +38,7 @@ public final class StepLedger {
         this.program = program;
         this.parameterNames = List.copyOf(parameterNames);
         this.policy = policy;
-        this.updateFlags = parameterNames.size() + program.state(parameterShapes).size();
+        this.layout = SummaryLayout.of(program, parameterShapes);
     }
 
     /**
@@ -58,7 +58,7 @@ public final class StepLedger {
      * @throws NonFiniteStepException with policy THROW, when the step met a non-finite value
      */
     public StepResult record(StepSummary summary) {
-        StepResult result = new StepResult(steps, program.passes(), parameterNames, updateFlags, summary);
+        StepResult result = new StepResult(steps, program.passes(), parameterNames, layout, summary);
         steps++;
         if (policy == BadValuePolicy.THROW) {
             countIfSkipped(result);

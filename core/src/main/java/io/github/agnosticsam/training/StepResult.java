@@ -2,6 +2,7 @@ package io.github.agnosticsam.training;
 
 import io.github.agnosticsam.spi.Pass;
 import io.github.agnosticsam.spi.StepSummary;
+import io.github.agnosticsam.spi.SummaryLayout;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -14,16 +15,15 @@ public final class StepResult {
     private final long step;
     private final List<Pass> passes;
     private final List<String> parameterNames;
-    private final int updateFlags;
+    private final SummaryLayout layout;
     private StepSummary pending;
     private double[] summary;
 
-    /** {@code updateFlags}: how many values after the gradient flags are update flags. */
-    StepResult(long step, List<Pass> passes, List<String> parameterNames, int updateFlags, StepSummary pending) {
+    StepResult(long step, List<Pass> passes, List<String> parameterNames, SummaryLayout layout, StepSummary pending) {
         this.step = step;
         this.passes = passes;
         this.parameterNames = parameterNames;
-        this.updateFlags = updateFlags;
+        this.layout = layout;
         this.pending = pending;
     }
 
@@ -47,7 +47,7 @@ public final class StepResult {
      * validation at θᵥ, train at θ + e]. The last minus the first is the sharpness the step saw.
      */
     public double[] passLosses() {
-        return Arrays.copyOf(summary(), passes.size());
+        return Arrays.copyOf(summary(), layout.passes());
     }
 
     /** The passes of the step, in order. */
@@ -65,25 +65,22 @@ public final class StepResult {
      */
     public Optional<String> skipReason() {
         double[] s = summary();
-        int k = passes.size();
         int n = parameterNames.size();
-        for (int j = 0; j < k; j++) {
+        for (int j = 0; j < layout.passes(); j++) {
             String pass = "pass " + (j + 1) + " (" + passes.get(j).describe() + ")";
-            if (!Double.isFinite(s[j])) {
-                return Optional.of(pass + " loss is " + s[j]);
+            if (!Double.isFinite(s[layout.loss(j)])) {
+                return Optional.of(pass + " loss is " + s[layout.loss(j)]);
             }
             for (int i = 0; i < n; i++) {
-                if (s[k + j * n + i] != 1) {
+                if (s[layout.gradientFlag(j, i)] != 1) {
                     return Optional.of(pass + " gradient of parameter " + parameterNames.get(i)
                             + " has a NaN or infinite value");
                 }
             }
         }
-        // Update flags: one per parameter, then one per optimizer-state tensor.
-        int end = Math.min(s.length, k + k * n + updateFlags);
-        for (int at = k + k * n; at < end; at++) {
-            if (s[at] != 1) {
-                int i = at - k - k * n;
+        // A program of your own may leave the update flags out.
+        for (int i = 0; i < layout.updateFlags() && layout.updateFlag(i) < s.length; i++) {
+            if (s[layout.updateFlag(i)] != 1) {
                 return Optional.of(i < n ? "the update made parameter " + parameterNames.get(i) + " NaN or infinite"
                         : "the update made optimizer state tensor " + (i - n) + " NaN or infinite");
             }

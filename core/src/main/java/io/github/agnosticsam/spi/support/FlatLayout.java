@@ -22,7 +22,6 @@ public final class FlatLayout {
     private final int[] sizes;
     private final int[] lengths;
     private final int[] offsets;
-    private final int alignment;
     private final int size;
 
     /** The layout of tensors of these shapes, one after another; their total size must fit an int. */
@@ -35,7 +34,6 @@ public final class FlatLayout {
         if (alignment < 1) {
             throw new IllegalArgumentException("alignment must be >= 1, got " + alignment);
         }
-        this.alignment = alignment;
         this.shapes = shapes.stream().map(int[]::clone).toList();
         this.sizes = new int[shapes.size()];
         this.lengths = new int[shapes.size()];
@@ -62,11 +60,6 @@ public final class FlatLayout {
     /** The number of elements of tensor {@code i}, its segment's padding aside. */
     public int tensorSize(int i) {
         return sizes[i];
-    }
-
-    /** The multiple every segment's length is. */
-    public int alignment() {
-        return alignment;
     }
 
     /** Where segment {@code i} starts. */
