@@ -1,32 +1,28 @@
 package io.github.agnosticsam.spi.support;
 
 import io.github.agnosticsam.model.Batch;
-import io.github.agnosticsam.model.Evaluation;
 import io.github.agnosticsam.model.HostTensor;
 import io.github.agnosticsam.model.ModelSpec;
-import io.github.agnosticsam.spi.CompiledStep;
 import io.github.agnosticsam.spi.GradientOracle;
 import io.github.agnosticsam.spi.LossAndGradients;
-import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.Pass;
-import io.github.agnosticsam.spi.StateSlot;
 import io.github.agnosticsam.spi.StepOutput;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.StepSummary;
 import io.github.agnosticsam.spi.Tensors;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
 /**
- * A {@link Network} for an eager engine, which supplies only its primitives: the algebra, where its
+ * A network for an eager engine, which supplies only its primitives: the algebra, where its
  * parameters and running statistics live, moving tensors between host and device, a scratch scope,
  * and its model's gradient and evaluation passes. This class does the rest: it runs any
  * {@link StepProgram} op by op, feeds the scalar inputs, allocates the optimizer state, stores
  * the new values only after the program returned (a step that throws changes nothing), commits
- * the clean pass's running statistics only when the step was applied, reads the summary lazily,
- * evaluates in chunks, and refuses every use after {@link #close()}.
+ * the clean pass's running statistics only when the step was applied and reads the summary lazily;
+ * {@link AbstractNetwork} checks values, evaluates in chunks and refuses every use after {@link
+ * #close()}.
  *
  * <p>Storage: the engine hands out persistent tensors ({@link #parameterTensors()}, {@link
  * #statisticTensors()}, {@link #allocate}) and writes into them with {@link #store}. The parameters
@@ -37,16 +33,9 @@ import java.util.Set;
  * @param <T> the engine's tensor handle
  * @param <B> a batch on the engine's device
  */
-public abstract class EagerNetwork<T, B> implements Network {
-    /** Examples per evaluation chunk, so that a large batch never needs one huge activation. */
-    protected static final int EVALUATION_CHUNK = 1000;
-
-    private final ModelSpec spec;
-    private FlatLayout layout;
-    private boolean closed;
-
+public abstract class EagerNetwork<T, B> extends AbstractNetwork {
     protected EagerNetwork(ModelSpec spec) {
-        this.spec = spec;
+        super(spec);
     }
 
     // The primitives an engine supplies.
@@ -58,28 +47,16 @@ public abstract class EagerNetwork<T, B> implements Network {
     protected abstract List<T> parameterTensors();
 
     /**
-     * Whether the parameters are kept in one vector (SPI 1.3, opt-in): then {@link #parameterTensors()}
-     * is a list of one vector holding every parameter as {@link #layout()} says, {@link #gradients}
-     * and {@link #logits} are given such a list and {@link #gradients} returns the gradient as one
-     * such vector, {@link #ops()} implements {@link Tensors#allFiniteSegments}, and {@link #split}
-     * cuts a vector into the tensors (for a program that does not {@link
-     * StepProgram#supportsFlatStorage() run on flat storage}). Fixed for the network's life.
+     * Whether the parameters are kept in one vector (opt-in): then {@link #parameterTensors()} is a
+     * list of one vector holding every parameter as {@link #layout()} says, {@link #gradients} and
+     * {@link #logits} are given such a list and {@link #gradients} returns the gradient as one such
+     * vector, {@link #ops()} implements {@link Tensors#allFiniteSegments}, and {@link #split} cuts a
+     * vector into the tensors (for a program that does not {@link StepProgram#supportsFlatStorage()
+     * run on flat storage}). Fixed for the network's life.
      */
+    @Override
     protected boolean flatStorage() {
         return false;
-    }
-
-    /** Where each parameter lies in flat storage, segments aligned to {@link #flatAlignment()}. */
-    protected final FlatLayout layout() {
-        if (layout == null) {
-            layout = new FlatLayout(spec.parameterShapes(), flatAlignment());
-        }
-        return layout;
-    }
-
-    /** The multiple of elements each segment of flat storage is padded to (see {@link FlatLayout}); 1: none. */
-    protected int flatAlignment() {
-        return 1;
     }
 
     /**
@@ -141,46 +118,31 @@ public abstract class EagerNetwork<T, B> implements Network {
     /** The logits {@code [n, classes]} in evaluation mode (running statistics). */
     protected abstract T logits(List<T> parameters, List<T> statistics, B batch);
 
-    /** Frees what the network holds natively. Called once, by {@link #close()}. */
-    protected abstract void free();
-
     /** The lifetime of a step's scratch tensors. */
     public interface Scope extends AutoCloseable {
         @Override
         void close();
     }
 
-    // Network, written once over the primitives.
+    // What the support layer asks of every engine, written once over the primitives.
 
     @Override
-    public final ModelSpec model() {
-        return spec;
+    protected List<HostTensor> readParameters() {
+        return downloadAll(parameterTensors());
     }
 
     @Override
-    public List<HostTensor> parameters() {
-        checkOpen();
-        List<HostTensor> stored = downloadAll(parameterTensors());
-        return flatStorage() ? layout().split(stored.get(0)) : stored;
+    protected void writeParameters(List<HostTensor> stored) {
+        storeAll(parameterTensors(), stored);
     }
 
     @Override
-    public void setParameters(List<HostTensor> values) {
-        checkOpen();
-        spec.checkParameters(values);
-        storeAll(parameterTensors(), flatStorage() ? List.of(layout().join(values)) : values);
-    }
-
-    @Override
-    public List<HostTensor> runningStatistics() {
-        checkOpen();
+    protected List<HostTensor> readStatistics() {
         return downloadAll(statisticTensors());
     }
 
     @Override
-    public void setRunningStatistics(List<HostTensor> values) {
-        checkOpen();
-        spec.checkStatistics(values);
+    protected void writeStatistics(List<HostTensor> values) {
         storeAll(statisticTensors(), values);
     }
 
@@ -194,61 +156,20 @@ public abstract class EagerNetwork<T, B> implements Network {
     }
 
     @Override
-    public Evaluation evaluate(Batch batch) {
-        checkOpen();
-        batch.checkFits(spec, "evaluation");
-        int n = batch.size();
-        double lossSum = 0;
-        int correct = 0;
-        for (int start = 0; start < n; start += EVALUATION_CHUNK) {
-            Batch chunk = slice(batch, start, Math.min(n, start + EVALUATION_CHUNK));
-            Evaluation e;
-            try (Scope scope = openScope()) {
-                e = Logits.evaluate(spec, download(logits(parameterTensors(), statisticTensors(), upload(chunk)))
-                        .values(), chunk.labels());
-            }
-            lossSum += e.loss() * e.count();
-            correct += e.correct();
+    protected double[] evaluationLogits(Batch chunk) {
+        try (Scope scope = openScope()) {
+            return download(logits(parameterTensors(), statisticTensors(), upload(chunk))).values();
         }
-        return new Evaluation(lossSum / n, correct, n);
     }
 
     @Override
     public Step compile(StepProgram program) {
-        checkOpen();
-        if (program == null) {
-            throw new IllegalArgumentException("program must not be null");
-        }
-        return new Step(program);
+        return (Step) super.compile(program);
     }
 
     @Override
-    public final void close() {
-        if (!closed) {
-            closed = true;
-            free();
-        }
-    }
-
-    /** Whether {@link #close()} was called. */
-    protected final boolean isClosed() {
-        return closed;
-    }
-
-    /** Throws IllegalStateException after {@link #close()}, or when {@link #closedReason()} gives one. */
-    protected final void checkOpen() {
-        if (closed) {
-            throw new IllegalStateException("network is closed (" + spec + ")");
-        }
-        String reason = closedReason();
-        if (reason != null) {
-            throw new IllegalStateException("network is closed (" + spec + "): " + reason);
-        }
-    }
-
-    /** Why the network cannot be used although it was not closed itself (its engine was), or null. */
-    protected String closedReason() {
-        return null;
+    protected Step newStep(StepProgram program) {
+        return new Step(program);
     }
 
     private List<HostTensor> downloadAll(List<T> tensors) {
@@ -259,27 +180,12 @@ public abstract class EagerNetwork<T, B> implements Network {
         return out;
     }
 
-    private static Batch slice(Batch batch, int start, int end) {
-        if (start == 0 && end == batch.size()) {
-            return batch;
-        }
-        int width = batch.features().size() / batch.size();
-        int[] shape = batch.features().shape().clone();
-        shape[0] = end - start;
-        double[] x = Arrays.copyOfRange(batch.features().values(), start * width, end * width);
-        return new Batch(new HostTensor(shape, x), Arrays.copyOfRange(batch.labels(), start, end));
-    }
-
     /**
      * A step program compiled on this network, with its own optimizer state. Engine integrations
      * that hold batches on the device already (DJL's Trainer) call {@link #run(Object, Object,
      * double[], StepHook)}.
      */
-    public final class Step implements CompiledStep {
-        private final StepProgram program;
-        private final List<StateSlot> slots;
-        /** Flat storage and a program that runs on it: one state vector per kind; else one per slot. */
-        private final boolean flat;
+    public final class Step extends AbstractCompiledStep {
         private final List<T> state = new ArrayList<>();
         /**
          * The scalar inputs of the last run, kept on the device: most (a constant learning rate, the
@@ -287,22 +193,14 @@ public abstract class EagerNetwork<T, B> implements Network {
          */
         private final List<Double> inputValues = new ArrayList<>();
         private final List<T> inputTensors = new ArrayList<>();
-        private boolean stepClosed;
         /** Counted in the first run only: a program cannot branch on values, so every run issues as many. */
         private long operations = -1;
 
         private Step(StepProgram program) {
-            this.program = program;
-            this.slots = program.state(spec.parameterShapes());
-            this.flat = flatStorage() && program.supportsFlatStorage() && layout().kinds(slots) >= 0;
-            for (HostTensor value : stored(slots.stream().map(StateSlot::initial).toList())) {
+            super(EagerNetwork.this, program);
+            for (HostTensor value : initialState()) {
                 state.add(allocate(value));
             }
-        }
-
-        /** State values as this step stores them: one vector per kind when flat. */
-        private List<HostTensor> stored(List<HostTensor> values) {
-            return flat ? layout().joinKinds(values) : values;
         }
 
         @Override
@@ -332,8 +230,7 @@ public abstract class EagerNetwork<T, B> implements Network {
                 List<T> statistics = statisticTensors();
                 List<T> inputs = inputs(scalars);
                 List<List<T>> moved = new ArrayList<>(1);
-                // Flat storage under a per-tensor program: it sees the tensors, the engine a vector.
-                boolean cut = flatStorage() && !flat;
+                boolean cut = cut();
                 GradientOracle<T> oracle = (values, pass) -> {
                     B batch = pass.usesValidationBatch() ? validation : train;
                     if (batch == null) {
@@ -347,9 +244,9 @@ public abstract class EagerNetwork<T, B> implements Network {
                     return new LossAndGradients<>(g.loss(), cut ? split(g.gradients().get(0)) : g.gradients());
                 };
                 List<T> programParams = cut ? split(params.get(0)) : params;
-                StepOutput<T> out = flat
-                        ? program.defineFlat(ops, oracle, params.get(0), layout().lengths(), state, inputs)
-                        : program.define(ops, oracle, programParams, state, inputs);
+                StepOutput<T> out = flat()
+                        ? program().defineFlat(ops, oracle, params.get(0), layout().lengths(), state, inputs)
+                        : program().define(ops, oracle, programParams, state, inputs);
                 // Nothing is stored before the program returned, and the summary is kept before anything
                 // is: it may be an input itself (a view of θ, say).
                 T kept = retain(out.summary());
@@ -397,8 +294,7 @@ public abstract class EagerNetwork<T, B> implements Network {
         /** The clean pass's statistics, where the step was applied and they are finite. */
         private void commitStatistics(Tensors<T> ops, List<T> current, List<T> next, T applied) {
             for (int i = 0; i < current.size(); i++) {
-                T keep = ops.mul(applied, ops.allFinite(next.get(i)));
-                T value = ops.where(keep, next.get(i), current.get(i));
+                T value = committedStatistic(ops, applied, current.get(i), next.get(i));
                 if (value != current.get(i)) { // an eager algebra may return an operand of where as it is
                     store(current.get(i), value);
                 }
@@ -466,35 +362,19 @@ public abstract class EagerNetwork<T, B> implements Network {
         }
 
         @Override
-        public List<HostTensor> state() {
-            checkUsable();
-            List<HostTensor> stored = downloadAll(state);
-            return flat ? layout().splitKinds(stored) : stored;
+        protected List<HostTensor> readState() {
+            return downloadAll(state);
         }
 
         @Override
-        public void setState(List<HostTensor> values) {
-            checkUsable();
-            StateSlot.checkValues(slots, values);
-            storeAll(state, stored(values));
+        protected void writeState(List<HostTensor> stored) {
+            storeAll(state, stored);
         }
 
         @Override
-        public void close() {
-            if (!stepClosed) {
-                stepClosed = true;
-                if (!closed) {
-                    state.forEach(EagerNetwork.this::release);
-                    inputTensors.forEach(EagerNetwork.this::release);
-                }
-            }
-        }
-
-        private void checkUsable() {
-            checkOpen();
-            if (stepClosed) {
-                throw new IllegalStateException("step is closed");
-            }
+        protected void free() {
+            state.forEach(EagerNetwork.this::release);
+            inputTensors.forEach(EagerNetwork.this::release);
         }
     }
 

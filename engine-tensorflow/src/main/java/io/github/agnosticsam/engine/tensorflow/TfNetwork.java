@@ -1,14 +1,13 @@
 package io.github.agnosticsam.engine.tensorflow;
 
 import io.github.agnosticsam.model.Batch;
-import io.github.agnosticsam.model.Evaluation;
 import io.github.agnosticsam.model.HostTensor;
 import io.github.agnosticsam.model.ModelSpec;
 import io.github.agnosticsam.spi.CompiledStep;
-import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.StepProgram;
+import io.github.agnosticsam.spi.UnsupportedFeatureException;
+import io.github.agnosticsam.spi.support.AbstractNetwork;
 import io.github.agnosticsam.spi.support.FlatLayout;
-import io.github.agnosticsam.spi.support.Logits;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -36,26 +35,24 @@ import org.tensorflow.types.family.TType;
  * out as {@link FlatLayout} says (no padding); the model function still takes one operand per
  * tensor ({@link #split}), and the public API keeps per-tensor names and shapes (converted on the host).
  */
-final class TfNetwork implements Network {
-    private static final int EVALUATION_CHUNK = 1000;
+final class TfNetwork extends AbstractNetwork {
 
     /** The model as a function of parameter operands and inputs to logits. */
     interface ModelFunction {
         Operand<TFloat32> logits(Ops tf, List<Operand<TFloat32>> parameters, Operand<TFloat32> input, TfLayers layers);
     }
 
-    final ModelSpec spec;
-    final ModelFunction function;
-    /** Whether {@link #handles} is one vector of every parameter, as {@link #layout} (null otherwise) says. */
-    final boolean flat;
-    final FlatLayout layout;
-    final List<TfLayers.Statistics> statistics = new ArrayList<>();
+    private final ModelSpec spec;
+    private final ModelFunction function;
+    /** Whether {@link #handles} is one vector of every parameter, as {@link #layout()} says. */
+    private final boolean flat;
+    private final List<TfLayers.Statistics> statistics = new ArrayList<>();
     private final List<Op> pendingInit = new ArrayList<>();
-    final Graph graph;
-    final Ops tf;
-    final Session session;
+    private final Graph graph;
+    private final Ops tf;
+    private final Session session;
     /** The parameter variables: one per tensor, or the one vector when {@link #flat}. */
-    final List<Operand<? extends TType>> handles = new ArrayList<>();
+    private final List<Operand<? extends TType>> handles = new ArrayList<>();
     private final List<Setter> parameterSetters = new ArrayList<>();
     private final List<Operand<TFloat32>> reads = new ArrayList<>();
     private final Placeholder<TFloat32> evaluationInput;
@@ -63,16 +60,16 @@ final class TfNetwork implements Network {
     private final List<Operand<TFloat32>> statisticReads = new ArrayList<>();
     private final List<Setter> statisticSetters = new ArrayList<>();
     private int programs;
-    private boolean closed;
 
     TfNetwork(ModelSpec spec, ModelFunction function, List<HostTensor> initial, ConfigProto config, boolean flat) {
+        super(spec);
         this.spec = spec;
         this.function = function;
         this.flat = flat;
-        this.layout = flat ? new FlatLayout(spec.parameterShapes()) : null; // only flat storage has a size limit
         this.graph = new Graph();
         this.tf = Ops.create(graph);
-        for (int[] shape : flat ? List.of(new int[] {layout.size()}) : spec.parameterShapes()) {
+        // layout() only for flat storage: it has a size limit that one variable per tensor does not.
+        for (int[] shape : flat ? List.of(new int[] {layout().size()}) : spec.parameterShapes()) {
             Operand<? extends TType> handle = variable(tf, shape);
             handles.add(handle);
             parameterSetters.add(Setter.of(tf, handle, shape));
@@ -92,6 +89,7 @@ final class TfNetwork implements Network {
      * concatenates those of its pieces.
      */
     List<Operand<TFloat32>> split(Ops ops, Operand<TFloat32> vector) {
+        FlatLayout layout = layout();
         int p = layout.segments();
         // One piece: no SplitV, whose gradient (a ConcatV2) needs two at least.
         List<? extends Operand<TFloat32>> pieces = p == 1 ? List.of(vector)
@@ -175,13 +173,6 @@ final class TfNetwork implements Network {
         return tf.constant(values);
     }
 
-    /** Throws unless the network is open. */
-    void checkOpen() {
-        if (closed) {
-            throw new IllegalStateException("network is closed");
-        }
-    }
-
     /** Runs the initialisers of variables created by the latest traces. */
     void initialiseNewVariables() {
         if (!pendingInit.isEmpty()) {
@@ -202,25 +193,53 @@ final class TfNetwork implements Network {
         return ops.placeholder(TFloat32.class, Placeholder.shape(Shape.of(dims)));
     }
 
+    // What a step traces: the model, the variables and the session it runs in.
+
+    ModelSpec spec() {
+        return spec;
+    }
+
+    ModelFunction function() {
+        return function;
+    }
+
+    Graph graph() {
+        return graph;
+    }
+
+    Ops ops() {
+        return tf;
+    }
+
+    Session session() {
+        return session;
+    }
+
+    /** The parameter variables: one per tensor, or the one vector of flat storage. */
+    List<Operand<? extends TType>> parameterHandles() {
+        return handles;
+    }
+
+    @Override
+    protected boolean flatStorage() {
+        return flat;
+    }
+
     @Override
     public String engineName() {
         return TfEngineProvider.NAME;
     }
 
     @Override
-    public ModelSpec model() {
-        return spec;
-    }
-
-    @Override
-    public List<HostTensor> parameters() {
-        checkOpen();
-        List<HostTensor> stored = fetch(reads);
-        return flat ? layout.split(stored.get(0)) : stored;
+    protected List<HostTensor> readParameters() {
+        return fetch(reads);
     }
 
     /** Runs the read ops and copies their values to the host, closing every tensor. */
     List<HostTensor> fetch(List<Operand<TFloat32>> ops) {
+        if (ops.isEmpty()) {
+            return List.of();
+        }
         Session.Runner runner = session.runner();
         ops.forEach(runner::fetch);
         List<HostTensor> out = new ArrayList<>(ops.size());
@@ -237,21 +256,18 @@ final class TfNetwork implements Network {
      * the standard models, the description's order.
      */
     @Override
-    public List<HostTensor> runningStatistics() {
-        checkOpen();
+    protected List<HostTensor> readStatistics() {
         // Read ops are added once per statistic, so that asking does not grow the graph.
         for (int i = statisticReads.size() / 2; i < statistics.size(); i++) {
             statisticReads.add(tf.readVariableOp(statistics.get(i).mean(), TFloat32.class));
             statisticReads.add(tf.readVariableOp(statistics.get(i).variance(), TFloat32.class));
         }
-        return statisticReads.isEmpty() ? List.of() : fetch(statisticReads);
+        return fetch(statisticReads);
     }
 
     @Override
-    public void setParameters(List<HostTensor> values) {
-        checkOpen();
-        spec.checkParameters(values);
-        assign(parameterSetters, flat ? List.of(layout.join(values)) : values);
+    protected void writeParameters(List<HostTensor> stored) {
+        assign(parameterSetters, stored);
     }
 
     /**
@@ -260,13 +276,11 @@ final class TfNetwork implements Network {
      * cannot have them set.
      */
     @Override
-    public void setRunningStatistics(List<HostTensor> values) {
-        checkOpen();
-        spec.checkStatistics(values);
+    protected void writeStatistics(List<HostTensor> values) {
         if (2 * statistics.size() != values.size()) {
-            throw new io.github.agnosticsam.spi.UnsupportedFeatureException("checkpoints unsupported: the graph of "
-                    + spec + " has " + 2 * statistics.size() + " running statistics (batch-norm layers), its "
-                    + "description names " + values.size());
+            throw new UnsupportedFeatureException("checkpoints unsupported: the graph of " + spec + " has "
+                    + 2 * statistics.size() + " running statistics (batch-norm layers), its description names "
+                    + values.size());
         }
         List<int[]> shapes = spec.statisticShapes();
         for (int i = statisticSetters.size(); i < values.size(); i++) { // made once, when first needed
@@ -277,43 +291,22 @@ final class TfNetwork implements Network {
     }
 
     @Override
-    public Evaluation evaluate(Batch batch) {
-        checkOpen();
-        batch.checkFits(spec, "evaluation");
-        int n = batch.size();
-        int width = batch.features().size() / n;
-        double lossSum = 0;
-        int correct = 0;
-        for (int start = 0; start < n; start += EVALUATION_CHUNK) {
-            int end = Math.min(n, start + EVALUATION_CHUNK);
-            int[] shape = batch.features().shape().clone();
-            shape[0] = end - start;
-            double[] x = Arrays.copyOfRange(batch.features().values(), start * width, end * width);
-            double[] logits;
-            try (TFloat32 input = floats(shape, x);
-                    Result r = session.runner().feed(evaluationInput, input).fetch(evaluationLogits).run()) {
-                logits = toHost((TFloat32) r.get(0)).values();
-            }
-            Evaluation e = Logits.evaluate(spec, logits, Arrays.copyOfRange(batch.labels(), start, end));
-            lossSum += e.loss() * e.count();
-            correct += e.correct();
+    protected double[] evaluationLogits(Batch chunk) {
+        try (TFloat32 input = floats(chunk.features().shape(), chunk.features().values());
+                Result r = session.runner().feed(evaluationInput, input).fetch(evaluationLogits).run()) {
+            return toHost((TFloat32) r.get(0)).values();
         }
-        return new Evaluation(lossSum / n, correct, n);
     }
 
     @Override
-    public CompiledStep compile(StepProgram program) {
-        checkOpen();
+    protected CompiledStep newStep(StepProgram program) {
         return new TfStep(this, program, "step" + programs++);
     }
 
     @Override
-    public void close() {
-        if (!closed) {
-            closed = true;
-            session.close();
-            graph.close();
-        }
+    protected void free() {
+        session.close();
+        graph.close();
     }
 
     static Shape shape(int[] dims) {

@@ -2,13 +2,12 @@ package io.github.agnosticsam.engine.tensorflow;
 
 import io.github.agnosticsam.model.Batch;
 import io.github.agnosticsam.model.HostTensor;
-import io.github.agnosticsam.spi.CompiledStep;
 import io.github.agnosticsam.spi.GradientOracle;
 import io.github.agnosticsam.spi.LossAndGradients;
-import io.github.agnosticsam.spi.StateSlot;
 import io.github.agnosticsam.spi.StepOutput;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.StepSummary;
+import io.github.agnosticsam.spi.support.AbstractCompiledStep;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -25,7 +24,6 @@ import org.tensorflow.op.core.Gradients;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.proto.RunMetadata;
 import org.tensorflow.proto.RunOptions;
-import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.family.TType;
@@ -41,7 +39,7 @@ import org.tensorflow.types.family.TType;
  * is a fixed number of nodes whatever the number of tensors. Any other program sees the tensors
  * (the vector cut) and keeps one state variable per slot; its new parameters are joined again.
  */
-final class TfStep implements CompiledStep {
+final class TfStep extends AbstractCompiledStep {
     private final TfNetwork net;
     private final boolean usesValidation;
     private final Placeholder<TFloat32> trainX;
@@ -50,9 +48,6 @@ final class TfStep implements CompiledStep {
     private final Placeholder<TInt32> validationY;
     private final List<Placeholder<TFloat32>> scalars = new ArrayList<>();
     private final Ops tf;
-    private final List<StateSlot> slots;
-    /** Flat storage and a program that runs on it: state is one variable per kind (FlatLayout#kinds). */
-    private final boolean flat;
     private final List<Operand<? extends TType>> stateHandles = new ArrayList<>();
     private final List<Operand<TFloat32>> stateReads = new ArrayList<>();
     /** Made with the variables, so that setting state again and again does not grow the graph. */
@@ -60,11 +55,11 @@ final class TfStep implements CompiledStep {
     private final List<Op> updates = new ArrayList<>();
     private final Operand<TFloat32> summary;
     private final long operations;
-    private boolean closed;
 
     TfStep(TfNetwork net, StepProgram program, String name) {
+        super(net, program);
         this.net = net;
-        this.tf = net.tf.withSubScope(name);
+        this.tf = net.ops().withSubScope(name);
         this.usesValidation = program.usesValidationBatch();
         trainX = net.inputPlaceholder(tf);
         trainY = tf.placeholder(TInt32.class, Placeholder.shape(Shape.of(Shape.UNKNOWN_SIZE)));
@@ -76,12 +71,9 @@ final class TfStep implements CompiledStep {
             scalars.add(tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar())));
         }
 
-        this.slots = program.state(net.spec.parameterShapes());
-        // Flat storage and a program that runs on it: one state variable per kind, else one per slot.
-        this.flat = net.flat && program.supportsFlatStorage() && net.layout.kinds(slots) >= 0;
-        // Flat storage under a per-tensor program: it sees the tensors, the variable is one vector.
-        boolean cut = net.flat && !flat;
-        List<HostTensor> initialState = stored(slots.stream().map(StateSlot::initial).toList());
+        boolean flat = flat();
+        boolean cut = cut();
+        List<HostTensor> initialState = initialState();
         for (HostTensor value : initialState) {
             Operand<? extends TType> handle = TfNetwork.variable(tf, value.shape());
             stateHandles.add(handle);
@@ -89,7 +81,7 @@ final class TfStep implements CompiledStep {
             stateReads.add(tf.readVariableOp(handle, TFloat32.class));
         }
         List<Operand<TFloat32>> reads = new ArrayList<>();
-        for (Operand<? extends TType> h : net.handles) {
+        for (Operand<? extends TType> h : net.parameterHandles()) {
             reads.add(tf.readVariableOp(h, TFloat32.class));
         }
         List<Operand<TFloat32>> params = cut ? net.split(tf, reads.get(0)) : reads;
@@ -101,8 +93,8 @@ final class TfStep implements CompiledStep {
                 throw new IllegalStateException(pass + " pass needs a validation batch, and the program has none");
             }
             TfLayers layers = net.layers(tf, pass.updatesRunningStatistics() ? TfLayers.Mode.UPDATE : TfLayers.Mode.BATCH);
-            Operand<TFloat32> logits = net.function.logits(tf, flat ? net.split(tf, values.get(0)) : values, x, layers);
-            Operand<TFloat32> loss = GraphModels.loss(tf, logits, y, net.spec.classes(), net.spec.labelSmoothing());
+            Operand<TFloat32> logits = net.function().logits(tf, flat ? net.split(tf, values.get(0)) : values, x, layers);
+            Operand<TFloat32> loss = GraphModels.loss(tf, logits, y, net.spec().classes(), net.spec().labelSmoothing());
             statisticUpdates.addAll(layers.updates());
             // With respect to what the program handed in: on flat storage one vector, so one gradient vector.
             Gradients g = tf.gradients(loss, values);
@@ -114,7 +106,7 @@ final class TfStep implements CompiledStep {
         };
         GraphTensors ops = new GraphTensors(tf);
         StepOutput<Operand<TFloat32>> out = flat
-                ? program.defineFlat(ops, oracle, reads.get(0), net.layout.lengths(), stateReads, new ArrayList<>(scalars))
+                ? program.defineFlat(ops, oracle, reads.get(0), layout().lengths(), stateReads, new ArrayList<>(scalars))
                 : program.define(ops, oracle, params, stateReads, new ArrayList<>(scalars));
         List<Operand<TFloat32>> newParams = out.parameters();
         if (cut) { // stored as one vector again, unless the program left every tensor as it was
@@ -129,7 +121,7 @@ final class TfStep implements CompiledStep {
         Ops gated = tf.withControlDependencies(everything);
         for (int i = 0; i < reads.size(); i++) {
             if (newParams.get(i) != reads.get(i)) {
-                updates.add(gated.assignVariableOp(net.handles.get(i), newParams.get(i)));
+                updates.add(gated.assignVariableOp(net.parameterHandles().get(i), newParams.get(i)));
             }
         }
         for (int i = 0; i < stateHandles.size(); i++) {
@@ -137,19 +129,16 @@ final class TfStep implements CompiledStep {
                 updates.add(gated.assignVariableOp(stateHandles.get(i), out.state().get(i)));
             }
         }
-        // Running statistics move only where the step is applied and they are finite (the rule of
-        // EagerNetwork too).
-        Operand<TBool> applied = tf.dtypes.cast(out.applied(), TBool.class);
+        // Running statistics move only where the step is applied and they are finite.
         for (TfLayers.Update u : statisticUpdates) {
-            Operand<TBool> finite = tf.reduceAll(tf.math.isFinite(u.moved()), tf.constant(0));
-            Operand<TBool> keep = tf.math.logicalAnd(applied, finite);
-            updates.add(gated.assignVariableOp(u.variable(), tf.select(keep, u.moved(), u.current())));
+            updates.add(gated.assignVariableOp(u.variable(),
+                    committedStatistic(ops, out.applied(), u.current(), u.moved())));
         }
         this.summary = out.summary();
         Set<GraphOperation> targets = new HashSet<>();
         updates.forEach(u -> targets.add((GraphOperation) u.op()));
         targets.add((GraphOperation) summary.op());
-        this.operations = net.graph.subgraphToOps(targets).size();
+        this.operations = net.graph().subgraphToOps(targets).size();
         net.initialiseNewVariables();
         // The state starts at its initial values here, once: a setState before the first step stays.
         net.assign(stateSetters, initialState);
@@ -163,11 +152,6 @@ final class TfStep implements CompiledStep {
             }
         }
         return true;
-    }
-
-    /** State values as this step stores them: one vector per kind when flat. */
-    private List<HostTensor> stored(List<HostTensor> values) {
-        return flat ? net.layout.joinKinds(values) : values;
     }
 
     @Override
@@ -189,10 +173,10 @@ final class TfStep implements CompiledStep {
 
     private StepSummary run(Batch train, Batch validation, double[] scalarValues,
             java.util.function.Consumer<RunMetadata> trace) {
-        checkOpen();
+        checkUsable();
         List<Tensor> feeds = new ArrayList<>();
         try {
-            Session.Runner runner = net.session.runner();
+            Session.Runner runner = net.session().runner();
             feed(runner, feeds, trainX, trainY, train);
             if (usesValidation) {
                 feed(runner, feeds, validationX, validationY, validation);
@@ -244,32 +228,12 @@ final class TfStep implements CompiledStep {
     }
 
     @Override
-    public List<HostTensor> state() {
-        checkOpen();
-        if (stateReads.isEmpty()) {
-            return List.of();
-        }
-        List<HostTensor> stored = net.fetch(stateReads);
-        return flat ? net.layout.splitKinds(stored) : stored;
+    protected List<HostTensor> readState() {
+        return net.fetch(stateReads);
     }
 
     @Override
-    public void setState(List<HostTensor> values) {
-        checkOpen();
-        StateSlot.checkValues(slots, values);
-        net.assign(stateSetters, stored(values));
-    }
-
-    private void checkOpen() {
-        net.checkOpen();
-        if (closed) {
-            throw new IllegalStateException("step is closed");
-        }
-    }
-
-    /** Only refuses further use: the traced ops stay in the network's graph until the network is closed. */
-    @Override
-    public void close() {
-        closed = true;
+    protected void writeState(List<HostTensor> stored) {
+        net.assign(stateSetters, stored);
     }
 }

@@ -64,13 +64,13 @@ class TfEngineTest {
             Batch train = batch(spec, 8, random);
             Batch validation = batch(spec, 2, random);
             t.step(train, validation).loss();
-            long ops = count(net.graph.operations());
+            long ops = count(net.graph().operations());
             double first = t.step(train, validation).loss();
             double last = first;
             for (int s = 0; s < 100; s++) {
                 last = t.step(train, validation).loss();
             }
-            assertThat(count(net.graph.operations())).isEqualTo(ops);
+            assertThat(count(net.graph().operations())).isEqualTo(ops);
             assertThat(last).as("it trains").isLessThan(first);
             Evaluation ev = net.evaluate(train);
             assertThat(ev.count()).isEqualTo(8);
@@ -128,8 +128,8 @@ class TfEngineTest {
                 TfEngine tensors = TfEngine.create(storage("tensors"));
                 TfNetwork one = (TfNetwork) flat.build(TWO_LAYERS, init);
                 TfNetwork each = (TfNetwork) tensors.build(TWO_LAYERS, init)) {
-            assertThat(one.handles).hasSize(1);
-            assertThat(each.handles).hasSize(4);
+            assertThat(one.parameterHandles()).hasSize(1);
+            assertThat(each.parameterHandles()).hasSize(4);
             assertThat(tensors.device()).endsWith(", one variable per parameter");
             assertThat(flat.device()).doesNotContain("variable");
             assertThat(one.parameters()).isEqualTo(each.parameters());
@@ -172,7 +172,7 @@ class TfEngineTest {
                 TfNetwork net = (TfNetwork) e.build(spec, spec.initialParameters(2));
                 Training t = Training.start(net, Sgd.builder().lr(0.05).momentum(0.9).build())) {
             long nodes = t.operationsPerStep();
-            assertThat(nodes).isLessThanOrEqualTo(count(net.graph.operations()));
+            assertThat(nodes).isLessThanOrEqualTo(count(net.graph().operations()));
             t.step(batch(spec, 8, new SplittableRandom(3)));
             assertThat(t.operationsPerStep()).isEqualTo(nodes);
             return nodes;
@@ -206,12 +206,12 @@ class TfEngineTest {
             io.github.agnosticsam.training.Checkpoint first = t.checkpoint();
             t.step(batch(spec, 8, random));
             t.restore(first);
-            long ops = count(net.graph.operations());
+            long ops = count(net.graph().operations());
             for (int i = 0; i < 5; i++) {
                 t.step(batch(spec, 8, random));
                 t.restore(first);
             }
-            assertThat(count(net.graph.operations())).as("graph operations after 5 more restores").isEqualTo(ops);
+            assertThat(count(net.graph().operations())).as("graph operations after 5 more restores").isEqualTo(ops);
             assertThat(net.parameters()).as("parameters after the last restore").isEqualTo(first.parameters());
             assertThat(net.runningStatistics()).as("running statistics after the last restore")
                     .isEqualTo(first.runningStatistics());
