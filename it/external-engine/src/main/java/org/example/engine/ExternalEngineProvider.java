@@ -1,30 +1,37 @@
 package org.example.engine;
 
-import io.github.agnosticsam.conformance.reference.ReferenceEngineProvider;
-import io.github.agnosticsam.model.HostTensor;
-import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.spi.Device;
 import io.github.agnosticsam.spi.Engine;
 import io.github.agnosticsam.spi.EngineOptions;
 import io.github.agnosticsam.spi.EngineProvider;
-import io.github.agnosticsam.spi.Network;
-import java.util.List;
+import io.github.agnosticsam.spi.UnsupportedFeatureException;
 
 /**
- * An engine named {@code external}, written as an engine of SPI 1.0 was: it does not declare
- * {@code spiVersion()}, and every 1.x core must still find it, run it and pass it through the kit.
+ * The {@code external} engine: float64 MLPs without BatchNorm, in plain Java on the CPU, written
+ * only against the published core as an outside author writes an engine of SPI 1.0. It runs on one
+ * thread, so {@link EngineOptions#threads()} is ignored.
  */
 public final class ExternalEngineProvider implements EngineProvider {
+    static final String NAME = "external";
+
+    /** The constant is compiled in: it records the SPI this engine was built against. */
+    @Override
+    public String spiVersion() {
+        return SPI_VERSION;
+    }
 
     @Override
     public String name() {
-        return "external";
+        return NAME;
     }
 
+    /** Negative: a test engine, chosen only by name. */
     @Override
     public int priority() {
         return -1;
     }
 
+    /** Pure Java: nothing to look for. */
     @Override
     public boolean isAvailable() {
         return true;
@@ -32,27 +39,9 @@ public final class ExternalEngineProvider implements EngineProvider {
 
     @Override
     public Engine create(EngineOptions options) {
-        Engine inner = new ReferenceEngineProvider().create(options);
-        return new Engine() {
-            @Override
-            public String name() {
-                return "external";
-            }
-
-            @Override
-            public String device() {
-                return inner.device();
-            }
-
-            @Override
-            public Network build(ModelSpec model, List<HostTensor> initialParameters) {
-                return inner.build(model, initialParameters);
-            }
-
-            @Override
-            public void close() {
-                inner.close();
-            }
-        };
+        if (options.device() == Device.GPU) {
+            throw new UnsupportedFeatureException("the external engine computes on the CPU only; use device cpu or auto");
+        }
+        return new ExternalEngine();
     }
 }
