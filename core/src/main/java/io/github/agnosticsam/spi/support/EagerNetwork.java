@@ -127,22 +127,22 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
     // What the support layer asks of every engine, written once over the primitives.
 
     @Override
-    protected List<HostTensor> readParameters() {
+    protected final List<HostTensor> readParameters() {
         return downloadAll(parameterTensors());
     }
 
     @Override
-    protected void writeParameters(List<HostTensor> stored) {
+    protected final void writeParameters(List<HostTensor> stored) {
         storeAll(parameterTensors(), stored);
     }
 
     @Override
-    protected List<HostTensor> readStatistics() {
+    protected final List<HostTensor> readStatistics() {
         return downloadAll(statisticTensors());
     }
 
     @Override
-    protected void writeStatistics(List<HostTensor> values) {
+    protected final void writeStatistics(List<HostTensor> values) {
         storeAll(statisticTensors(), values);
     }
 
@@ -156,19 +156,19 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
     }
 
     @Override
-    protected double[] evaluationLogits(Batch chunk) {
+    protected final double[] evaluationLogits(Batch chunk) {
         try (Scope scope = openScope()) {
             return download(logits(parameterTensors(), statisticTensors(), upload(chunk))).values();
         }
     }
 
     @Override
-    public Step compile(StepProgram program) {
+    public final Step compile(StepProgram program) {
         return (Step) super.compile(program);
     }
 
     @Override
-    protected Step newStep(StepProgram program) {
+    protected final Step newStep(StepProgram program) {
         return new Step(program);
     }
 
