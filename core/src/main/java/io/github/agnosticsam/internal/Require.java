@@ -92,6 +92,15 @@ public final class Require {
      */
     public static void finiteTensors(String owner, String kind, List<String> names, List<int[]> shapes,
             List<HostTensor> values) {
+        finiteTensors(owner, kind, names, shapes, values, Double.MAX_VALUE);
+    }
+
+    /**
+     * As above, for an engine whose precision holds magnitudes up to {@code largest} ({@link
+     * #FLOAT32_MAX} for float32): a larger element would become ±Inf there, so it is refused too.
+     */
+    public static void finiteTensors(String owner, String kind, List<String> names, List<int[]> shapes,
+            List<HostTensor> values, double largest) {
         if (values == null || values.size() != shapes.size()) {
             throw new IllegalArgumentException(owner + " has " + shapes.size() + " " + kind + " tensors, got "
                     + (values == null ? "null" : values.size()));
@@ -109,6 +118,11 @@ public final class Require {
                 if (!Double.isFinite(v[j])) {
                     throw new IllegalArgumentException(kind + " " + names.get(i) + " element " + j
                             + " (row-major) is " + v[j] + ": it must be a finite number");
+                }
+                if (Math.abs(v[j]) > largest) {
+                    throw new IllegalArgumentException(kind + " " + names.get(i) + " element " + j + " (row-major) is "
+                            + v[j] + ": the engine's precision holds magnitudes up to " + largest
+                            + (largest == FLOAT32_MAX ? " (float32)" : ""));
                 }
             }
         }

@@ -69,6 +69,14 @@ public abstract class EagerNetwork<T, B> implements Network {
         return false;
     }
 
+    /**
+     * The largest magnitude the engine's tensors hold: float32's by default; a float64 engine returns
+     * {@link Double#MAX_VALUE}. {@link #setParameters} refuses larger values, which would become ±Inf.
+     */
+    protected double largestValue() {
+        return Float.MAX_VALUE;
+    }
+
     /** Where each parameter lies in flat storage, segments aligned to {@link #flatAlignment()}. */
     protected final FlatLayout layout() {
         if (layout == null) {
@@ -167,7 +175,7 @@ public abstract class EagerNetwork<T, B> implements Network {
     @Override
     public void setParameters(List<HostTensor> values) {
         checkOpen();
-        spec.checkParameters(values);
+        spec.checkParameters(values, largestValue());
         storeAll(parameterTensors(), flatStorage() ? List.of(layout().join(values)) : values);
     }
 
@@ -180,7 +188,7 @@ public abstract class EagerNetwork<T, B> implements Network {
     @Override
     public void setRunningStatistics(List<HostTensor> values) {
         checkOpen();
-        spec.checkStatistics(values);
+        spec.checkStatistics(values, largestValue());
         storeAll(statisticTensors(), values);
     }
 

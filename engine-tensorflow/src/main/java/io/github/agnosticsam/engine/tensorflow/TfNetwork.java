@@ -250,7 +250,7 @@ final class TfNetwork implements Network {
     @Override
     public void setParameters(List<HostTensor> values) {
         checkOpen();
-        spec.checkParameters(values);
+        spec.checkParameters(values, Float.MAX_VALUE); // the variables are float32
         assign(parameterSetters, flat ? List.of(layout.join(values)) : values);
     }
 
@@ -262,7 +262,7 @@ final class TfNetwork implements Network {
     @Override
     public void setRunningStatistics(List<HostTensor> values) {
         checkOpen();
-        spec.checkStatistics(values);
+        spec.checkStatistics(values, Float.MAX_VALUE);
         if (2 * statistics.size() != values.size()) {
             throw new io.github.agnosticsam.spi.UnsupportedFeatureException("checkpoints unsupported: the graph of "
                     + spec + " has " + 2 * statistics.size() + " running statistics (batch-norm layers), its "
