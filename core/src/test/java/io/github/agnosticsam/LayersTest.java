@@ -1,5 +1,6 @@
 package io.github.agnosticsam;
 
+import io.github.agnosticsam.spi.Network;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 import static org.assertj.core.api.Assertions.assertThat;

@@ -79,6 +79,15 @@ public record HostTensor(int[] shape, double[] values) {
      */
     public static void requireFinite(String owner, String kind, List<String> names, List<int[]> shapes,
             List<HostTensor> values) {
+        requireFinite(owner, kind, names, shapes, values, Double.MAX_VALUE);
+    }
+
+    /**
+     * As above, for an engine whose precision holds magnitudes up to {@code largest} ({@link
+     * Float#MAX_VALUE} for float32): a larger element would become ±Inf there, so it is refused too.
+     */
+    public static void requireFinite(String owner, String kind, List<String> names, List<int[]> shapes,
+            List<HostTensor> values, double largest) {
         if (values == null || values.size() != shapes.size()) {
             throw new IllegalArgumentException(owner + " has " + shapes.size() + " " + kind + " tensors, got "
                     + (values == null ? "null" : values.size()));
@@ -96,6 +105,11 @@ public record HostTensor(int[] shape, double[] values) {
                 if (!Double.isFinite(v[j])) {
                     throw new IllegalArgumentException(kind + " " + names.get(i) + " element " + j
                             + " (row-major) is " + v[j] + ": it must be a finite number");
+                }
+                if (Math.abs(v[j]) > largest) {
+                    throw new IllegalArgumentException(kind + " " + names.get(i) + " element " + j + " (row-major) is "
+                            + v[j] + ": the engine's precision holds magnitudes up to " + largest
+                            + (largest == Float.MAX_VALUE ? " (float32)" : ""));
                 }
             }
         }

@@ -100,8 +100,15 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
      * element) that does not fit. {@code Network.setParameters} of every engine checks this.
      */
     default void checkParameters(List<HostTensor> values) {
-        HostTensor.requireFinite(toString(), "parameter", parameterNames(),
-                parameterShapes(), values);
+        checkParameters(values, Double.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #checkParameters(List)}, for an engine whose precision holds magnitudes up to {@code
+     * largest} ({@link Float#MAX_VALUE} for float32): a larger element would become ±Infinity there.
+     */
+    default void checkParameters(List<HostTensor> values, double largest) {
+        HostTensor.requireFinite(toString(), "parameter", parameterNames(), parameterShapes(), values, largest);
     }
 
     /**
@@ -109,8 +116,13 @@ public sealed interface ModelSpec permits ModelSpec.Mlp, ModelSpec.Cnn, ModelSpe
      * {@code Network.setRunningStatistics} of every engine checks this.
      */
     default void checkStatistics(List<HostTensor> values) {
-        HostTensor.requireFinite(toString(), "running statistic", statisticNames(),
-                statisticShapes(), values);
+        checkStatistics(values, Double.MAX_VALUE);
+    }
+
+    /** As {@link #checkStatistics(List)}, within an engine's precision as {@link #checkParameters(List, double)}. */
+    default void checkStatistics(List<HostTensor> values, double largest) {
+        HostTensor.requireFinite(toString(), "running statistic", statisticNames(), statisticShapes(), values,
+                largest);
     }
 
     /**

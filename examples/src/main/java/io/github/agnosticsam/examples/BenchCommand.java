@@ -92,6 +92,8 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(c[0] + " must be >= 1, got " + c[1]);
             }
         }
+        ImageDataset.checkBatch("--batch", batch);
+        ImageDataset.checkBatch("--val-batch", valBatch);
         if (warmup < 0 || (soak != null && soak < 1)) {
             throw new IllegalArgumentException("--warmup must be >= 0 and --soak >= 1");
         }
@@ -101,6 +103,7 @@ final class BenchCommand implements Callable<Integer> {
         List<String> names = models.equals(List.of("all")) ? ModelSpec.STANDARD : models;
         List<ModelSpec> specs = names.stream().map(ModelSpecs::check).toList();
         engineOptions.check();
+        OutputFiles.checkDistinct(data.inputs(), List.of(OutputFiles.Use.file("--json", json)));
         OutputFiles.checkWritable(json);
         RunOptions defaults = new RunOptions();
         defaults.lr = 0.01;

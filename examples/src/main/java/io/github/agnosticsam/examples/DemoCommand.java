@@ -108,18 +108,19 @@ final class DemoCommand implements Callable<Integer> {
                 Map<String, String> options = new LinkedHashMap<>();
                 o.describe().forEach((k, v) -> options.put(k, String.valueOf(v)));
                 options.put("optimizer", name);
-                Checkpoint from = null;
+                TrainingRun.Resumed from = null;
                 if (resume && !where.isEmpty()) {
-                    from = RunCheckpoints.newest(where.dir());
-                    if (!Json.write(options).equals(from.extra().get(TrainingRun.OPTIONS))) {
+                    from = TrainingRun.Resumed.newest(where.dir());
+                    if (!Json.write(options).equals(from.checkpoint.extra().get(TrainingRun.OPTIONS))) {
                         throw new CheckpointException("--resume: the checkpoints in " + where.dir() + " are of another "
                                 + "demo (--quick or --seed differ): run it without --resume to start again");
                     }
-                    w.printf(Locale.ROOT, "%s: resuming from step %d%n", name, from.steps());
+                    w.printf(Locale.ROOT, "%s: resuming from step %d%n", name, from.checkpoint.steps());
                     w.flush();
                 } else {
                     where.clear();
                 }
+                where.prepare();
                 results.add(TrainingRun.run(engine, name, o, train, test, true,
                         new TrainingRun.Checkpointing(where, from, options),
                         new TrainingRun.SharpnessSeries(o.epochs, diagnosed, diagnosis)));

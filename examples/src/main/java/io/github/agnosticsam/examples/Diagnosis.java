@@ -43,6 +43,7 @@ final class Diagnosis {
             if (probes < 2) {
                 throw new IllegalArgumentException("--probes must be >= 2 (a standard error needs two), got " + probes);
             }
+            Heap.check("--probes " + probes, probes, probes * (double) Heap.RESULT_BYTES, IllegalArgumentException::new);
             if (!(rho >= 0 && rho < Double.POSITIVE_INFINITY) || ascentSteps < 0) {
                 throw new IllegalArgumentException("--rho must be a finite number >= 0 and --ascent-steps >= 0, got "
                         + rho + " and " + ascentSteps);

@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
@@ -34,6 +35,19 @@ record ImageDataset(float[] pixels, int[] labels, int rows, int columns) {
     /** The most bytes of items one file may declare: the largest Java byte array. */
     static final long MAX_ARRAY_BYTES = Integer.MAX_VALUE - 8;
 
+    /** The pixels of one image: the reader takes 28x28 images only. */
+    static final int PIXELS = 28 * 28;
+
+    /**
+     * Checks, before any data is loaded, that batches of {@code count} images fit in the heap: the
+     * batch's doubles, the engine's float copy of them, the indices and labels.
+     */
+    static void checkBatch(String option, int count) {
+        long values = (long) count * PIXELS;
+        Heap.check(option + " " + count, values, values * (Double.BYTES + Float.BYTES) + count * 12.0,
+                IllegalArgumentException::new);
+    }
+
     int size() {
         return labels.length;
     }
@@ -48,8 +62,14 @@ record ImageDataset(float[] pixels, int[] labels, int rows, int columns) {
             throw new DataException("data folder " + dir + " not found: install Fashion-MNIST with "
                     + "'apt-get install dataset-fashion-mnist' (it goes to " + DEBIAN_PATH + "), or pass --data DIR");
         }
+        List<Path> files = files(dir, train);
+        return read(files.get(0), files.get(1));
+    }
+
+    /** The images and labels files of the training or test split in {@code dir}. */
+    static List<Path> files(Path dir, boolean train) {
         String prefix = train ? "train" : "t10k";
-        return read(dir.resolve(prefix + "-images-idx3-ubyte.gz"), dir.resolve(prefix + "-labels-idx1-ubyte.gz"));
+        return List.of(dir.resolve(prefix + "-images-idx3-ubyte.gz"), dir.resolve(prefix + "-labels-idx1-ubyte.gz"));
     }
 
     static ImageDataset read(Path imagesFile, Path labelsFile) {
@@ -61,6 +81,8 @@ record ImageDataset(float[] pixels, int[] labels, int rows, int columns) {
                         LABELS_MAGIC));
             }
             int n = count(labelsFile, in.readInt(), "item", 1);
+            Heap.check(labelsFile + ": " + n + " labels", n, (double) n * (1 + Integer.BYTES), // the bytes and the ints
+                    ImageDataset::bad);
             byte[] raw = body(labelsFile, in, n, n + " labels");
             labels = new int[n];
             for (int i = 0; i < n; i++) {
@@ -93,13 +115,8 @@ record ImageDataset(float[] pixels, int[] labels, int rows, int columns) {
             }
             count(imagesFile, n, "image", (long) rows * columns);
             long size = (long) n * rows * columns;
-            long heap = size * (1 + Float.BYTES); // the bytes read and the floats made of them
-            long free = Runtime.getRuntime().maxMemory() - (Runtime.getRuntime().totalMemory()
-                    - Runtime.getRuntime().freeMemory());
-            if (heap > free) {
-                throw bad(imagesFile, n + " images need about " + heap / (1 << 20) + " MiB of Java heap, "
-                        + free / (1 << 20) + " MiB are free: give the JVM more (AGNOSTIC_SAM_JAVA_OPTS=-Xmx...)");
-            }
+            Heap.check(imagesFile + ": " + n + " images", size, size * (1.0 + Float.BYTES), // the bytes and the floats
+                    ImageDataset::bad);
             byte[] raw = body(imagesFile, in, (int) size, n + " images of " + rows + "x" + columns);
             float[] pixels = new float[raw.length];
             for (int i = 0; i < raw.length; i++) {
@@ -162,7 +179,11 @@ record ImageDataset(float[] pixels, int[] labels, int rows, int columns) {
     }
 
     private static DataException bad(Path file, String what) {
-        return new DataException(file + ": " + what);
+        return bad(file + ": " + what);
+    }
+
+    private static DataException bad(String message) {
+        return new DataException(message);
     }
 
     private static DataException ioError(Path file, IOException e) {

@@ -96,8 +96,14 @@ final class LandscapeCommand implements Callable<Integer> {
         if (n < 2) {
             throw new IllegalArgumentException("--points must be >= 2, got " + n);
         }
+        long count = plane ? (long) n * n : n;
+        Heap.check("--points " + n + (plane ? " (" + count + " on the plane)" : ""), n, count * (double) Heap.RESULT_BYTES,
+                IllegalArgumentException::new);
         double[] grid = Landscape.grid(span[0], span[1], n);
         engineOptions.check();
+        List<OutputFiles.Use> inputs = new java.util.ArrayList<>(data.inputs());
+        checkpoints.forEach(c -> inputs.add(OutputFiles.Use.file("the checkpoint", c)));
+        OutputFiles.checkDistinct(inputs, List.of(OutputFiles.Use.file("--png", png), OutputFiles.Use.file("--json", json)));
         OutputFiles.checkWritable(png, json);
         Checkpoint first = Checkpoint.read(checkpoints.get(0));
         ModelSpec model = Diagnosis.standardModel(checkpoints.get(0), first);
@@ -114,7 +120,7 @@ final class LandscapeCommand implements Callable<Integer> {
         String title = String.format(Locale.ROOT, "%s, %d training images", model, images);
         try (Engine engine = engineOptions.create(engineName)) {
             out.printf(Locale.ROOT, "%s, engine %s on %s; %d images; %d points%n", model, engine.name(), engine.device(),
-                    images, plane ? n * n : n);
+                    images, count);
             out.flush();
             report.put("engine", engine.name());
             report.put("images", images);

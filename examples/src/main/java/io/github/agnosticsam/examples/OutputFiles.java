@@ -7,6 +7,8 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * Every file the command line writes (JSON reports, PNG charts) goes through here: it is written to
@@ -70,6 +72,59 @@ final class OutputFiles {
                 throw new OutputException("cannot write " + target + ": " + reason(e));
             }
         }
+    }
+
+    /**
+     * A file a command reads or writes ({@code file}), or the files a folder it writes holds ({@code
+     * file} null, {@code includes} says which), as the message names it: "--png", "the checkpoint A".
+     */
+    record Use(String what, Path file, Predicate<Path> includes) {
+        static Use file(String what, Path file) {
+            return new Use(what, file, p -> file != null && same(p, file));
+        }
+    }
+
+    /**
+     * Refuses, before any work, an output file that is also an input (writing it would destroy what
+     * the command reads) or another output (one would replace the other).
+     */
+    static void checkDistinct(List<Use> inputs, List<Use> outputs) {
+        for (Use out : outputs) {
+            if (out.file() == null) {
+                continue;
+            }
+            for (Use in : inputs) {
+                if (in.includes().test(out.file())) {
+                    throw new IllegalArgumentException(out.what() + " " + out.file() + " is " + in.what()
+                            + " the command reads: writing it would destroy it; give another file");
+                }
+            }
+            for (Use other : outputs) {
+                if (other != out && other.includes().test(out.file())) {
+                    throw new IllegalArgumentException(out.what() + " " + out.file() + " is also " + other.what()
+                            + ": one output would replace the other; give each its own file");
+                }
+            }
+        }
+    }
+
+    /** Whether two paths name the same file, through symbolic links too (the files need not exist). */
+    static boolean same(Path a, Path b) {
+        return real(a).equals(real(b));
+    }
+
+    /** The real path of a file, or of its folder and its name when the file does not exist yet. */
+    private static Path real(Path p) {
+        Path abs = p.toAbsolutePath().normalize();
+        Path rest = abs.getFileSystem().getPath("");
+        for (Path known = abs; known != null && known.getFileName() != null; known = known.getParent()) {
+            try {
+                return known.toRealPath().resolve(rest);
+            } catch (IOException e) {
+                rest = known.getFileName().resolve(rest); // not there yet: try its folder
+            }
+        }
+        return abs;
     }
 
     private static String reason(Exception e) {

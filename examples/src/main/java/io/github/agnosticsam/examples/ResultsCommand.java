@@ -46,9 +46,15 @@ final class ResultsCommand implements Callable<Integer> {
         // noise -> optimizer -> the reports with a sharpness series
         Map<Double, Map<String, List<Report>>> series = new TreeMap<>();
         List<String> optimizers = new ArrayList<>();
+        if (Files.isRegularFile(dir)) {
+            throw new IllegalArgumentException(dir + " is a file: results reads a folder of train --json reports");
+        }
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException("no such folder: " + dir);
         }
+        OutputFiles.checkDistinct(List.of(new OutputFiles.Use("a report in " + dir, null,
+                p -> p.getFileName().toString().endsWith(".json") && OutputFiles.same(p.toAbsolutePath().getParent(), dir))),
+                List.of(OutputFiles.Use.file("--chart", chart)));
         OutputFiles.checkWritable(chart);
         List<Path> reports;
         try (Stream<Path> files = Files.list(dir)) {
@@ -191,6 +197,9 @@ final class ResultsCommand implements Callable<Integer> {
         static Report read(Path file) {
             String text;
             try {
+                long size = Files.size(file);
+                // The bytes, the text and the parsed tree: a report is a few KiB, a huge file is refused unread.
+                Heap.check("reading its " + size + " bytes", size, size * 16.0, what -> new ReportException(file, what));
                 text = Files.readString(file);
             } catch (IOException e) {
                 throw new ReportException(file, "cannot read it as JSON (" + reason(e) + ")");

@@ -1,5 +1,6 @@
 package io.github.agnosticsam.examples;
 
+import io.github.agnosticsam.io.AtomicFiles;
 import io.github.agnosticsam.training.Checkpoint;
 import io.github.agnosticsam.training.CheckpointException;
 import java.io.IOException;
@@ -17,6 +18,8 @@ import java.util.stream.Stream;
  */
 record RunCheckpoints(Path dir, long every, int keep) {
     private static final Pattern NAME = Pattern.compile("step-(\\d{10})\\.safetensors");
+    /** The temporary file of a checkpoint write (AtomicFiles' name) that a crash left behind. */
+    private static final Pattern LEFTOVER = Pattern.compile("\\.step-\\d{10}\\.safetensors\\.[0-9a-f]+\\.tmp");
 
     RunCheckpoints {
         if (every < 0) {
@@ -28,9 +31,28 @@ record RunCheckpoints(Path dir, long every, int keep) {
         }
     }
 
-    /** Checks before any training that the folder takes new files (it is created if needed). */
-    void checkWritable() {
+    /**
+     * Checks before any training that the folder takes new files (it is created if needed), and
+     * removes the temporary files of checkpoint writes that a crash or kill interrupted: a run owns
+     * its folder, so no other write can be under way in it.
+     */
+    void prepare() {
         OutputFiles.checkWritable(dir.resolve(fileName(0)));
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : files.filter(p -> LEFTOVER.matcher(p.getFileName().toString()).matches()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new OutputFiles.OutputException("cannot remove an interrupted checkpoint's temporary file in " + dir
+                    + ": " + e);
+        }
+    }
+
+    /** Whether {@code file} is one this folder's checkpoints are written to (or through). */
+    boolean owns(Path file) {
+        String name = file.getFileName().toString();
+        return OutputFiles.same(AtomicFiles.folder(file), dir.toAbsolutePath())
+                && (NAME.matcher(name).matches() || LEFTOVER.matcher(name).matches());
     }
 
     /** Whether the folder holds no checkpoint (or does not exist). */
@@ -66,6 +88,15 @@ record RunCheckpoints(Path dir, long every, int keep) {
 
     /** The newest checkpoint in a folder, read and checked. */
     static Checkpoint newest(Path dir) {
+        return read(newestFile(dir));
+    }
+
+    /** The newest checkpoint file in a folder. */
+    static Path newestFile(Path dir) {
+        if (Files.isRegularFile(dir)) {
+            throw new CheckpointException("--resume " + dir + " is a file: give the folder of the run's checkpoints "
+                    + "(train --checkpoint DIR); the run goes on from the newest in it");
+        }
         if (!Files.isDirectory(dir)) {
             throw new CheckpointException("--resume " + dir + ": no such folder");
         }
@@ -73,12 +104,17 @@ record RunCheckpoints(Path dir, long every, int keep) {
         if (all.isEmpty()) {
             throw new CheckpointException("--resume " + dir + ": no checkpoint (step-NNNNNNNNNN.safetensors) in it");
         }
-        Path newest = all.get(all.size() - 1);
+        return all.get(all.size() - 1);
+    }
+
+    /** A checkpoint of a folder, read and checked; when it is bad, the message names the one before it. */
+    static Checkpoint read(Path file) {
         try {
-            return Checkpoint.read(newest);
+            return Checkpoint.read(file);
         } catch (CheckpointException e) {
-            throw new CheckpointException(e.getMessage() + (all.size() > 1 ? " (move it away to resume from "
-                    + all.get(all.size() - 2).getFileName() + ")" : ""), e);
+            List<Path> older = list(file.getParent()).stream().filter(p -> p.compareTo(file) < 0).toList();
+            throw new CheckpointException(e.getMessage() + (older.isEmpty() ? "" : " (move it away to resume from "
+                    + older.get(older.size() - 1).getFileName() + ")"), e);
         }
     }
 

@@ -75,6 +75,8 @@ final class RunOptions {
         positive("--epochs", epochs);
         positive("--batch", batch);
         positive("--val-batch", valBatch);
+        ImageDataset.checkBatch("--batch", batch);
+        ImageDataset.checkBatch("--val-batch", valBatch);
         if (limit < 0) {
             throw new IllegalArgumentException("--limit must be >= 0 (0 = all), got " + limit);
         }

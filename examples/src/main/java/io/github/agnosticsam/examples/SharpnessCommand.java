@@ -80,6 +80,9 @@ final class SharpnessCommand implements Callable<Integer> {
         Diagnosis.Settings settings = new Diagnosis.Settings(images, batch, probes, rho, ascentSteps,
                 CurvatureOptions.defaults().withHRelative(hRelative).withSeed(seed));
         engineOptions.check();
+        List<OutputFiles.Use> inputs = new java.util.ArrayList<>(data.inputs());
+        inputs.add(OutputFiles.Use.file("the checkpoint", checkpoint));
+        OutputFiles.checkDistinct(inputs, List.of(OutputFiles.Use.file("--json", json)));
         OutputFiles.checkWritable(json);
         Checkpoint from = Checkpoint.read(checkpoint);
         ModelSpec model = Diagnosis.standardModel(checkpoint, from);

@@ -57,8 +57,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", paramLabel = "DIR",
             description = "Continue the run whose checkpoints are in DIR from the newest, to the result the run would have had "
                     + "without the break. Its options come from the checkpoint: give none that contradicts it. Checkpoints go on into DIR "
-                    + "(after each epoch; give --checkpoint-every again for more). --engine, --device and --threads may differ "
-                    + "(bit for bit needs the same).")
+                    + "(after each epoch; give --checkpoint-every again for more). It runs on the checkpoint's engine; --engine, "
+                    + "--device and --threads may differ (bit for bit needs the same).")
     Path resume;
 
     @Option(names = "--sharpness-every", paramLabel = "N",
@@ -75,19 +75,15 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Checkpoint from = resume == null ? null : RunCheckpoints.newest(resume);
+        TrainingRun.Resumed resumed = resume == null ? null : TrainingRun.Resumed.newest(resume);
+        Checkpoint from = resumed == null ? null : resumed.checkpoint;
         if (from != null) {
-            adopt(from);
+            adopt(resumed.file, from);
         }
-        run.check();
+        checkRun(resumed == null ? null : resumed.file);
         engineOptions.check();
-        TrainingRun.optimizer(optimizer, run, 1); // checks the name and radii before any work
-        OutputFiles.checkWritable(json);
         if (sharpnessEvery == null && spec.commandLine().getParseResult().hasMatchedOption("--sharpness-images")) {
             throw new IllegalArgumentException("--sharpness-images " + sharpnessImages + " needs --sharpness-every N");
-        }
-        if (sharpnessEvery != null && sharpnessEvery < 1) {
-            throw new IllegalArgumentException("--sharpness-every must be >= 1 (epochs), got " + sharpnessEvery);
         }
         Diagnosis.Settings sharpness = Diagnosis.Settings.defaults().withImages(sharpnessImages);
         Path dir = checkpointDir != null ? checkpointDir : resume;
@@ -96,27 +92,37 @@ final class TrainCommand implements Callable<Integer> {
         }
         RunCheckpoints where = dir == null ? null
                 : new RunCheckpoints(dir, checkpointEvery == null ? 0 : checkpointEvery, keep == null ? 3 : keep);
+        List<OutputFiles.Use> outputs = new ArrayList<>(List.of(OutputFiles.Use.file("--json", json)));
+        if (where != null) {
+            outputs.add(new OutputFiles.Use("a checkpoint of " + dir, null, where::owns));
+        }
+        OutputFiles.checkDistinct(data.inputs(), outputs);
+        OutputFiles.checkWritable(json);
         if (where != null) {
             if (!where.isEmpty() && !dir.equals(resume)) {
                 throw new IllegalArgumentException("--checkpoint " + dir + " already holds checkpoints of a run: continue "
                         + "it with --resume " + dir + ", or give an empty folder");
             }
-            where.checkWritable();
+            where.prepare();
         }
+        // Resumed without --engine: on the checkpoint's engine, not the default (it would change the numbers).
+        String engineChosen = engineName != null || from == null ? engineName : from.engine();
         ImageDataset train = ImageDataset.load(data.dir, true);
         ImageDataset test = ImageDataset.load(data.dir, false);
         TrainingRun.SharpnessSeries series = sharpnessEvery == null ? TrainingRun.SharpnessSeries.NONE
                 : new TrainingRun.SharpnessSeries(sharpnessEvery, Diagnosis.batches(train, ModelSpecs.check(run.model),
                         "--sharpness-images", sharpness.images(), sharpness.batch()), sharpness);
         PrintWriter out = spec.commandLine().getOut();
-        try (Engine engine = engineOptions.create(engineName)) {
-            out.printf(Locale.ROOT, "engine %s on %s; %s, %s%n", engine.name(), engine.device(), run.model, optimizer);
+        try (Engine engine = engineOptions.create(engineChosen)) {
+            out.printf(Locale.ROOT, "engine %s on %s%s; %s, %s%n", engine.name(), engine.device(),
+                    engineName == null && from != null ? " (the checkpoint's; --engine NAME for another)" : "",
+                    run.model, optimizer);
             out.flush();
             if (from != null) {
                 out.printf(Locale.ROOT, "resuming from step %d (%s, written by %s)%n", from.steps(), resume, from.engine());
             }
             TrainingRun.Result r = TrainingRun.run(engine, optimizer, run, train, test, true,
-                    new TrainingRun.Checkpointing(where, from, recordedOptions()), series);
+                    new TrainingRun.Checkpointing(where, resumed, recordedOptions()), series);
             out.printf(Locale.ROOT, "test accuracy %.4f (%.1f s)%n", r.testAccuracy(), r.seconds());
             TrainingRun.Epoch last = r.history().get(r.history().size() - 1);
             if (last.sharpness() != null) {
@@ -163,16 +169,39 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /**
-     * Takes the run's options from the checkpoint; one given on the command line must agree with it
-     * (another --epochs, say, would change the cosine schedule the run was on).
+     * Checks the run's options before any work; resumed, they are the checkpoint's, so one that makes
+     * no valid run is the checkpoint's fault, named with its file.
      */
-    private void adopt(Checkpoint from) {
-        Map<?, ?> recorded;
+    private void checkRun(Path fromFile) {
         try {
-            recorded = (Map<?, ?>) Json.parse(from.extra().get(TrainingRun.OPTIONS));
+            run.check();
+            TrainingRun.optimizer(optimizer, run, 1); // the name and radii
+            if (sharpnessEvery != null && sharpnessEvery < 1) {
+                throw new IllegalArgumentException("--sharpness-every must be >= 1 (epochs), got " + sharpnessEvery);
+            }
+        } catch (IllegalArgumentException e) {
+            if (fromFile == null) {
+                throw e;
+            }
+            throw new CheckpointException(fromFile + ": its " + TrainingRun.OPTIONS + " make no valid run: "
+                    + e.getMessage());
+        }
+    }
+
+    /**
+     * Takes the run's options from the checkpoint; one given on the command line must agree with it
+     * (another --epochs, say, would change the cosine schedule the run was on). Each recorded value
+     * must be text (or null) that its option takes.
+     */
+    private void adopt(Path file, Checkpoint from) {
+        Object parsed;
+        try {
+            parsed = Json.parse(from.extra().get(TrainingRun.OPTIONS));
         } catch (RuntimeException e) {
-            throw new CheckpointException("--resume " + resume + ": the newest checkpoint has no valid "
-                    + TrainingRun.OPTIONS + " entry: was it written by train?");
+            parsed = null;
+        }
+        if (!(parsed instanceof Map<?, ?> recorded)) {
+            throw new CheckpointException(file + ": no valid " + TrainingRun.OPTIONS + " entry: was it written by train?");
         }
         ParseResult given = spec.commandLine().getParseResult();
         for (OptionSpec o : runOptions()) {
@@ -181,7 +210,11 @@ final class TrainCommand implements Callable<Integer> {
                 continue; // written before the series existed: as given (a run without one so far)
             }
             if (!recorded.containsKey(name)) {
-                throw new CheckpointException("--resume " + resume + ": the checkpoint does not record " + name);
+                throw new CheckpointException(file + ": " + TrainingRun.OPTIONS + " does not record " + name);
+            }
+            if (!(recorded.get(name) == null || recorded.get(name) instanceof String)) {
+                throw new CheckpointException(file + ": " + TrainingRun.OPTIONS + " \"" + name + "\" must be text "
+                        + "or null, got " + Json.write(recorded.get(name)));
             }
             String saved = (String) recorded.get(name);
             String now = o.getValue() == null ? null : o.getValue().toString();
@@ -192,7 +225,12 @@ final class TrainCommand implements Callable<Integer> {
                             + ": leave it out to continue the run as it was (start a new run to change it)");
                 }
             } else {
-                o.setValue(value(saved, o.type()));
+                try {
+                    o.setValue(value(saved, o.type()));
+                } catch (RuntimeException e) { // NumberFormatException, InvalidPathException
+                    throw new CheckpointException(file + ": " + TrainingRun.OPTIONS + " \"" + name + "\" is \"" + saved
+                            + "\", which " + name + " does not take (" + o.type().getSimpleName() + ")");
+                }
             }
         }
     }

@@ -15,6 +15,7 @@ import io.github.agnosticsam.training.Checkpoint;
 import io.github.agnosticsam.training.CheckpointException;
 import io.github.agnosticsam.training.Training;
 import java.math.BigDecimal;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -88,7 +89,7 @@ final class TrainingRun {
      * Where a run writes its checkpoints (or null), the checkpoint it resumes from (or null) and its
      * configuration as option texts, recorded in each checkpoint.
      */
-    record Checkpointing(RunCheckpoints where, Checkpoint from, Map<String, String> options) {
+    record Checkpointing(RunCheckpoints where, Resumed from, Map<String, String> options) {
     }
 
     static Result run(Engine engine, String optimizerName, RunOptions o, ImageDataset trainSet, ImageDataset testSet,
@@ -128,18 +129,14 @@ final class TrainingRun {
         try (Network network = engine.build(spec, spec.initialParameters(o.seed));
                 Training training = Training.start(network, optimizer);
                 Meter meter = new Meter(network, series)) {
-            Checkpoint from = checkpointing.from();
+            Resumed from = checkpointing.from();
             double resumedLossSum = 0;
             if (from != null) {
-                try {
-                    history.addAll(epochs(from.extra().get(HISTORY)));
-                    resumedLossSum = Double.parseDouble(from.extra().get(LOSS_SUM));
-                    secondsBefore = Double.parseDouble(from.extra().get(SECONDS));
-                } catch (RuntimeException e) {
-                    throw new CheckpointException("the checkpoint's " + HISTORY + ", " + LOSS_SUM + " or " + SECONDS
-                            + " entry is missing or malformed (was it written by train?): " + e);
-                }
-                training.restore(from);
+                from.check(stepsPerEpoch, o.epochs);
+                history.addAll(from.history);
+                resumedLossSum = from.lossSum;
+                secondsBefore = from.seconds;
+                training.restore(from.checkpoint);
             }
             long done = training.steps();
             boolean validation = training.program().usesValidationBatch();
@@ -264,19 +261,115 @@ final class TrainingRun {
         return training.checkpoint(extra);
     }
 
-    private static List<Epoch> epochs(String json) {
-        List<Epoch> out = new ArrayList<>();
-        for (Object e : (List<?>) Json.parse(json)) {
-            Map<?, ?> m = (Map<?, ?>) e;
-            out.add(new Epoch(((BigDecimal) m.get("epoch")).intValueExact(), number(m, "trainLoss"),
-                    number(m, "trainAccuracy"), number(m, "testAccuracy"), number(m, "seconds"),
-                    (Map<?, ?>) m.get("sharpness")));
-        }
-        return out;
-    }
+    /**
+     * A checkpoint a run resumes from, with what it records of the run beside the step's state: read
+     * and checked at once, so a bad value is an error naming the file and the entry before any work,
+     * not a failure epochs later.
+     */
+    static final class Resumed {
+        final Path file;
+        final Checkpoint checkpoint;
+        private final Checkpoint from;
+        final List<Epoch> history = new ArrayList<>();
+        final double lossSum;
+        final double seconds;
 
-    private static double number(Map<?, ?> m, String key) {
-        return ((BigDecimal) m.get(key)).doubleValue();
+        /** The newest checkpoint in a run's folder. */
+        static Resumed newest(Path dir) {
+            Path file = RunCheckpoints.newestFile(dir);
+            return new Resumed(file, RunCheckpoints.read(file));
+        }
+
+        private Resumed(Path file, Checkpoint from) {
+            this.file = file;
+            this.checkpoint = from;
+            this.from = from;
+            lossSum = number(LOSS_SUM, "the loss sum of the epoch under way");
+            seconds = number(SECONDS, "the seconds the run took");
+            Object parsed;
+            try {
+                parsed = Json.parse(text(HISTORY));
+            } catch (Json.JsonException e) {
+                throw bad(HISTORY, "is not JSON (" + e.getMessage() + ")");
+            }
+            if (!(parsed instanceof List<?> epochs)) {
+                throw bad(HISTORY, "must be a JSON array of epochs");
+            }
+            for (Object e : epochs) {
+                history.add(epoch(e, history.size() + 1));
+            }
+        }
+
+        /** The step and the epochs done fit the run (known once the data is): within its steps, an entry per epoch done. */
+        private void check(int stepsPerEpoch, int epochs) {
+            long total = (long) stepsPerEpoch * epochs;
+            if (from.steps() > total) {
+                throw new CheckpointException(file + ": it is at step " + from.steps() + ", beyond the run's last ("
+                        + total + ": " + epochs + " epochs of " + stepsPerEpoch + " steps)");
+            }
+            if (history.size() != from.steps() / stepsPerEpoch) {
+                throw bad(HISTORY, "holds " + history.size() + " epochs, but step " + from.steps() + " is after "
+                        + from.steps() / stepsPerEpoch + " of " + stepsPerEpoch + " steps");
+            }
+        }
+
+        private Epoch epoch(Object e, int expected) {
+            String where = "epoch " + expected;
+            if (!(e instanceof Map<?, ?> m) || !(m.get("epoch") instanceof BigDecimal n)
+                    || n.compareTo(BigDecimal.valueOf(expected)) != 0) {
+                throw bad(HISTORY, "entry " + expected + " must be an object with \"epoch\": " + expected);
+            }
+            double trainLoss = field(m, where, "trainLoss", Double.POSITIVE_INFINITY);
+            double trainAccuracy = field(m, where, "trainAccuracy", 1);
+            double testAccuracy = field(m, where, "testAccuracy", 1);
+            double secs = field(m, where, "seconds", Double.POSITIVE_INFINITY);
+            Object sharpness = m.get("sharpness");
+            if (sharpness != null) {
+                try {
+                    Diagnosis.summary((Map<?, ?>) sharpness);
+                } catch (RuntimeException bad) {
+                    throw bad(HISTORY, where + ": \"sharpness\" is not what --sharpness-every measures");
+                }
+            }
+            return new Epoch(expected, trainLoss, trainAccuracy, testAccuracy, secs, (Map<?, ?>) sharpness);
+        }
+
+        /** A member of an epoch: a finite number in [0, max]. */
+        private double field(Map<?, ?> m, String where, String key, double max) {
+            double v = m.get(key) instanceof BigDecimal n ? n.doubleValue() : Double.NaN;
+            if (!(v >= 0 && v <= max && Double.isFinite(v))) {
+                throw bad(HISTORY, where + ": \"" + key + "\" must be a finite number " + (max == 1 ? "in [0, 1]"
+                        : ">= 0") + ", got " + (m.containsKey(key) ? Json.write(m.get(key)) : "nothing"));
+            }
+            return v;
+        }
+
+        /** A number entry: finite and >= 0. */
+        private double number(String key, String what) {
+            String text = text(key);
+            double v;
+            try {
+                v = Double.parseDouble(text);
+            } catch (NumberFormatException e) {
+                v = Double.NaN;
+            }
+            if (!(v >= 0 && Double.isFinite(v))) {
+                throw bad(key, "(" + what + ") must be a finite number >= 0, got \"" + text + "\"");
+            }
+            return v;
+        }
+
+        private String text(String key) {
+            String text = from.extra().get(key);
+            if (text == null) {
+                throw bad(key, "is missing: was the checkpoint written by train?");
+            }
+            return text;
+        }
+
+        private CheckpointException bad(String key, String what) {
+            return new CheckpointException(file + ": " + key + " " + what);
+        }
     }
 
     private static ProgressBar bar(String optimizer, int epoch, int epochs, int steps) {

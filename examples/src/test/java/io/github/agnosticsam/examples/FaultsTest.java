@@ -2,6 +2,7 @@ package io.github.agnosticsam.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -125,12 +126,45 @@ class FaultsTest {
         SyntheticIdx.writeIdx(labels, 0x801, new int[] {Integer.MAX_VALUE}, new byte[10]);
         fails(1, args("train", "--data", dir.toString()), labels.toString(), "declares 2147483647 items");
 
-        SyntheticIdx.writeIdx(labels, 0x801, new int[] {2_000_000_000}, new byte[10]);
+        SyntheticIdx.writeIdx(labels, 0x801, new int[] {20_000_000}, new byte[10]);
         fails(1, args("train", "--data", dir.toString()), labels.toString(),
-                "truncated: it declares 2000000000 labels (2000000000 bytes) but holds 10");
+                "truncated: it declares 20000000 labels (20000000 bytes) but holds 10");
 
         SyntheticIdx.writeIdx(labels, 0x801, new int[] {-5}, new byte[10]);
         fails(1, args("train", "--data", dir.toString()), labels.toString(), "declares 4294967291 items");
+    }
+
+    @Test
+    void labelsBeyondTheHeapAreAnErrorNotAnOutOfMemoryError(@TempDir Path dir) throws IOException {
+        // 2,147,483,639 labels need 10 GiB (their bytes and ints); the header alone asks for them.
+        assumeTrue(Runtime.getRuntime().maxMemory() < 10L << 30, "a heap this large would take them");
+        SyntheticIdx.write(dir, 20, 10);
+        Path labels = dir.resolve("train-labels-idx1-ubyte.gz");
+        SyntheticIdx.writeIdx(labels, 0x801, new int[] {Integer.MAX_VALUE - 8}, new byte[10]);
+        fails(1, args("train", "--data", dir.toString()), labels + ": 2147483639 labels needs about 10240 MiB of Java "
+                + "heap", "AGNOSTIC_SAM_JAVA_OPTS=-Xmx");
+    }
+
+    @Test
+    void countsFromOptionsAreCheckedAgainstTheHeapBeforeTheDataIsRead(@TempDir Path dir) {
+        String absent = dir.resolve("no-data").toString(); // the data would be an error of its own
+        for (String n : new String[] {"2147483647", "300000000", "100000000"}) {
+            Cli r = fails(2, args("train", "--data", absent, "--val-batch", n), "--val-batch " + n + " needs ");
+            assertThat(r.out()).isEmpty();
+        }
+        fails(2, args("train", "--data", absent, "--val-batch", "300000000"), "235200000000 elements");
+        fails(2, args("bench", "--data", absent, "--batch", "2147483647"), "--batch 2147483647 needs ");
+        String checkpoint = dir.resolve("absent.safetensors").toString(); // read after the options' checks
+        fails(2, args("sharpness", checkpoint, "--data", absent, "--probes", "2147483647"),
+                "--probes 2147483647 needs an array of 2147483647 elements");
+        fails(2, args("sharpness", checkpoint, "--data", absent, "--probes", "300000000"),
+                "--probes 300000000 needs about 18311 MiB of Java heap");
+        fails(2, args("landscape", checkpoint, "--data", absent, "--points", "2147483647"),
+                "--points 2147483647 (4611686014132420609 on the plane) needs");
+        fails(2, args("landscape", checkpoint, "--data", absent, "--dims", "1", "--points", "2147483647"),
+                "--points 2147483647 needs an array of 2147483647 elements; Java's arrays hold at most 2147483639");
+        fails(2, args("landscape", checkpoint, "--data", absent, "--points", "50000"), "--points 50000 (2500000000 on "
+                + "the plane) needs about 152588 MiB");
     }
 
     @Test
@@ -208,6 +242,60 @@ class FaultsTest {
 
         Path empty = Files.writeString(dir.resolve("h-empty.json"), "");
         fails(1, args("results", dir.toString()), empty.toString(), "an empty file");
+    }
+
+    @Test
+    void resultsRefusesAReportTooLargeToReadUnread(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("a.json"), report("sgd", 0.4, 0.80));
+        Path huge = dir.resolve("b-huge.json");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+            f.setLength(3L << 30); // sparse: 3 GiB that take no disk
+        }
+        try {
+            fails(1, args("results", dir.toString()), huge + ": not a train --json report: reading its 3221225472 bytes "
+                    + "needs an array of 3221225472 elements");
+        } finally {
+            Files.delete(huge);
+        }
+    }
+
+    @Test
+    void aFileWhereAFolderBelongsIsNamedAsAFile(@TempDir Path dir) throws IOException {
+        Path file = Files.writeString(dir.resolve("a.json"), report("sgd", 0.4, 0.80));
+        fails(2, args("results", file.toString()), file + " is a file: results reads a folder of train --json reports");
+        fails(1, args("train", "--resume", file.toString()), "--resume " + file + " is a file: give the folder of the "
+                + "run's checkpoints");
+    }
+
+    @Test
+    void anOutputThatIsAnInputOrAnotherOutputIsRefusedBeforeAnyWork(@TempDir Path dir) throws IOException {
+        Path a = Files.writeString(dir.resolve("a.safetensors"), "checkpoint A");
+        Path b = Files.writeString(dir.resolve("b.safetensors"), "checkpoint B");
+        String absent = dir.resolve("no-data").toString();
+        fails(2, args("landscape", a.toString(), b.toString(), "--data", absent, "--png", b.toString()),
+                "--png " + b + " is the checkpoint the command reads: writing it would destroy it");
+        // The same file by another path.
+        fails(2, args("landscape", a.toString(), "--data", absent, "--json", dir.resolve("x/../a.safetensors").toString()),
+                "is the checkpoint the command reads");
+        fails(2, args("sharpness", a.toString(), "--data", absent, "--json", a.toString()),
+                "--json " + a + " is the checkpoint the command reads");
+        Path x = dir.resolve("x.out");
+        fails(2, args("landscape", a.toString(), "--data", absent, "--png", x.toString(), "--json", x.toString()),
+                "--png " + x + " is also --json: one output would replace the other");
+        assertThat(Files.readString(a)).isEqualTo("checkpoint A");
+        assertThat(Files.readString(b)).isEqualTo("checkpoint B");
+        assertThat(x).doesNotExist();
+
+        Path images = data.resolve("train-images-idx3-ubyte.gz");
+        byte[] before = Files.readAllBytes(images);
+        fails(2, args("train", "--data", data.toString(), "--json", images.toString()),
+                "--json " + images + " is the data file the command reads");
+        assertThat(Files.readAllBytes(images)).isEqualTo(before);
+
+        Path reports = Files.createDirectories(dir.resolve("reports"));
+        Files.writeString(reports.resolve("r.json"), report("sgd", 0.4, 0.80));
+        fails(2, args("results", reports.toString(), "--chart", reports.resolve("r.json").toString()),
+                "--chart " + reports.resolve("r.json") + " is a report in " + reports);
     }
 
     private static String report(String optimizer, double noise, double accuracy) {

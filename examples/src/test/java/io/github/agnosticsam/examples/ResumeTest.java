@@ -129,6 +129,104 @@ class ResumeTest {
         assertThat(every.err()).contains("--checkpoint-every and --keep need --checkpoint DIR");
     }
 
+    /** A finished reference run of 2 epochs of 4 steps, checkpointed after each step; its newest checkpoint. */
+    private static Path finishedRun(Path checkpoints) {
+        Cli first = Cli.run(plus(run("reference", 2), "--limit", "64", "--checkpoint", checkpoints.toString(),
+                "--checkpoint-every", "1").toArray(String[]::new));
+        assertThat(first.exit()).as(first.err()).isZero();
+        return checkpoints.resolve("step-0000000008.safetensors");
+    }
+
+    /** Resuming fails with exit 1 and one line naming the file and every part. */
+    private static void resumeFails(Path checkpoints, Path file, String... parts) {
+        Cli r = Cli.run("train", "--resume", checkpoints.toString());
+        assertThat(r.exit()).as(r.err()).isEqualTo(1);
+        assertThat(r.err().strip()).doesNotContain("\n").doesNotContain("\tat ").contains(file.toString())
+                .contains(parts);
+        assertThat(r.out()).as("nothing was trained").doesNotContain("test accuracy");
+    }
+
+    @Test
+    void everyValueACheckpointRecordsIsCheckedOnRead(@TempDir Path dir) throws IOException {
+        Path checkpoints = dir.resolve("c");
+        Path newest = finishedRun(checkpoints);
+        byte[] good = Files.readAllBytes(newest);
+
+        CraftedCheckpoint.setOption(newest, "--epochs", "abc");
+        resumeFails(checkpoints, newest, "cli.options \"--epochs\" is \"abc\", which --epochs does not take (int)");
+        Files.write(newest, good);
+        CraftedCheckpoint.setOption(newest, "--epochs", 5);
+        resumeFails(checkpoints, newest, "cli.options \"--epochs\" must be text or null, got 5");
+        Files.write(newest, good);
+        CraftedCheckpoint.setOption(newest, "--optimizer", List.of("sgd"));
+        resumeFails(checkpoints, newest, "cli.options \"--optimizer\" must be text or null, got [\"sgd\"]");
+        Files.write(newest, good);
+        CraftedCheckpoint.setOption(newest, "--val-batch", "300000000");
+        resumeFails(checkpoints, newest, "its cli.options make no valid run: --val-batch 300000000 needs");
+        Files.write(newest, good);
+        CraftedCheckpoint.setOption(newest, "--epochs", "-3");
+        resumeFails(checkpoints, newest, "its cli.options make no valid run: --epochs must be >= 1, got -3");
+
+        Files.write(newest, good);
+        CraftedCheckpoint.editMetadata(newest, meta -> meta.put("steps", "100000"));
+        resumeFails(checkpoints, newest, "it is at step 100000, beyond the run's last (8: 2 epochs of 4 steps)");
+
+        Files.write(newest, good);
+        CraftedCheckpoint.editMetadata(newest, meta -> meta.put("cli.epochLossSum", "NaN"));
+        resumeFails(checkpoints, newest, "cli.epochLossSum (the loss sum of the epoch under way) must be a finite "
+                + "number >= 0, got \"NaN\"");
+        Files.write(newest, good);
+        CraftedCheckpoint.editMetadata(newest, meta -> meta.put("cli.seconds", "-1"));
+        resumeFails(checkpoints, newest, "cli.seconds (the seconds the run took) must be a finite number >= 0");
+        Files.write(newest, good);
+        CraftedCheckpoint.editMetadata(newest, meta -> meta.put("cli.history", ((String) meta.get("cli.history"))
+                .replaceFirst("\"testAccuracy\": ?[0-9.E-]+", "\"testAccuracy\":7")));
+        resumeFails(checkpoints, newest, "cli.history epoch 1: \"testAccuracy\" must be a finite number in [0, 1], got 7");
+        Files.write(newest, good);
+        CraftedCheckpoint.editMetadata(newest, meta -> meta.put("cli.history", "[]"));
+        resumeFails(checkpoints, newest, "cli.history holds 0 epochs, but step 8 is after 2 of 4 steps");
+
+        Files.write(newest, good);
+        Cli again = Cli.run("train", "--resume", checkpoints.toString());
+        assertThat(again.exit()).as("the checkpoint as written resumes: %s", again.err()).isZero();
+    }
+
+    @Test
+    void aResumedRunStaysOnItsEngineAndRemovesItsInterruptedWrites(@TempDir Path dir) throws IOException {
+        Path checkpoints = dir.resolve("c");
+        finishedRun(checkpoints);
+        // What a kill during a checkpoint write leaves: AtomicFiles' temporary file.
+        Path leftover = Files.writeString(checkpoints.resolve(".step-0000000009.safetensors.3f2a9c.tmp"), "half");
+        Path mine = Files.writeString(checkpoints.resolve("notes.txt"), "the user's");
+        Cli resumed = Cli.run("train", "--resume", checkpoints.toString(), "--json", dir.resolve("r.json").toString());
+        assertThat(resumed.exit()).as(resumed.err()).isZero();
+        assertThat(resumed.out()).contains("engine reference on cpu").contains("(the checkpoint's; --engine NAME for another)");
+        assertThat(leftover).doesNotExist();
+        assertThat(mine).hasContent("the user's");
+        Cli other = Cli.run("train", "--resume", checkpoints.toString(), "--engine", "djl");
+        assertThat(other.exit()).as(other.err()).isZero();
+        assertThat(other.out()).contains("engine djl on").doesNotContain("the checkpoint's");
+    }
+
+    @Test
+    void aReportInTheCheckpointFolderMayNotTakeACheckpointsName(@TempDir Path dir) throws IOException {
+        Path checkpoints = dir.resolve("c");
+        Path newest = finishedRun(checkpoints);
+        byte[] before = Files.readAllBytes(newest);
+        Cli r = Cli.run("train", "--resume", checkpoints.toString(), "--json", newest.toString());
+        assertThat(r.exit()).as(r.err()).isEqualTo(2);
+        assertThat(r.err().strip()).doesNotContain("\n").contains("--json " + newest + " is also a checkpoint of "
+                + checkpoints + ": one output would replace the other");
+        assertThat(Files.readAllBytes(newest)).isEqualTo(before);
+        Cli fresh = Cli.run(plus(run("reference", 1), "--limit", "64", "--checkpoint", dir.resolve("d").toString(),
+                "--json", dir.resolve("d/step-0000000004.safetensors").toString()).toArray(String[]::new));
+        assertThat(fresh.exit()).as(fresh.err()).isEqualTo(2);
+        assertThat(fresh.out()).isEmpty();
+        Cli report = Cli.run(plus(run("reference", 1), "--limit", "64", "--checkpoint", dir.resolve("e").toString(),
+                "--json", dir.resolve("e/report.json").toString()).toArray(String[]::new));
+        assertThat(report.exit()).as("another name in the folder is fine: %s", report.err()).isZero();
+    }
+
     @Test
     void anInterruptedDemoResumesEachRunFromItsCheckpoint(@TempDir Path dir) throws IOException {
         String[] demo = {"demo", "--quick", "--data", data.toString(), "--threads", "1", "--out", dir.toString()};

@@ -31,6 +31,12 @@ final class ExternalNetwork extends EagerNetwork<HostTensor, Batch> {
         setParameters(initialParameters); // checks shapes and finiteness first
     }
 
+    /** float64: any finite value. */
+    @Override
+    protected double largestValue() {
+        return Double.MAX_VALUE;
+    }
+
     @Override
     protected Tensors<HostTensor> ops() {
         return OPS;

@@ -39,6 +39,12 @@ final class ReferenceNetwork extends EagerNetwork<HostTensor, Batch> {
         setParameters(initial);
     }
 
+    /** float64: any finite value. */
+    @Override
+    protected double largestValue() {
+        return Double.MAX_VALUE;
+    }
+
     @Override
     protected boolean flatStorage() {
         return flat;

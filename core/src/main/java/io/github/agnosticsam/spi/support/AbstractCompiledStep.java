@@ -84,7 +84,7 @@ public abstract class AbstractCompiledStep implements CompiledStep {
     @Override
     public void setState(List<HostTensor> values) {
         checkUsable();
-        StateSlot.checkValues(slots, values);
+        StateSlot.checkValues(slots, values, network.largestValue());
         writeState(stored(values));
     }
 

@@ -52,6 +52,15 @@ public abstract class AbstractNetwork implements Network {
         return 1;
     }
 
+    /**
+     * The largest magnitude the engine's tensors hold: float32's by default; a float64 engine returns
+     * {@link Double#MAX_VALUE}. Larger values handed in (parameters, statistics, optimizer state)
+     * are refused: they would become ±Infinity.
+     */
+    protected double largestValue() {
+        return Float.MAX_VALUE;
+    }
+
     /** The stored parameters, copied to Java memory: one tensor each, or the one vector of flat storage. */
     protected abstract List<HostTensor> readParameters();
 
@@ -110,7 +119,7 @@ public abstract class AbstractNetwork implements Network {
     @Override
     public void setParameters(List<HostTensor> values) {
         checkOpen();
-        spec.checkParameters(values);
+        spec.checkParameters(values, largestValue());
         writeParameters(flatStorage() ? List.of(layout().join(values)) : values);
     }
 
@@ -123,7 +132,7 @@ public abstract class AbstractNetwork implements Network {
     @Override
     public void setRunningStatistics(List<HostTensor> values) {
         checkOpen();
-        spec.checkStatistics(values);
+        spec.checkStatistics(values, largestValue());
         writeStatistics(values);
     }
 

@@ -56,6 +56,29 @@ class DjlEngineTest {
         }
     }
 
+    /**
+     * djl computes in float32: a finite double beyond float32's range would become ±Infinity there, so
+     * it is refused, naming the parameter; the float64 reference engine holds it.
+     */
+    @Test
+    void setParametersRefusesValuesFloat32CannotHold() {
+        ModelSpec model = ModelSpec.standard("mlp");
+        List<HostTensor> huge = model.initialParameters(1);
+        huge.get(1).values()[2] = 1e300;
+        try (Engine e = Engines.load("djl", new EngineOptions(Device.CPU, 1, Map.of()));
+                Network net = e.build(model, model.initialParameters(1))) {
+            List<HostTensor> before = net.parameters();
+            assertThatThrownBy(() -> net.setParameters(huge)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("parameter " + model.parameterNames().get(1) + " element 2 (row-major) is 1.0E300: the "
+                            + "engine's precision holds magnitudes up to 3.4028234663852886E38 (float32)");
+            assertThatThrownBy(() -> e.build(model, huge)).isInstanceOf(IllegalArgumentException.class);
+            assertThat(net.parameters()).as("the old values").isEqualTo(before);
+        }
+        try (Engine e = Engines.load("reference", EngineOptions.DEFAULT); Network net = e.build(model, huge)) {
+            assertThat(net.parameters().get(1).values()[2]).isEqualTo(1e300);
+        }
+    }
+
     @Test
     void isTheDefaultEngineByPriority() {
         assertThat(Engines.provider(null).name()).isEqualTo("djl");

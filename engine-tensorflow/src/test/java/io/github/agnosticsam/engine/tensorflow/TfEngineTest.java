@@ -36,6 +36,22 @@ class TfEngineTest {
         return new EngineOptions(Device.CPU, 0, Map.of(TfEngine.STORAGE, storage));
     }
 
+    /** tensorflow's variables are float32: a finite double beyond its range is refused, naming the parameter. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"flat", "tensors"})
+    void setParametersRefusesValuesFloat32CannotHold(String storage) {
+        List<HostTensor> huge = TWO_LAYERS.initialParameters(1);
+        huge.get(0).values()[5] = -1e39;
+        try (Engine e = Engines.load("tensorflow", storage(storage));
+                Network net = e.build(TWO_LAYERS, TWO_LAYERS.initialParameters(1))) {
+            List<HostTensor> before = net.parameters();
+            assertThatThrownBy(() -> net.setParameters(huge)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("parameter " + TWO_LAYERS.parameterNames().get(0) + " element 5 (row-major) is -1.0E39: "
+                            + "the engine's precision holds magnitudes up to 3.4028234663852886E38 (float32)");
+            assertThat(net.parameters()).as("the old values").isEqualTo(before);
+        }
+    }
+
     @Test
     void isChosenByNameAndRanksBelowDjl() {
         assertThat(new TfEngineProvider().priority()).isEqualTo(50);
