@@ -101,7 +101,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--warmup-seconds must be a number of seconds in [0, 3600], got " + warmupSeconds);
         }
         List<String> names = models.equals(List.of("all")) ? ModelSpec.STANDARD : models;
-        List<ModelSpec> specs = names.stream().map(ModelSpecs::check).toList();
+        List<ModelSpec> specs = names.stream().map(ModelSpec::standard).toList();
         engineOptions.check();
         OutputFiles.checkDistinct(data.inputs(), List.of(OutputFiles.Use.file("--json", json)));
         OutputFiles.checkWritable(json);
@@ -109,7 +109,9 @@ final class BenchCommand implements Callable<Integer> {
         defaults.lr = 0.01;
         defaults.momentum = 0.9;
         defaults.weightDecay = 5e-4;
-        optimizers.forEach(name -> TrainingRun.optimizer(name, defaults, 1));
+        // Built once, before the data loads: a bad name or radius is an error before any work.
+        Map<String, Optimizer> built = new LinkedHashMap<>();
+        optimizers.forEach(name -> built.put(name, TrainingRun.optimizer(name, defaults, 1)));
         ImageDataset train = ImageDataset.load(data.dir, true);
         int[] order = ImageDataset.permutation(train.size(), new SplittableRandom(0));
         PrintWriter out = this.spec.commandLine().getOut();
@@ -121,7 +123,8 @@ final class BenchCommand implements Callable<Integer> {
             out.flush();
             if (soak != null) {
                 ModelSpec spec = specs.get(0);
-                return soak(engine, spec, names.get(0), optimizers.get(0), defaults, batch(train, order, 0, batch, spec),
+                return soak(engine, spec, names.get(0), optimizers.get(0), built.get(optimizers.get(0)),
+                        batch(train, order, 0, batch, spec),
                         batch(train, order, batch, valBatch, spec), out);
             }
             List<Map<String, Object>> results = new ArrayList<>();
@@ -132,7 +135,7 @@ final class BenchCommand implements Callable<Integer> {
                 Batch trainBatch = batch(train, order, 0, batch, spec);
                 Batch validationBatch = batch(train, order, batch, valBatch, spec);
                 for (String name : optimizers) {
-                    Map<String, Object> r = measure(engine, spec, name, defaults, trainBatch, validationBatch);
+                    Map<String, Object> r = measure(engine, spec, name, built.get(name), trainBatch, validationBatch);
                     r.put("model", names.get(m));
                     results.add(r);
                     if (opsOnly) {
@@ -167,16 +170,15 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static Batch batch(ImageDataset train, int[] order, int from, int size, ModelSpec spec) {
-        return train.batch(order, from, size, ModelSpecs.isImage(spec));
+        return train.batch(order, from, size, spec);
     }
 
     /**
      * One optimizer on one model: the step and its bare passes alternate, one of each per
      * iteration; with --ops-only, one of each, for the operation counts alone.
      */
-    private Map<String, Object> measure(Engine engine, ModelSpec spec, String name, RunOptions defaults,
+    private Map<String, Object> measure(Engine engine, ModelSpec spec, String name, Optimizer opt,
             Batch trainBatch, Batch validationBatch) {
-        Optimizer opt = TrainingRun.optimizer(name, defaults, 1);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("optimizer", name);
         try (Network network = engine.build(spec, spec.initialParameters(0));
@@ -223,9 +225,8 @@ final class BenchCommand implements Callable<Integer> {
         return r;
     }
 
-    private int soak(Engine engine, ModelSpec spec, String modelName, String name, RunOptions defaults, Batch train, Batch validation,
-            PrintWriter out) {
-        Optimizer opt = TrainingRun.optimizer(name, defaults, 1);
+    private int soak(Engine engine, ModelSpec spec, String modelName, String name, Optimizer opt, Batch train,
+            Batch validation, PrintWriter out) {
         try (Network network = engine.build(spec, spec.initialParameters(0));
                 Training training = Training.start(network, opt, BadValuePolicy.SKIP)) {
             Batch v = training.program().usesValidationBatch() ? validation : null;

@@ -4,8 +4,9 @@ import io.github.agnosticsam.diagnostics.Landscape;
 import io.github.agnosticsam.diagnostics.LossCurve;
 import io.github.agnosticsam.io.Json;
 import io.github.agnosticsam.model.Batch;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.optim.Optimizer;
 import io.github.agnosticsam.spi.Engine;
-import io.github.agnosticsam.training.Checkpoint;
 import io.github.agnosticsam.training.CheckpointException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -92,7 +93,7 @@ final class DemoCommand implements Callable<Integer> {
         ImageDataset train = ImageDataset.load(data.dir, true);
         ImageDataset test = ImageDataset.load(data.dir, false);
         Diagnosis.Settings diagnosis = sharpness();
-        List<Batch> diagnosed = Diagnosis.batches(train, ModelSpecs.check(o.model), "--images", diagnosis.images(),
+        List<Batch> diagnosed = Diagnosis.batches(train, ModelSpec.standard(o.model), "--images", diagnosis.images(),
                 diagnosis.batch());
         PrintWriter w = spec.commandLine().getOut();
         List<TrainingRun.Result> results = new ArrayList<>();
@@ -121,13 +122,14 @@ final class DemoCommand implements Callable<Integer> {
                     where.clear();
                 }
                 where.prepare();
-                results.add(TrainingRun.run(engine, name, o, train, test, true,
+                Optimizer optimizer = TrainingRun.optimizer(name, o, TrainingRun.totalSteps(o, train.size()));
+                results.add(TrainingRun.run(engine, name, optimizer, o, train, test, true,
                         new TrainingRun.Checkpointing(where, from, options),
                         new TrainingRun.SharpnessSeries(o.epochs, diagnosed, diagnosis)));
             }
             // The loss between SGD's and Agnostic-SAM's solutions (same seed, same start).
             long landscapeStart = System.nanoTime();
-            landscape = LandscapeCommand.interpolation(engine, ModelSpecs.check(o.model),
+            landscape = LandscapeCommand.interpolation(engine, ModelSpec.standard(o.model),
                     RunCheckpoints.newest(out.resolve("checkpoints").resolve(LANDSCAPE_FROM)),
                     RunCheckpoints.newest(out.resolve("checkpoints").resolve(LANDSCAPE_TO)), diagnosed, LANDSCAPE_ALPHAS);
             landscapeSeconds = (System.nanoTime() - landscapeStart) / 1e9;

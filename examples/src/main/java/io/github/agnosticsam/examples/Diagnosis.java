@@ -7,6 +7,7 @@ import io.github.agnosticsam.diagnostics.Sharpness;
 import io.github.agnosticsam.diagnostics.Trace;
 import io.github.agnosticsam.model.Batch;
 import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.optim.DefaultRadii;
 import io.github.agnosticsam.spi.Engine;
 import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.training.Checkpoint;
@@ -27,7 +28,8 @@ final class Diagnosis {
     static final int IMAGES = 1024;
     static final int BATCH = 256;
     static final int PROBES = 20;
-    static final double RHO = 0.05;
+    /** ρ-sharpness within SAM's own default radius. */
+    static final double RHO = DefaultRadii.RHO;
     static final int ASCENT_STEPS = 10;
 
     private Diagnosis() {
@@ -168,7 +170,7 @@ final class Diagnosis {
         }
         List<Batch> out = new ArrayList<>();
         for (int from = 0; from < images; from += batch) {
-            out.add(train.batch(order, from, Math.min(batch, images - from), ModelSpecs.isImage(model)));
+            out.add(train.batch(order, from, Math.min(batch, images - from), model));
         }
         return out;
     }

@@ -2,6 +2,7 @@ package io.github.agnosticsam.examples;
 
 import io.github.agnosticsam.model.Batch;
 import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.model.ModelSpec;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -58,12 +59,38 @@ record ImageDataset(float[] pixels, int[] labels, int rows, int columns) {
 
     /** The training or test split in {@code dir}: {@code train-*} or {@code t10k-*} files. */
     static ImageDataset load(Path dir, boolean train) {
+        List<Path> files = files(existing(dir), train);
+        return read(files.get(0), files.get(1));
+    }
+
+    /** How many examples the split in {@code dir} declares, from its labels file's header alone. */
+    static int declaredSize(Path dir, boolean train) {
+        Path labelsFile = files(existing(dir), train).get(1);
+        try (DataInputStream in = open(labelsFile)) {
+            return labelCount(labelsFile, in);
+        } catch (EOFException e) {
+            throw bad(labelsFile, "truncated: the data end before the labels it declares");
+        } catch (IOException e) {
+            throw ioError(labelsFile, e);
+        }
+    }
+
+    private static Path existing(Path dir) {
         if (!Files.isDirectory(dir)) {
             throw new DataException("data folder " + dir + " not found: install Fashion-MNIST with "
                     + "'apt-get install dataset-fashion-mnist' (it goes to " + DEBIAN_PATH + "), or pass --data DIR");
         }
-        List<Path> files = files(dir, train);
-        return read(files.get(0), files.get(1));
+        return dir;
+    }
+
+    /** The header of an IDX labels file: its magic number, then the count it declares (checked). */
+    private static int labelCount(Path labelsFile, DataInputStream in) throws IOException {
+        int magic = in.readInt();
+        if (magic != LABELS_MAGIC) {
+            throw bad(labelsFile, String.format("magic number 0x%08x, expected 0x%08x (IDX labels)", magic,
+                    LABELS_MAGIC));
+        }
+        return count(labelsFile, in.readInt(), "item", 1);
     }
 
     /** The images and labels files of the training or test split in {@code dir}. */
@@ -75,12 +102,7 @@ record ImageDataset(float[] pixels, int[] labels, int rows, int columns) {
     static ImageDataset read(Path imagesFile, Path labelsFile) {
         int[] labels;
         try (DataInputStream in = open(labelsFile)) {
-            int magic = in.readInt();
-            if (magic != LABELS_MAGIC) {
-                throw bad(labelsFile, String.format("magic number 0x%08x, expected 0x%08x (IDX labels)", magic,
-                        LABELS_MAGIC));
-            }
-            int n = count(labelsFile, in.readInt(), "item", 1);
+            int n = labelCount(labelsFile, in);
             Heap.check(labelsFile + ": " + n + " labels", n, (double) n * (1 + Integer.BYTES), // the bytes and the ints
                     ImageDataset::bad);
             byte[] raw = body(labelsFile, in, n, n + " labels");
@@ -229,9 +251,14 @@ record ImageDataset(float[] pixels, int[] labels, int rows, int columns) {
         return new ImageDataset(pixels, lb, rows, columns);
     }
 
-    /** The examples at the given indices, shaped for the model ({@code [n, 784]} or {@code [n, 1, 28, 28]}). */
-    Batch batch(int[] indices, int from, int count, boolean image) {
+    /** The examples at the given indices, shaped as the model's input ({@code [n, 784]} or {@code [n, 1, 28, 28]}). */
+    Batch batch(int[] indices, int from, int count, ModelSpec model) {
         int p = pixelsPerImage();
+        int[] input = model.inputShape();
+        if (java.util.Arrays.stream(input).asLongStream().reduce(1, (a, b) -> a * b) != p) {
+            throw new IllegalArgumentException("model " + model + " takes inputs of shape "
+                    + java.util.Arrays.toString(input) + ", not images of " + rows + "x" + columns);
+        }
         double[] x = new double[count * p];
         int[] y = new int[count];
         for (int i = 0; i < count; i++) {
@@ -241,7 +268,9 @@ record ImageDataset(float[] pixels, int[] labels, int rows, int columns) {
             }
             y[i] = labels[idx];
         }
-        int[] shape = image ? new int[] {count, 1, rows, columns} : new int[] {count, p};
+        int[] shape = new int[input.length + 1];
+        shape[0] = count;
+        System.arraycopy(input, 0, shape, 1, input.length);
         return new Batch(new HostTensor(shape, x), y);
     }
 

@@ -1,24 +1,30 @@
 package io.github.agnosticsam.examples;
 
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.optim.DefaultRadii;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** The options of one training run, shared by {@code train} and {@code demo}. */
 final class RunOptions {
-    @Option(names = "--model", paramLabel = "mlp|mlp-bn|cnn|resnet-small", defaultValue = "mlp", description = "Standard model, docs/models.md (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model", paramLabel = "NAME", defaultValue = "mlp", completionCandidates = Names.Models.class,
+            description = "Standard model: ${COMPLETION-CANDIDATES} (docs/models.md; default: ${DEFAULT-VALUE}).")
     String model;
 
-    @Option(names = "--rho", paramLabel = "R", description = "Radius of sam (default 0.05) and asam (0.5).")
+    @Option(names = "--rho", paramLabel = "R", description = "Radius of sam (default " + DefaultRadii.RHO + ") and asam ("
+            + DefaultRadii.ADAPTIVE_RHO + ").")
     Double rho;
 
-    @Option(names = "--rho1", paramLabel = "R", description = "Train-ascent radius of agnostic-* (default 0.1; agnostic-asam* 1.0).")
+    @Option(names = "--rho1", paramLabel = "R", description = "Train-ascent radius of agnostic-* (default "
+            + DefaultRadii.RHO1_PER_RHO2 + " x rho2).")
     Double rho1;
 
-    @Option(names = "--rho2", paramLabel = "R", description = "Validation radius of agnostic-* (default 0.05; agnostic-asam* 0.5).")
+    @Option(names = "--rho2", paramLabel = "R", description = "Validation radius of agnostic-* (default " + DefaultRadii.RHO
+            + "; agnostic-asam* " + DefaultRadii.ADAPTIVE_RHO + ").")
     Double rho2;
 
-    @Option(names = "--eta", paramLabel = "E", description = "ASAM's η (default 0.01).")
+    @Option(names = "--eta", paramLabel = "E", description = "ASAM's η (default " + DefaultRadii.ETA + ").")
     Double eta;
 
     @Option(names = "--noise", paramLabel = "P", defaultValue = "0",
@@ -83,7 +89,7 @@ final class RunOptions {
         if (!(noise >= 0 && noise <= 1)) {
             throw new IllegalArgumentException("--noise must be a probability in [0, 1], got " + noise);
         }
-        ModelSpecs.check(model);
+        ModelSpec.standard(model);
     }
 
     private static void positive(String name, int v) {

@@ -1,6 +1,9 @@
 package io.github.agnosticsam.examples;
 
 import io.github.agnosticsam.io.Json;
+import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.optim.Optimizer;
+import io.github.agnosticsam.optim.Optimizers;
 import io.github.agnosticsam.spi.Engine;
 import io.github.agnosticsam.training.Checkpoint;
 import io.github.agnosticsam.training.CheckpointException;
@@ -31,7 +34,8 @@ final class TrainCommand implements Callable<Integer> {
     EngineOptionsMixin engineOptions;
 
     @Option(names = "--optimizer", paramLabel = "NAME", defaultValue = "agnostic-sam",
-            description = "sgd, sam, asam, agnostic-sam, agnostic-sam-fast, agnostic-asam, agnostic-asam-fast (default: ${DEFAULT-VALUE}).")
+            completionCandidates = Names.OptimizerNames.class,
+            description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     String optimizer;
 
     @Mixin
@@ -80,7 +84,8 @@ final class TrainCommand implements Callable<Integer> {
         if (from != null) {
             adopt(resumed.file, from);
         }
-        checkRun(resumed == null ? null : resumed.file);
+        Path fromFile = resumed == null ? null : resumed.file;
+        checkRun(fromFile);
         engineOptions.check();
         if (sharpnessEvery == null && spec.commandLine().getParseResult().hasMatchedOption("--sharpness-images")) {
             throw new IllegalArgumentException("--sharpness-images " + sharpnessImages + " needs --sharpness-every N");
@@ -107,10 +112,12 @@ final class TrainCommand implements Callable<Integer> {
         }
         // Resumed without --engine: on the checkpoint's engine, not the default (it would change the numbers).
         String engineChosen = engineName != null || from == null ? engineName : from.engine();
+        Optimizer built = checkpointsFault(fromFile, () -> TrainingRun.optimizer(optimizer, run,
+                TrainingRun.totalSteps(run, ImageDataset.declaredSize(data.dir, true))));
         ImageDataset train = ImageDataset.load(data.dir, true);
         ImageDataset test = ImageDataset.load(data.dir, false);
         TrainingRun.SharpnessSeries series = sharpnessEvery == null ? TrainingRun.SharpnessSeries.NONE
-                : new TrainingRun.SharpnessSeries(sharpnessEvery, Diagnosis.batches(train, ModelSpecs.check(run.model),
+                : new TrainingRun.SharpnessSeries(sharpnessEvery, Diagnosis.batches(train, ModelSpec.standard(run.model),
                         "--sharpness-images", sharpness.images(), sharpness.batch()), sharpness);
         PrintWriter out = spec.commandLine().getOut();
         try (Engine engine = engineOptions.create(engineChosen)) {
@@ -121,7 +128,7 @@ final class TrainCommand implements Callable<Integer> {
             if (from != null) {
                 out.printf(Locale.ROOT, "resuming from step %d (%s, written by %s)%n", from.steps(), resume, from.engine());
             }
-            TrainingRun.Result r = TrainingRun.run(engine, optimizer, run, train, test, true,
+            TrainingRun.Result r = TrainingRun.run(engine, optimizer, built, run, train, test, true,
                     new TrainingRun.Checkpointing(where, resumed, recordedOptions()), series);
             out.printf(Locale.ROOT, "test accuracy %.4f (%.1f s)%n", r.testAccuracy(), r.seconds());
             TrainingRun.Epoch last = r.history().get(r.history().size() - 1);
@@ -168,17 +175,28 @@ final class TrainCommand implements Callable<Integer> {
         return m;
     }
 
-    /**
-     * Checks the run's options before any work; resumed, they are the checkpoint's, so one that makes
-     * no valid run is the checkpoint's fault, named with its file.
-     */
+    /** Checks the run's options before any work (the optimizer's are checked when it is built). */
     private void checkRun(Path fromFile) {
-        try {
+        checkpointsFault(fromFile, () -> {
             run.check();
-            TrainingRun.optimizer(optimizer, run, 1); // the name and radii
             if (sharpnessEvery != null && sharpnessEvery < 1) {
                 throw new IllegalArgumentException("--sharpness-every must be >= 1 (epochs), got " + sharpnessEvery);
             }
+            if (!Optimizers.names().contains(optimizer)) {
+                throw new IllegalArgumentException("--optimizer must be one of " + String.join(", ", Optimizers.names())
+                        + ", got '" + optimizer + "'");
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Runs a check of the run's options; resumed, they are the checkpoint's, so one that makes no
+     * valid run is the checkpoint's fault, named with its file.
+     */
+    private static <T> T checkpointsFault(Path fromFile, java.util.function.Supplier<T> check) {
+        try {
+            return check.get();
         } catch (IllegalArgumentException e) {
             if (fromFile == null) {
                 throw e;

@@ -92,35 +92,35 @@ final class TrainingRun {
     record Checkpointing(RunCheckpoints where, Resumed from, Map<String, String> options) {
     }
 
-    static Result run(Engine engine, String optimizerName, RunOptions o, ImageDataset trainSet, ImageDataset testSet,
-            boolean progress) {
-        return run(engine, optimizerName, o, trainSet, testSet, progress, new Checkpointing(null, null, Map.of()));
+    /**
+     * The steps of a run on {@code images} training images (before --limit): the length of its cosine
+     * schedule, known from the training file's header before the images are read. At least 1: a run
+     * too short for one step is refused when its images are read, after their own checks.
+     */
+    static long totalSteps(RunOptions o, int images) {
+        int used = o.limit > 0 ? Math.min(o.limit, images) : images;
+        return Math.max(1, (long) (used / o.batch) * o.epochs);
     }
 
     /**
-     * Trains; with a checkpoint to resume from, continues it to the result the uninterrupted run
-     * gives. The batch order and the validation draws come from one stream seeded by --seed, which
-     * a resumed run replays up to the checkpoint's step (cheap: no batch is built), so they are the
-     * same as without the break, mid-epoch too.
+     * Trains {@code optimizer} (built for {@link #totalSteps}) under the name {@code optimizerName};
+     * with a checkpoint to resume from, continues it to the result the uninterrupted run gives, and
+     * measures sharpness as {@code series} says. The batch order and the validation draws come from
+     * one stream seeded by --seed, which a resumed run replays up to the checkpoint's step (cheap: no
+     * batch is built), so they are the same as without the break, mid-epoch too.
      */
-    static Result run(Engine engine, String optimizerName, RunOptions o, ImageDataset trainSet, ImageDataset testSet,
-            boolean progress, Checkpointing checkpointing) {
-        return run(engine, optimizerName, o, trainSet, testSet, progress, checkpointing, SharpnessSeries.NONE);
-    }
-
-    /** As above, measuring sharpness as {@code series} says. */
-    static Result run(Engine engine, String optimizerName, RunOptions o, ImageDataset trainSet, ImageDataset testSet,
-            boolean progress, Checkpointing checkpointing, SharpnessSeries series) {
-        ModelSpec spec = ModelSpecs.check(o.model);
-        boolean image = ModelSpecs.isImage(spec);
+    static Result run(Engine engine, String optimizerName, Optimizer optimizer, RunOptions o, ImageDataset trainSet,
+            ImageDataset testSet, boolean progress, Checkpointing checkpointing, SharpnessSeries series) {
+        ModelSpec spec = ModelSpec.standard(o.model);
         ImageDataset data = trainSet.subset(o.limit, o.seed).withNoise(o.noise, o.seed + 1);
         int stepsPerEpoch = data.size() / o.batch;
         if (stepsPerEpoch == 0) {
             throw new IllegalArgumentException("--batch " + o.batch + " is larger than the " + data.size()
                     + " training images");
         }
-        long totalSteps = (long) stepsPerEpoch * o.epochs;
-        Optimizer optimizer = optimizer(optimizerName, o, totalSteps);
+        if (totalSteps(o, trainSet.size()) != (long) stepsPerEpoch * o.epochs) {
+            throw new IllegalStateException("the optimizer was built for another length of run");
+        }
         SplittableRandom random = new SplittableRandom(o.seed + 2);
         List<Epoch> history = new ArrayList<>();
         double secondsBefore = 0;
@@ -156,8 +156,8 @@ final class TrainingRun {
                         if (firstStep + s < done) {
                             continue; // replayed: this step's draws are taken, its work was done before the break
                         }
-                        Batch train = data.batch(order, s * o.batch, o.batch, image);
-                        Batch val = picks == null ? null : data.batch(picks, 0, picks.length, image);
+                        Batch train = data.batch(order, s * o.batch, o.batch, spec);
+                        Batch val = picks == null ? null : data.batch(picks, 0, picks.length, spec);
                         double loss = training.step(train, val).loss();
                         lossSum += loss;
                         if (bar != null) {
@@ -174,8 +174,8 @@ final class TrainingRun {
                     if (finished) {
                         continue;
                     }
-                    double trainAccuracy = evaluate(network, data, all, image).accuracy();
-                    double testAccuracy = evaluate(network, testSet, null, image).accuracy();
+                    double trainAccuracy = evaluate(network, data, all).accuracy();
+                    double testAccuracy = evaluate(network, testSet, null).accuracy();
                     double seconds = (System.nanoTime() - epochStart) / 1e9;
                     Map<?, ?> sharpness = series.at(epoch, o.epochs) ? meter.measure() : null;
                     history.add(new Epoch(epoch, lossSum / stepsPerEpoch, trainAccuracy, testAccuracy, seconds,
@@ -379,7 +379,7 @@ final class TrainingRun {
     }
 
     /** Loss and accuracy over a whole dataset (or the listed indices), in chunks. */
-    static Evaluation evaluate(Network network, ImageDataset set, int[] indices, boolean image) {
+    static Evaluation evaluate(Network network, ImageDataset set, int[] indices) {
         int n = indices == null ? set.size() : indices.length;
         int[] order = indices;
         if (order == null) {
@@ -392,7 +392,7 @@ final class TrainingRun {
         int correct = 0;
         for (int from = 0; from < n; from += EVALUATION_CHUNK) {
             int count = Math.min(EVALUATION_CHUNK, n - from);
-            Evaluation e = network.evaluate(set.batch(order, from, count, image));
+            Evaluation e = network.evaluate(set.batch(order, from, count, network.model()));
             loss += e.loss() * count;
             correct += e.correct();
         }

@@ -136,11 +136,6 @@ public final class DjlEngine implements Engine {
                 + (flat ? "" : ", one array per parameter") + (hostChecks ? ")" : ", checks on the device)");
     }
 
-    /** The DJL device every array of this engine lives on. */
-    public Device djlDevice() {
-        return device;
-    }
-
     /** The manager every array of this engine descends from (for tests of native memory). */
     NDManager rootManager() {
         return manager;

@@ -158,7 +158,12 @@ final class GraphTensors implements Tensors<Operand<TFloat32>> {
 
     }
 
+    /** The elements as a vector: a vector as it is (flat storage's, a running statistic), else reshaped. */
     private Operand<TFloat32> flat(Operand<TFloat32> a) {
+        Shape shape = a.shape();
+        if (!shape.isUnknown() && shape.numDimensions() == 1) {
+            return a;
+        }
         return tf.reshape(a, tf.constant(new int[] {-1}));
     }
 }
