@@ -19,9 +19,18 @@ final class GraphTensors implements Tensors<Operand<TFloat32>> {
     private final Ops tf;
     private final Map<Double, Operand<TFloat32>> constants = new HashMap<>();
     private final Map<List<Integer>, Rows> rows = new HashMap<>();
+    /** Axis 0, made once per trace: every reduction and concatenation of a step names it. */
+    private Operand<TInt32> axis0;
 
     GraphTensors(Ops tf) {
         this.tf = tf;
+    }
+
+    private Operand<TInt32> axis0() {
+        if (axis0 == null) {
+            axis0 = tf.constant(0);
+        }
+        return axis0;
     }
 
     @Override
@@ -61,12 +70,12 @@ final class GraphTensors implements Tensors<Operand<TFloat32>> {
 
     @Override
     public Operand<TFloat32> sumOfSquares(Operand<TFloat32> a) {
-        return tf.reduceSum(tf.math.square(flat(a)), tf.constant(0));
+        return tf.reduceSum(tf.math.square(flat(a)), axis0());
     }
 
     @Override
     public Operand<TFloat32> allFinite(Operand<TFloat32> a) {
-        return tf.dtypes.cast(tf.reduceAll(tf.math.isFinite(flat(a)), tf.constant(0)), TFloat32.class);
+        return tf.dtypes.cast(tf.reduceAll(tf.math.isFinite(flat(a)), axis0()), TFloat32.class);
     }
 
     /**
@@ -154,7 +163,7 @@ final class GraphTensors implements Tensors<Operand<TFloat32>> {
         for (Operand<TFloat32> t : tensors) {
             flat.add(flat(t));
         }
-        return flat.size() == 1 ? flat.get(0) : tf.concat(flat, tf.constant(0)); // ConcatV2 takes >= 2
+        return flat.size() == 1 ? flat.get(0) : tf.concat(flat, axis0()); // ConcatV2 takes >= 2
 
     }
 
