@@ -15,8 +15,9 @@ public interface Network extends AutoCloseable {
     List<HostTensor> parameters();
 
     /**
-     * Overwrites the parameters with the given values (shapes as the model's, every element finite:
-     * anything else is an IllegalArgumentException naming the parameter, and nothing changes).
+     * Overwrites the parameters with the given values (shapes as the model's, every element finite
+     * and within the engine's precision — float32's ±3.4e38 unless it computes in float64: anything
+     * else is an IllegalArgumentException naming the parameter and element, and nothing changes).
      */
     void setParameters(List<HostTensor> values);
 
