@@ -44,11 +44,11 @@ import java.util.function.DoubleUnaryOperator;
  * largest = 3e38; tiny = 1e-30), below it float64 (1e200, 1e150, 1e308 and 1e-300). Tiny values
  * stay normal numbers: subnormals may be flushed to zero.
  *
- * <p>The binary operations, {@code axpy}, {@code where}, {@code sumOfSquares}, {@code allFinite}
- * and {@code allFiniteSegments} are also checked on operands of every rank a step meets: rank 0
- * (scalar inputs), rank 1 of 1, 7 and 1000 elements (shorter than, not a multiple of, and longer
- * than any vector width), rank 2 ([7,1] and [1,1000]) and rank 4 ([2,2,3,3], a convolution's
- * weights). Those operands are parameters of two more networks: an mlp
+ * <p>The binary operations, {@code axpy}, {@code where}, {@code sumOfSquares} and {@code allFinite}
+ * are also checked on operands of every rank a step meets: rank 0 (scalar inputs), rank 1 of 1, 7
+ * and 1000 elements (shorter than, not a multiple of, and longer than any vector width), rank 2
+ * ([7,1] and [1,1000]) and rank 4 ([2,2,3,3], a convolution's weights); {@code allFiniteSegments},
+ * whose operand is a vector (the tensorflow engine refuses any other rank), on the rank-1 ones. Those operands are parameters of two more networks: an mlp
  * {@code 2-1000-1-7-1-7-1000-1-1000-1-7-2}, which has three parameters of each of those rank-1 and
  * rank-2 shapes, and a small resnet, which has three convolutions of [2,2,3,3] (its checks are
  * skipped when the engine does not build it). Each shape has operands x and y whose elements are
@@ -210,7 +210,8 @@ public final class TensorsContract {
         whereChecks(c);
         concatChecks(c);
         parameterChecks(c);
-        c.addAll(rankChecks(new Expr[] {in(0), in(1), in(2)}, "rank 0", values(2.25), values(-0.75), values(0)));
+        c.addAll(rankChecks(new Expr[] {in(0), in(1), in(2)}, "rank 0", false, values(2.25), values(-0.75),
+                values(0)));
         return c;
     }
 
@@ -225,7 +226,7 @@ public final class TensorsContract {
                 xyz[i] = new Param(at[i], names.get(at[i]));
             }
             String label = Arrays.toString(shape).replace(" ", "");
-            c.addAll(rankChecks(xyz, label, operands.parameters().get(at[0]).values(),
+            c.addAll(rankChecks(xyz, label, shape.length == 1, operands.parameters().get(at[0]).values(),
                     operands.parameters().get(at[1]).values(), operands.parameters().get(at[2]).values()));
         }
         return c;
@@ -234,8 +235,10 @@ public final class TensorsContract {
     /**
      * The operations on operands of one shape, named by {@code shape}: x and y with no zero, z with 0
      * last; scalar inputs 0, 1 and 2 when the operands are (the expressions only read them).
+     * {@code allFiniteSegments} only when they are {@code vectors}.
      */
-    private static List<Check> rankChecks(Expr[] xyz, String shape, double[] xv, double[] yv, double[] zv) {
+    private static List<Check> rankChecks(Expr[] xyz, String shape, boolean vectors, double[] xv, double[] yv,
+            double[] zv) {
         Expr x = xyz[0];
         Expr y = xyz[1];
         Expr z = xyz[2];
@@ -253,14 +256,16 @@ public final class TensorsContract {
         c.add(check(Op.ALL_FINITE, "finite " + shape + " is 1", allFinite(x), values(1), inputs));
         c.add(check(Op.ALL_FINITE, shape + " with an infinity last is 0", allFinite(div(x, z)), values(0), inputs));
         c.add(check(Op.ALL_FINITE, shape + " with NaN last is 0", allFinite(div(z, z)), values(0), inputs));
-        int n = xv.length;
-        c.add(check(Op.ALL_FINITE_SEGMENTS, "finite " + shape + " in one segment is 1", segments(x, new int[] {n}),
-                values(1), inputs));
-        c.add(n == 1
-                ? check(Op.ALL_FINITE_SEGMENTS, shape + " holding an infinity in one segment is 0",
-                        segments(div(x, z), new int[] {1}), values(0), inputs)
-                : check(Op.ALL_FINITE_SEGMENTS, shape + " with an infinity last, in a segment of its own, is 1, 0",
-                        segments(div(x, z), new int[] {n - 1, 1}), values(1, 0), inputs));
+        if (vectors) {
+            int n = xv.length;
+            c.add(check(Op.ALL_FINITE_SEGMENTS, "finite " + shape + " in one segment is 1",
+                    segments(x, new int[] {n}), values(1), inputs));
+            c.add(n == 1
+                    ? check(Op.ALL_FINITE_SEGMENTS, shape + " holding an infinity in one segment is 0",
+                            segments(div(x, z), new int[] {1}), values(0), inputs)
+                    : check(Op.ALL_FINITE_SEGMENTS, shape + " with an infinity last, in a segment of its own, is 1, 0",
+                            segments(div(x, z), new int[] {n - 1, 1}), values(1, 0), inputs));
+        }
         return c;
     }
 
