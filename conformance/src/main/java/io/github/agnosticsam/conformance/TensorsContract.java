@@ -48,10 +48,11 @@ import java.util.function.DoubleUnaryOperator;
  * are also checked on operands of every rank a step meets: rank 0 (scalar inputs), rank 1 of 1, 7
  * and 1000 elements (shorter than, not a multiple of, and longer than any vector width), rank 2
  * ([7,1] and [1,1000]) and rank 4 ([2,2,3,3], a convolution's weights); {@code allFiniteSegments},
- * whose operand is a vector (the tensorflow engine refuses any other rank), on the rank-1 ones. Those operands are parameters of two more networks: an mlp
- * {@code 2-1000-1-7-1-7-1000-1-1000-1-7-2}, which has three parameters of each of those rank-1 and
- * rank-2 shapes, and a small resnet, which has three convolutions of [2,2,3,3] (its checks are
- * skipped when the engine does not build it). Each shape has operands x and y whose elements are
+ * whose operand is a vector (the tensorflow engine refuses any other rank), on the rank-1 ones.
+ * Those operands are parameters of two more networks: an mlp
+ * {@code 2-1000-1-7-1-7-1000-1-1000-1-7-2}, which has three parameters of each of those rank-1
+ * and rank-2 shapes, and a small resnet, which has three convolutions of [2,2,3,3] (its checks
+ * are skipped when the engine does not build it). Each shape has operands x and y whose elements are
  * small non-zero multiples of 1/4, so that every sum, product and sum of squares is exact in
  * float32 whatever the order of the additions, and z, whose last element is 0: x/z and z/z hold one
  * infinity and one NaN, in the last place.
