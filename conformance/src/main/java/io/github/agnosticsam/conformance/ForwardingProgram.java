@@ -12,7 +12,7 @@ import java.util.List;
  * A step program that forwards everything to a real one: override what to change. It does not run
  * on flat storage (so an override of {@link #define} is never bypassed): an engine with flat storage
  * hands it per-tensor views. The kit's
- * wrappers ({@link Probes#withoutAppliedFlag}) and its planted bugs are made from it.
+ * wrappers ({@link Probes#sayingApplied}) and its planted bugs are made from it.
  */
 class ForwardingProgram implements StepProgram {
     protected final StepProgram real;

@@ -92,6 +92,21 @@ final class Probes {
         return new double[] {Math.sqrt(squares[0]), Math.sqrt(squares[1]), Math.sqrt(squares[2])};
     }
 
+    /**
+     * The program, but its {@link StepOutput} always says the step was applied: what is left of the
+     * running-statistics rule is the engine's own check that they are finite.
+     */
+    static StepProgram sayingApplied(StepProgram program) {
+        return new ForwardingProgram(program) {
+            @Override
+            public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> parameters,
+                    List<T> state, List<T> scalars) {
+                StepOutput<T> out = real.define(ops, oracle, parameters, state, scalars);
+                return new StepOutput<>(out.parameters(), out.state(), out.summary(), ops.scalar(1));
+            }
+        };
+    }
+
     private static <T> T squaredNorm(Tensors<T> ops, List<T> tensors) {
         T sum = ops.scalar(0);
         for (T t : tensors) {

@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.TreeSet;
 import java.util.function.DoubleBinaryOperator;
 import java.util.function.DoubleUnaryOperator;
@@ -42,6 +43,19 @@ import java.util.function.DoubleUnaryOperator;
  * (huge = 1e30, whose square overflows float32; large = 1e18, whose square does not;
  * largest = 3e38; tiny = 1e-30), below it float64 (1e200, 1e150, 1e308 and 1e-300). Tiny values
  * stay normal numbers: subnormals may be flushed to zero.
+ *
+ * <p>The binary operations, {@code axpy}, {@code where}, {@code sumOfSquares} and {@code allFinite}
+ * are also checked on operands of every rank a step meets: rank 0 (scalar inputs), rank 1 of 1, 7
+ * and 1000 elements (shorter than, not a multiple of, and longer than any vector width), rank 2
+ * ([7,1] and [1,1000]) and rank 4 ([2,2,3,3], a convolution's weights); {@code allFiniteSegments},
+ * whose operand is a vector (the tensorflow engine refuses any other rank), on the rank-1 ones.
+ * Those operands are parameters of two more networks: an mlp
+ * {@code 2-1000-1-7-1-7-1000-1-1000-1-7-2}, which has three parameters of each of those rank-1
+ * and rank-2 shapes, and a small resnet, which has three convolutions of [2,2,3,3] (its checks
+ * are skipped when the engine does not build it). Each shape has operands x and y whose elements are
+ * small non-zero multiples of 1/4, so that every sum, product and sum of squares is exact in
+ * float32 whatever the order of the additions, and z, whose last element is 0: x/z and z/z hold one
+ * infinity and one NaN, in the last place.
  */
 public final class TensorsContract {
     private static final ModelSpec.Mlp MODEL = new ModelSpec.Mlp(new int[] {3, 3, 3, 3}, Activation.TANH, 0);
@@ -67,6 +81,15 @@ public final class TensorsContract {
     private static final Expr Z = new Param(4, "Z");
     private static final Expr H = new Param(5, "h");
 
+    /** Operands for the rank checks: three parameters of each shape in {@link #RANK_SHAPES}. */
+    private static final ModelSpec.Mlp SHAPES_MODEL = new ModelSpec.Mlp(
+            new int[] {2, 1000, 1, 7, 1, 7, 1000, 1, 1000, 1, 7, 2}, Activation.TANH, 0);
+    private static final List<int[]> RANK_SHAPES = List.of(new int[] {1}, new int[] {7}, new int[] {1000},
+            new int[] {7, 1}, new int[] {1, 1000});
+    /** Operands for the rank-4 checks: three convolutions of [2,2,3,3]. */
+    private static final ModelSpec.ResNet CONV_MODEL = new ModelSpec.ResNet(4, 2, new int[] {2}, 2, 2);
+    private static final int[] CONV_SHAPE = {2, 2, 3, 3};
+
     private TensorsContract() {
     }
 
@@ -84,23 +107,81 @@ public final class TensorsContract {
      */
     public static List<CaseResult> run(Engine engine, double relativeRounding) {
         Limits limits = Limits.of(relativeRounding);
-        List<HostTensor> parameters = parameters(limits);
-        List<Check> checks = checks(limits);
+        List<CaseResult> results = new ArrayList<>();
+        results.addAll(run(engine, new Operands(MODEL, parameters(limits), BATCH), checks(limits), relativeRounding));
+        Operands shapes = Operands.of(SHAPES_MODEL, RANK_SHAPES);
+        results.addAll(run(engine, shapes, rankChecks(shapes, RANK_SHAPES), relativeRounding));
+        Operands conv = Operands.of(CONV_MODEL, List.of(CONV_SHAPE));
+        results.addAll(run(engine, conv, rankChecks(conv, List.of(CONV_SHAPE)), relativeRounding));
+        return results;
+    }
+
+    /** The checks on a network of the operands; all skipped when the engine cannot build it. */
+    private static List<CaseResult> run(Engine engine, Operands operands, List<Check> checks,
+            double relativeRounding) {
         Network network;
         try {
-            network = engine.build(MODEL, parameters);
+            network = engine.build(operands.model(), operands.parameters());
         } catch (UnsupportedFeatureException e) {
-            String reason = "the engine does not build the 3-3-3-3 mlp the checks run on: " + e.getMessage();
+            String reason = "the engine does not build the " + operands.model() + " the checks run on: "
+                    + e.getMessage();
             return checks.stream().map(c -> new CaseResult(c.name(), CaseResult.Outcome.SKIP, Double.NaN, reason))
                     .toList();
         }
         try (network) {
             List<CaseResult> results = new ArrayList<>(checks.size());
             for (Check check : checks) {
-                results.add(run(network, parameters, check, relativeRounding));
+                results.add(run(network, operands, check, relativeRounding));
             }
             return results;
         }
+    }
+
+    /** A network whose parameters are the checks' tensors, and the batch fed to its steps (never evaluated). */
+    private record Operands(ModelSpec model, List<HostTensor> parameters, Batch batch) {
+        /**
+         * The model's parameters as operands x, y and z of each shape: its first three parameters of
+         * that shape, in order (the others are not read).
+         */
+        static Operands of(ModelSpec model, List<int[]> shapes) {
+            List<int[]> all = model.parameterShapes();
+            List<HostTensor> parameters = new ArrayList<>();
+            for (int p = 0; p < all.size(); p++) {
+                int size = Arrays.stream(all.get(p)).reduce(1, (a, b) -> a * b);
+                parameters.add(new HostTensor(all.get(p), operandValues(p, size)));
+            }
+            for (int[] shape : shapes) {
+                double[] z = parameters.get(operandIndices(model, shape)[2]).values();
+                z[z.length - 1] = 0;
+            }
+            return new Operands(model, parameters, SyntheticBatches.learnable(model, 2, new SplittableRandom(0)));
+        }
+    }
+
+    /** Small non-zero multiples of 1/4 in [−4, 4], different for each parameter {@code p}. */
+    private static double[] operandValues(int p, int size) {
+        double[] v = new double[size];
+        for (int i = 0; i < size; i++) {
+            int k = (5 * i + 7 * p + 3) % 31 - 15; // −15 … 15
+            v[i] = (k == 0 ? 16 : k) / 4.0;
+        }
+        return v;
+    }
+
+    /** The indices of the model's first three parameters of the shape: x, y and z. */
+    private static int[] operandIndices(ModelSpec model, int[] shape) {
+        List<int[]> all = model.parameterShapes();
+        int[] found = new int[3];
+        int n = 0;
+        for (int p = 0; p < all.size() && n < 3; p++) {
+            if (Arrays.equals(all.get(p), shape)) {
+                found[n++] = p;
+            }
+        }
+        if (n < 3) {
+            throw new IllegalStateException(model + " has " + n + " parameters of shape " + Arrays.toString(shape));
+        }
+        return found;
     }
 
     /** A = W0, u = b0, B = W1, s = b1, Z = W2, h = b2 = [largest, −largest, tiny]. */
@@ -130,6 +211,62 @@ public final class TensorsContract {
         whereChecks(c);
         concatChecks(c);
         parameterChecks(c);
+        c.addAll(rankChecks(new Expr[] {in(0), in(1), in(2)}, "rank 0", false, values(2.25), values(-0.75),
+                values(0)));
+        return c;
+    }
+
+    /** The rank checks on the operands x, y and z of each shape, parameters of the operands' network. */
+    private static List<Check> rankChecks(Operands operands, List<int[]> shapes) {
+        List<Check> c = new ArrayList<>();
+        List<String> names = operands.model().parameterNames();
+        for (int[] shape : shapes) {
+            int[] at = operandIndices(operands.model(), shape);
+            Expr[] xyz = new Expr[3];
+            for (int i = 0; i < 3; i++) {
+                xyz[i] = new Param(at[i], names.get(at[i]));
+            }
+            String label = Arrays.toString(shape).replace(" ", "");
+            c.addAll(rankChecks(xyz, label, shape.length == 1, operands.parameters().get(at[0]).values(),
+                    operands.parameters().get(at[1]).values(), operands.parameters().get(at[2]).values()));
+        }
+        return c;
+    }
+
+    /**
+     * The operations on operands of one shape, named by {@code shape}: x and y with no zero, z with 0
+     * last; scalar inputs 0, 1 and 2 when the operands are (the expressions only read them).
+     * {@code allFiniteSegments} only when they are {@code vectors}.
+     */
+    private static List<Check> rankChecks(Expr[] xyz, String shape, boolean vectors, double[] xv, double[] yv,
+            double[] zv) {
+        Expr x = xyz[0];
+        Expr y = xyz[1];
+        Expr z = xyz[2];
+        double[] inputs = x instanceof Input ? join(xv, yv, zv) : values();
+        List<Check> c = new ArrayList<>();
+        for (BinaryOp o : BinaryOp.values()) {
+            c.add(check(o.op, shape + " " + o.symbol + " " + shape, o.of(x, y), zip(xv, yv, o.f), inputs));
+        }
+        c.add(check(Op.AXPY, "constant · " + shape + " + " + shape, axpy(constant(-2.5), x, y),
+                zip(xv, yv, (a, b) -> -2.5 * a + b), inputs));
+        c.add(check(Op.WHERE, "constant condition 1 takes the first " + shape, where(constant(1), x, y), xv, inputs));
+        c.add(check(Op.WHERE, "constant condition 0 takes the second " + shape, where(constant(0), x, y), yv,
+                inputs));
+        c.add(check(Op.SUM_OF_SQUARES, shape + ", an exact sum", sumOfSquares(x), values(sumOfSquares(xv)), inputs));
+        c.add(check(Op.ALL_FINITE, "finite " + shape + " is 1", allFinite(x), values(1), inputs));
+        c.add(check(Op.ALL_FINITE, shape + " with an infinity last is 0", allFinite(div(x, z)), values(0), inputs));
+        c.add(check(Op.ALL_FINITE, shape + " with NaN last is 0", allFinite(div(z, z)), values(0), inputs));
+        if (vectors) {
+            int n = xv.length;
+            c.add(check(Op.ALL_FINITE_SEGMENTS, "finite " + shape + " in one segment is 1",
+                    segments(x, new int[] {n}), values(1), inputs));
+            c.add(n == 1
+                    ? check(Op.ALL_FINITE_SEGMENTS, shape + " holding an infinity in one segment is 0",
+                            segments(div(x, z), new int[] {1}), values(0), inputs)
+                    : check(Op.ALL_FINITE_SEGMENTS, shape + " with an infinity last, in a segment of its own, is 1, 0",
+                            segments(div(x, z), new int[] {n - 1, 1}), values(1, 0), inputs));
+        }
         return c;
     }
 
@@ -324,10 +461,11 @@ public final class TensorsContract {
 
     // Running a check.
 
-    private static CaseResult run(Network network, List<HostTensor> parameters, Check check, double tolerance) {
+    private static CaseResult run(Network network, Operands operands, Check check, double tolerance) {
+        List<HostTensor> parameters = operands.parameters();
         CaseResult result;
         try (CompiledStep step = network.compile(new CheckProgram(check))) {
-            double[] summary = step.run(BATCH, null, check.inputs()).read();
+            double[] summary = step.run(operands.batch(), null, check.inputs()).read();
             double[] actual = check.parameter() < 0 ? summary : network.parameters().get(check.parameter()).values();
             result = compare(check, parameters, actual, tolerance);
         } catch (UnsupportedFeatureException e) {

@@ -64,6 +64,12 @@ final class PlantedOpBugs {
                         return isScalar(a) ? real.sub(b, a) : real.sub(a, b);
                     }
                 }),
+                bug("sub", "adds when both operands are rank 1", real -> new ForwardingTensors<>(real) {
+                    @Override
+                    public HostTensor sub(HostTensor a, HostTensor b) {
+                        return a.shape().length == 1 && b.shape().length == 1 ? real.add(a, b) : real.sub(a, b);
+                    }
+                }),
                 bug("div", "swaps its operands when the left one is a scalar", real -> new ForwardingTensors<>(real) {
                     @Override
                     public HostTensor div(HostTensor a, HostTensor b) {
@@ -110,8 +116,9 @@ final class PlantedOpBugs {
                 }));
     }
 
-    static OpBug named(String op) {
-        return all().stream().filter(b -> b.op().equals(op)).findFirst().orElseThrow();
+    /** The bug of that name ({@link OpBug#toString()}). */
+    static OpBug named(String name) {
+        return all().stream().filter(b -> b.toString().equals(name)).findFirst().orElseThrow();
     }
 
     private static OpBug bug(String op, String what, UnaryOperator<Tensors<HostTensor>> plant) {

@@ -21,7 +21,7 @@ class TensorsContractTest {
     @Test
     void everyCheckPassesOnTheReferenceEngine() {
         List<CaseResult> results = TensorsContract.run(REFERENCE, FLOAT64);
-        assertThat(results).hasSizeGreaterThan(80);
+        assertThat(results).hasSizeGreaterThan(200);
         assertThat(results.stream().map(CaseResult::name)).doesNotHaveDuplicates();
         assertThat(results).allSatisfy(r -> assertThat(r.outcome()).as(r.line()).isEqualTo(CaseResult.Outcome.PASS));
     }
@@ -53,8 +53,18 @@ class TensorsContractTest {
     }
 
     @Test
+    void aBugOfOneRankFailsTheChecksOfThatRank() {
+        // It passes every other check (a scalar on either side, two [3,3]), and passed the whole kit before the
+        // rank checks: only the rank-1 subtractions see it.
+        Engine buggy = BuggyEngine.withOps(REFERENCE, PlantedOpBugs.named("sub that adds when both operands are rank 1")
+                .bug());
+        assertThat(TensorsContract.run(buggy, FLOAT64).stream().filter(r -> !r.passed())).extracting(CaseResult::name)
+                .containsExactlyInAnyOrder("sub: [1] − [1]", "sub: [7] − [7]", "sub: [1000] − [1000]");
+    }
+
+    @Test
     void aFailureSaysWhatWasComputedFromWhatAndWhatCameOut() {
-        Engine buggy = BuggyEngine.withOps(REFERENCE, PlantedOpBugs.named("allFinite").bug());
+        Engine buggy = BuggyEngine.withOps(REFERENCE, PlantedOpBugs.named("allFinite that sees NaN but not ±Inf").bug());
         CaseResult r = TensorsContract.run(buggy, FLOAT64).stream()
                 .filter(c -> c.name().equals("allFinite: [3,3] with one +Inf (last) is 0")).findFirst().orElseThrow();
         assertThat(r.line()).isEqualTo("allFinite: [3,3] with one +Inf (last) is 0 FAIL — "
