@@ -142,6 +142,29 @@ public interface LifecycleContract extends EngineContract {
     }
 
     @Test
+    default void setParametersRefusesWhatTheEnginesPrecisionCannotHoldAndAFloat64EngineKeepsIt() {
+        // 1e300 is finite as a double and beyond float32: a float32 engine would store ±Infinity.
+        Data data = new Data(27);
+        String b0 = MODEL.parameterNames().get(1);
+        try (Network net = kit().build(data.init())) {
+            List<HostTensor> before = net.parameters();
+            List<HostTensor> huge = data.init();
+            huge.get(1).values()[3] = 1e300;
+            if (kit().float64()) {
+                net.setParameters(huge);
+                assertThat(net.parameters().get(1).values()[3]).as("parameter %s element 3 after setParameters "
+                        + "with 1e300 on a float64 engine", b0).isEqualTo(1e300);
+            } else {
+                assertThatThrownBy(() -> net.setParameters(huge)).as("setParameters with 1e300 in %s on a float32 "
+                        + "engine (suspect a precision check missing, or largestValue() wrong)", b0)
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("parameter " + b0)
+                        .hasMessageContaining("element 3").hasMessageContaining("1.0E300");
+                assertThat(net.parameters()).as("parameters after the refused setParameters").isEqualTo(before);
+            }
+        }
+    }
+
+    @Test
     default void aSecondThreadEnteringStepFailsFastAndTheRunningStepIsUndisturbed() throws Exception {
         Data data = new Data(27);
         HeldStep held = new HeldStep();

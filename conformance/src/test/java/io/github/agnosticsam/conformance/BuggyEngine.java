@@ -38,18 +38,21 @@ final class BuggyEngine implements Engine {
     private final EvaluationBug evaluation;
     private final SetterBug<CompiledStep> setState;
     private final SetterBug<Network> setRunningStatistics;
+    private final SetterBug<Network> setParameters;
 
     private BuggyEngine(Engine real, UnaryOperator<StepProgram> bug, EvaluationBug evaluation,
-            SetterBug<CompiledStep> setState, SetterBug<Network> setRunningStatistics) {
+            SetterBug<CompiledStep> setState, SetterBug<Network> setRunningStatistics,
+            SetterBug<Network> setParameters) {
         this.real = real;
         this.bug = bug;
         this.evaluation = evaluation;
         this.setState = setState;
         this.setRunningStatistics = setRunningStatistics;
+        this.setParameters = setParameters;
     }
 
     private BuggyEngine(Engine real, UnaryOperator<StepProgram> bug, EvaluationBug evaluation) {
-        this(real, bug, evaluation, CompiledStep::setState, Network::setRunningStatistics);
+        this(real, bug, evaluation, CompiledStep::setState, Network::setRunningStatistics, Network::setParameters);
     }
 
     /** The engine, running every step program as {@code bug} rewrites it. */
@@ -59,12 +62,20 @@ final class BuggyEngine implements Engine {
 
     /** The engine, whose compiled steps set their optimizer state as {@code bug} does. */
     static Engine withSetState(Engine engine, SetterBug<CompiledStep> bug) {
-        return new BuggyEngine(engine, UnaryOperator.identity(), Network::evaluate, bug, Network::setRunningStatistics);
+        return new BuggyEngine(engine, UnaryOperator.identity(), Network::evaluate, bug, Network::setRunningStatistics,
+                Network::setParameters);
     }
 
     /** The engine, whose networks set their running statistics as {@code bug} does. */
     static Engine withSetRunningStatistics(Engine engine, SetterBug<Network> bug) {
-        return new BuggyEngine(engine, UnaryOperator.identity(), Network::evaluate, CompiledStep::setState, bug);
+        return new BuggyEngine(engine, UnaryOperator.identity(), Network::evaluate, CompiledStep::setState, bug,
+                Network::setParameters);
+    }
+
+    /** The engine, whose networks set their parameters as {@code bug} does. */
+    static Engine withSetParameters(Engine engine, SetterBug<Network> bug) {
+        return new BuggyEngine(engine, UnaryOperator.identity(), Network::evaluate, CompiledStep::setState,
+                Network::setRunningStatistics, bug);
     }
 
     /** The engine, with every step program seeing the algebra as {@code bug} plants it. */
@@ -272,7 +283,7 @@ final class BuggyEngine implements Engine {
 
         @Override
         public void setParameters(List<HostTensor> values) {
-            real.setParameters(values);
+            setParameters.set(real, values);
         }
 
         @Override

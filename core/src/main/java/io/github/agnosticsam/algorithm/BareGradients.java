@@ -26,7 +26,7 @@ public final class BareGradients implements StepProgram {
     }
 
     public static BareGradients of(Optimizer optimizer) {
-        return new BareGradients(OptimizerProgram.of(optimizer).passes());
+        return new BareGradients(optimizer.passes());
     }
 
     @Override

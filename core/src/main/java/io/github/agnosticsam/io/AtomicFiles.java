@@ -72,6 +72,18 @@ public final class AtomicFiles {
         }
     }
 
+    /**
+     * The name of the file that {@link #write} left behind when it was killed while writing a target
+     * of this name: the target's name of a temporary file ({@code .NAME.<random>.tmp}), else null. A
+     * program that owns its folder removes such files.
+     */
+    public static String interruptedWriteOf(String fileName) {
+        java.util.regex.Matcher m = TEMPORARY.matcher(fileName);
+        return m.matches() ? m.group(1) : null;
+    }
+
+    private static final java.util.regex.Pattern TEMPORARY = java.util.regex.Pattern.compile("\\.(.+)\\.[0-9a-f]+\\.tmp");
+
     /** The folder a target is written in. */
     public static Path folder(Path target) {
         Path parent = target.toAbsolutePath().getParent();

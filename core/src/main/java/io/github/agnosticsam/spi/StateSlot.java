@@ -24,13 +24,9 @@ public record StateSlot(String name, int[] shape, double initialValue) {
 
     /**
      * The check of {@link CompiledStep#setState}, for every engine: one finite tensor per slot, of its
-     * shape; an IllegalArgumentException names the first slot (and element) that does not fit.
+     * shape, within the engine's precision ({@code largest}); an IllegalArgumentException names the
+     * first slot (and element) that does not fit.
      */
-    public static void checkValues(List<StateSlot> slots, List<HostTensor> values) {
-        checkValues(slots, values, Double.MAX_VALUE);
-    }
-
-    /** As above, for an engine whose precision holds magnitudes up to {@code largest}. */
     public static void checkValues(List<StateSlot> slots, List<HostTensor> values, double largest) {
         HostTensor.requireFinite("this step", "optimizer-state", names(slots),
                 slots.stream().map(StateSlot::shape).toList(), values, largest);

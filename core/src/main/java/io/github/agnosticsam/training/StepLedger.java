@@ -1,6 +1,7 @@
 package io.github.agnosticsam.training;
 
 import io.github.agnosticsam.optim.Adam;
+import io.github.agnosticsam.spi.StateSlot;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.StepSummary;
 import io.github.agnosticsam.spi.SummaryLayout;
@@ -20,6 +21,7 @@ public final class StepLedger {
     private final StepProgram program;
     private final List<String> parameterNames;
     private final BadValuePolicy policy;
+    private final List<String> stateNames;
     private final SummaryLayout layout;
     private final java.util.concurrent.atomic.AtomicBoolean stepping = new java.util.concurrent.atomic.AtomicBoolean();
     private final Deque<StepResult> pending = new ArrayDeque<>();
@@ -38,6 +40,7 @@ public final class StepLedger {
         this.program = program;
         this.parameterNames = List.copyOf(parameterNames);
         this.policy = policy;
+        this.stateNames = StateSlot.names(program.state(parameterShapes));
         this.layout = SummaryLayout.of(program, parameterShapes);
     }
 
@@ -58,7 +61,7 @@ public final class StepLedger {
      * @throws NonFiniteStepException with policy THROW, when the step met a non-finite value
      */
     public StepResult record(StepSummary summary) {
-        StepResult result = new StepResult(steps, program.passes(), parameterNames, layout, summary);
+        StepResult result = new StepResult(steps, program.passes(), parameterNames, stateNames, layout, summary);
         steps++;
         if (policy == BadValuePolicy.THROW) {
             countIfSkipped(result);

@@ -15,14 +15,17 @@ public final class StepResult {
     private final long step;
     private final List<Pass> passes;
     private final List<String> parameterNames;
+    private final List<String> stateNames;
     private final SummaryLayout layout;
     private StepSummary pending;
     private double[] summary;
 
-    StepResult(long step, List<Pass> passes, List<String> parameterNames, SummaryLayout layout, StepSummary pending) {
+    StepResult(long step, List<Pass> passes, List<String> parameterNames, List<String> stateNames,
+            SummaryLayout layout, StepSummary pending) {
         this.step = step;
         this.passes = passes;
         this.parameterNames = parameterNames;
+        this.stateNames = stateNames;
         this.layout = layout;
         this.pending = pending;
     }
@@ -78,11 +81,10 @@ public final class StepResult {
                 }
             }
         }
-        // A program of your own may leave the update flags out.
-        for (int i = 0; i < layout.updateFlags() && layout.updateFlag(i) < s.length; i++) {
+        for (int i = 0; i < layout.updateFlags(); i++) {
             if (s[layout.updateFlag(i)] != 1) {
                 return Optional.of(i < n ? "the update made parameter " + parameterNames.get(i) + " NaN or infinite"
-                        : "the update made optimizer state tensor " + (i - n) + " NaN or infinite");
+                        : "the update made optimizer state " + stateNames.get(i - n) + " NaN or infinite");
             }
         }
         return Optional.empty();
@@ -90,7 +92,13 @@ public final class StepResult {
 
     private double[] summary() {
         if (summary == null) {
-            summary = pending.read();
+            double[] read = pending.read();
+            if (read == null || read.length < layout.size()) {
+                throw new IllegalStateException("step " + step + ": the program's summary has "
+                        + (read == null ? "no values" : read.length + " values") + ", its layout needs at least "
+                        + layout.size() + " (" + layout + ")");
+            }
+            summary = read;
             pending = null;
         }
         return summary;

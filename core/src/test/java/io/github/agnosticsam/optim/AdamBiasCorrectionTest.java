@@ -57,12 +57,12 @@ class AdamBiasCorrectionTest {
         StepLedger ledger = new StepLedger(program, model.parameterNames(), model.parameterShapes(), BadValuePolicy.SKIP);
         double[] first = ledger.nextScalars();
         assertThat(first[1]).isCloseTo(0.1 / (1 - 0.9), org.assertj.core.data.Offset.offset(1e-12));
-        // passes: 1; summary: loss NaN, flags for W0 and b0.
-        ledger.record(() -> new double[] {Double.NaN, 1, 1});
+        // passes: 1; summary: loss NaN, gradient flags for W0 and b0, update flags for W0, b0 and 4 moments.
+        ledger.record(() -> new double[] {Double.NaN, 1, 1, 1, 1, 1, 1, 1, 1});
         assertThat(ledger.nextScalars()).as("t is still 1 after a skipped step").containsExactly(first);
         assertThat(ledger.steps()).isEqualTo(1);
         assertThat(ledger.appliedSteps()).isZero();
-        ledger.record(() -> new double[] {0.5, 1, 1});
+        ledger.record(() -> new double[] {0.5, 1, 1, 1, 1, 1, 1, 1, 1});
         assertThat(ledger.nextScalars()[1]).isCloseTo(0.1 / (1 - 0.81), org.assertj.core.data.Offset.offset(1e-12));
         assertThat(ledger.appliedSteps()).isEqualTo(1);
     }

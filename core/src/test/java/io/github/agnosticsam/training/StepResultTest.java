@@ -4,6 +4,7 @@ import io.github.agnosticsam.model.Activation;
 import io.github.agnosticsam.model.ModelSpec;
 import io.github.agnosticsam.optim.Sgd;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.agnosticsam.spi.StepProgram;
 import java.util.List;
@@ -24,7 +25,7 @@ class StepResultTest {
         StepResult param = ledger().record(() -> new double[] {0.5, 1, 1, 1, 0, 1, 1});
         assertThat(param.skipReason()).hasValue("the update made parameter b0 NaN or infinite");
         StepResult state = ledger().record(() -> new double[] {0.5, 1, 1, 1, 1, 1, 0});
-        assertThat(state.skipReason()).hasValue("the update made optimizer state tensor 1 NaN or infinite");
+        assertThat(state.skipReason()).hasValue("the update made optimizer state momentum.1 NaN or infinite");
         assertThat(ledger().record(() -> new double[] {0.5, 1, 1, 1, 1, 1, 1}).applied()).isTrue();
     }
 
@@ -35,12 +36,18 @@ class StepResultTest {
     }
 
     @Test
-    void aSummaryWithoutUpdateFlagsStillReads() {
-        // A program of SPI 1.0: losses and gradient flags only.
-        assertThat(ledger().record(() -> new double[] {0.5, 1, 1}).applied()).isTrue();
-        assertThat(ledger().record(() -> new double[] {0.5, 1, 0}).skipReason())
+    void lossesAndGradientFlagsNameThePassAndParameter() {
+        assertThat(ledger().record(() -> new double[] {0.5, 1, 0, 1, 1, 1, 1}).skipReason())
                 .hasValue("pass 1 (train) gradient of parameter b0 has a NaN or infinite value");
-        assertThat(List.of(ledger().record(() -> new double[] {Double.NaN, 1, 1}).skipReason().orElseThrow()))
-                .containsExactly("pass 1 (train) loss is NaN");
+        assertThat(List.of(ledger().record(() -> new double[] {Double.NaN, 1, 1, 1, 1, 1, 1}).skipReason()
+                .orElseThrow())).containsExactly("pass 1 (train) loss is NaN");
+    }
+
+    @Test
+    void aSummaryShorterThanItsLayoutIsTheProgramsError() {
+        // Losses and gradient flags only: the update flags are part of the layout.
+        StepResult cut = ledger().record(() -> new double[] {0.5, 1, 1});
+        assertThatThrownBy(cut::applied).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("step 0: the program's summary has 3 values, its layout needs at least 7");
     }
 }

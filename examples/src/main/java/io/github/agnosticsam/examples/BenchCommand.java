@@ -6,6 +6,7 @@ import io.github.agnosticsam.optim.Optimizer;
 import io.github.agnosticsam.spi.CompiledStep;
 import io.github.agnosticsam.spi.Engine;
 import io.github.agnosticsam.spi.Network;
+import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.training.BadValuePolicy;
 import io.github.agnosticsam.training.StepPrograms;
 import io.github.agnosticsam.training.Training;
@@ -181,10 +182,11 @@ final class BenchCommand implements Callable<Integer> {
             Batch trainBatch, Batch validationBatch) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("optimizer", name);
+        StepProgram bareProgram = StepPrograms.bareGradients(opt);
         try (Network network = engine.build(spec, spec.initialParameters(0));
                 Training training = Training.start(network, opt, BadValuePolicy.SKIP);
-                CompiledStep bare = network.compile(StepPrograms.bareGradients(opt))) {
-            double[] bareScalars = StepPrograms.bareGradients(opt).scalars(0);
+                CompiledStep bare = network.compile(bareProgram)) {
+            double[] bareScalars = bareProgram.scalars(0);
             Batch v = training.program().usesValidationBatch() ? validationBatch : null;
             int measured = opsOnly ? 0 : steps;
             double[] stepTimes = new double[measured];

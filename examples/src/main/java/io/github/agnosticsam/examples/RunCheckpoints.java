@@ -18,8 +18,6 @@ import java.util.stream.Stream;
  */
 record RunCheckpoints(Path dir, long every, int keep) {
     private static final Pattern NAME = Pattern.compile("step-(\\d{10})\\.safetensors");
-    /** The temporary file of a checkpoint write (AtomicFiles' name) that a crash left behind. */
-    private static final Pattern LEFTOVER = Pattern.compile("\\.step-\\d{10}\\.safetensors\\.[0-9a-f]+\\.tmp");
 
     RunCheckpoints {
         if (every < 0) {
@@ -39,7 +37,7 @@ record RunCheckpoints(Path dir, long every, int keep) {
     void prepare() {
         OutputFiles.checkWritable(dir.resolve(fileName(0)));
         try (Stream<Path> files = Files.list(dir)) {
-            for (Path p : files.filter(p -> LEFTOVER.matcher(p.getFileName().toString()).matches()).toList()) {
+            for (Path p : files.filter(p -> isLeftover(p.getFileName().toString())).toList()) {
                 Files.deleteIfExists(p);
             }
         } catch (IOException e) {
@@ -52,7 +50,13 @@ record RunCheckpoints(Path dir, long every, int keep) {
     boolean owns(Path file) {
         String name = file.getFileName().toString();
         return OutputFiles.same(AtomicFiles.folder(file), dir.toAbsolutePath())
-                && (NAME.matcher(name).matches() || LEFTOVER.matcher(name).matches());
+                && (NAME.matcher(name).matches() || isLeftover(name));
+    }
+
+    /** A temporary file that an interrupted checkpoint write left behind (AtomicFiles names them). */
+    private static boolean isLeftover(String name) {
+        String target = AtomicFiles.interruptedWriteOf(name);
+        return target != null && NAME.matcher(target).matches();
     }
 
     /** Whether the folder holds no checkpoint (or does not exist). */

@@ -101,10 +101,15 @@ final class TrainCommand implements Callable<Integer> {
         if (where != null) {
             outputs.add(new OutputFiles.Use("a checkpoint of " + dir, null, where::owns));
         }
-        OutputFiles.checkDistinct(data.inputs(), outputs);
+        List<OutputFiles.Use> inputs = new ArrayList<>(data.inputs());
+        if (resume != null) { // the run resumed from is read, wherever its checkpoints go on
+            inputs.add(new OutputFiles.Use("a checkpoint of the run resumed from " + resume, null,
+                    new RunCheckpoints(resume, 0, 1)::owns));
+        }
+        OutputFiles.checkDistinct(inputs, outputs);
         OutputFiles.checkWritable(json);
         if (where != null) {
-            if (!where.isEmpty() && !dir.equals(resume)) {
+            if (!where.isEmpty() && (resume == null || !OutputFiles.same(dir, resume))) {
                 throw new IllegalArgumentException("--checkpoint " + dir + " already holds checkpoints of a run: continue "
                         + "it with --resume " + dir + ", or give an empty folder");
             }
@@ -112,8 +117,12 @@ final class TrainCommand implements Callable<Integer> {
         }
         // Resumed without --engine: on the checkpoint's engine, not the default (it would change the numbers).
         String engineChosen = engineName != null || from == null ? engineName : from.engine();
+        int images = ImageDataset.declaredSize(data.dir, true);
+        if (resumed != null && TrainingRun.stepsPerEpoch(run, images) > 0) {
+            resumed.check(TrainingRun.stepsPerEpoch(run, images), run.epochs); // before any work, not after the load
+        }
         Optimizer built = checkpointsFault(fromFile, () -> TrainingRun.optimizer(optimizer, run,
-                TrainingRun.totalSteps(run, ImageDataset.declaredSize(data.dir, true))));
+                TrainingRun.totalSteps(run, images)));
         ImageDataset train = ImageDataset.load(data.dir, true);
         ImageDataset test = ImageDataset.load(data.dir, false);
         TrainingRun.SharpnessSeries series = sharpnessEvery == null ? TrainingRun.SharpnessSeries.NONE

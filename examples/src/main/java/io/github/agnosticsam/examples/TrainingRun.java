@@ -98,8 +98,12 @@ final class TrainingRun {
      * too short for one step is refused when its images are read, after their own checks.
      */
     static long totalSteps(RunOptions o, int images) {
-        int used = o.limit > 0 ? Math.min(o.limit, images) : images;
-        return Math.max(1, (long) (used / o.batch) * o.epochs);
+        return Math.max(1, (long) stepsPerEpoch(o, images) * o.epochs);
+    }
+
+    /** The steps of one epoch on {@code images} training images (before --limit); 0 when a batch needs more. */
+    static int stepsPerEpoch(RunOptions o, int images) {
+        return (o.limit > 0 ? Math.min(o.limit, images) : images) / o.batch;
     }
 
     /**
@@ -300,8 +304,8 @@ final class TrainingRun {
             }
         }
 
-        /** The step and the epochs done fit the run (known once the data is): within its steps, an entry per epoch done. */
-        private void check(int stepsPerEpoch, int epochs) {
+        /** The step and the epochs done fit the run (known from the data's size): within its steps, an entry per epoch done. */
+        void check(int stepsPerEpoch, int epochs) {
             long total = (long) stepsPerEpoch * epochs;
             if (from.steps() > total) {
                 throw new CheckpointException(file + ": it is at step " + from.steps() + ", beyond the run's last ("

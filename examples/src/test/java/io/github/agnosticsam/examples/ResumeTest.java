@@ -225,6 +225,17 @@ class ResumeTest {
         Cli report = Cli.run(plus(run("reference", 1), "--limit", "64", "--checkpoint", dir.resolve("e").toString(),
                 "--json", dir.resolve("e/report.json").toString()).toArray(String[]::new));
         assertThat(report.exit()).as("another name in the folder is fine: %s", report.err()).isZero();
+        // Resumed into another folder: the run resumed from is still read, its checkpoints are inputs.
+        Cli elsewhere = Cli.run("train", "--resume", checkpoints.toString(), "--checkpoint",
+                dir.resolve("f").toString(), "--json", newest.toString());
+        assertThat(elsewhere.exit()).as(elsewhere.err()).isEqualTo(2);
+        assertThat(elsewhere.err().strip()).doesNotContain("\n").contains("--json " + newest + " is a checkpoint of "
+                + "the run resumed from " + checkpoints);
+        assertThat(Files.readAllBytes(newest)).isEqualTo(before);
+        // The same folder by another spelling is the run's own folder, not another run's.
+        Cli spelled = Cli.run("train", "--resume", checkpoints.toString(), "--checkpoint",
+                checkpoints.resolve(".").toString());
+        assertThat(spelled.err()).doesNotContain("already holds checkpoints");
     }
 
     @Test

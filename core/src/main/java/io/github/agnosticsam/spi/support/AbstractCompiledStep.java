@@ -22,6 +22,8 @@ public abstract class AbstractCompiledStep implements CompiledStep {
     private final StepProgram program;
     private final List<StateSlot> slots;
     private final boolean flat;
+    /** Asked once: a schedule of the user's may be a function that sees every call. */
+    private final int scalarInputs;
     private boolean closed;
 
     protected AbstractCompiledStep(AbstractNetwork network, StepProgram program) {
@@ -29,6 +31,7 @@ public abstract class AbstractCompiledStep implements CompiledStep {
         this.program = program;
         this.slots = program.state(network.model().parameterShapes());
         this.flat = network.flatStorage() && program.supportsFlatStorage() && network.layout().kinds(slots) >= 0;
+        this.scalarInputs = program.scalars(0).length;
     }
 
     /** The state as the engine stores it, copied to Java memory: one tensor per slot, or per kind when {@link #flat()}. */
@@ -59,6 +62,11 @@ public abstract class AbstractCompiledStep implements CompiledStep {
         return network.flatStorage() && !flat;
     }
 
+    /** How many scalar inputs the program takes. */
+    protected final int scalarInputs() {
+        return scalarInputs;
+    }
+
     /** The network's flat layout. */
     protected final FlatLayout layout() {
         return network.layout();
@@ -75,14 +83,14 @@ public abstract class AbstractCompiledStep implements CompiledStep {
     }
 
     @Override
-    public List<HostTensor> state() {
+    public final List<HostTensor> state() {
         checkUsable();
         List<HostTensor> stored = readState();
         return flat ? network.layout().splitKinds(stored) : stored;
     }
 
     @Override
-    public void setState(List<HostTensor> values) {
+    public final void setState(List<HostTensor> values) {
         checkUsable();
         StateSlot.checkValues(slots, values, network.largestValue());
         writeState(stored(values));
@@ -97,12 +105,31 @@ public abstract class AbstractCompiledStep implements CompiledStep {
     }
 
     @Override
-    public void close() {
+    public final void close() {
         if (!closed) {
             closed = true;
             if (!network.closed()) {
                 free();
             }
+        }
+    }
+
+    /**
+     * The checks of every run, for an engine's {@code run} (also one that takes batches already on its
+     * device): the step and network open, a train batch, a validation batch when the program reads
+     * one (one it does not read is ignored), and one value per scalar input.
+     */
+    protected final void checkRun(Object train, Object validation, double[] scalars) {
+        checkUsable();
+        if (train == null) {
+            throw new IllegalArgumentException("train batch must not be null");
+        }
+        if (program.usesValidationBatch() && validation == null) {
+            throw new IllegalArgumentException("this program reads a validation batch at every step, got none");
+        }
+        if (scalars == null || scalars.length != scalarInputs) {
+            throw new IllegalArgumentException("this program takes " + scalarInputs + " scalar inputs, got "
+                    + (scalars == null ? "null" : scalars.length));
         }
     }
 

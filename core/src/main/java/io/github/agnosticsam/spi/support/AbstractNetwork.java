@@ -23,7 +23,7 @@ import java.util.List;
  */
 public abstract class AbstractNetwork implements Network {
     /** Examples per evaluation chunk, so that a large batch never needs one huge activation. */
-    public static final int EVALUATION_CHUNK = 1000;
+    protected static final int EVALUATION_CHUNK = 1000;
 
     private final ModelSpec spec;
     private FlatLayout layout;
@@ -110,34 +110,34 @@ public abstract class AbstractNetwork implements Network {
     }
 
     @Override
-    public List<HostTensor> parameters() {
+    public final List<HostTensor> parameters() {
         checkOpen();
         List<HostTensor> stored = readParameters();
         return flatStorage() ? layout().split(stored.get(0)) : stored;
     }
 
     @Override
-    public void setParameters(List<HostTensor> values) {
+    public final void setParameters(List<HostTensor> values) {
         checkOpen();
         spec.checkParameters(values, largestValue());
         writeParameters(flatStorage() ? List.of(layout().join(values)) : values);
     }
 
     @Override
-    public List<HostTensor> runningStatistics() {
+    public final List<HostTensor> runningStatistics() {
         checkOpen();
         return readStatistics();
     }
 
     @Override
-    public void setRunningStatistics(List<HostTensor> values) {
+    public final void setRunningStatistics(List<HostTensor> values) {
         checkOpen();
         spec.checkStatistics(values, largestValue());
         writeStatistics(values);
     }
 
     @Override
-    public Evaluation evaluate(Batch batch) {
+    public final Evaluation evaluate(Batch batch) {
         checkOpen();
         if (batch == null) {
             throw new IllegalArgumentException("evaluation batch must not be null");

@@ -205,6 +205,7 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
 
         @Override
         public StepSummary run(Batch train, Batch validation, double[] scalars) {
+            checkRun(train, validation, scalars);
             return execute(() -> upload(train), validation == null ? () -> null : () -> upload(validation), scalars,
                     null);
         }
@@ -214,12 +215,12 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
          * {@code hook}, when given, sees the step before its scratch tensors are freed.
          */
         public StepSummary run(B train, B validation, double[] scalars, StepHook hook) {
+            checkRun(train, validation, scalars);
             return execute(() -> train, () -> validation, scalars, hook);
         }
 
         private StepSummary execute(java.util.function.Supplier<B> trainBatch,
                 java.util.function.Supplier<B> validationBatch, double[] scalars, StepHook hook) {
-            checkUsable();
             StepSummary summary;
             CountingTensors<T> counter = operations < 0 ? new CountingTensors<>(ops()) : null;
             Tensors<T> ops = counter != null ? counter : ops();

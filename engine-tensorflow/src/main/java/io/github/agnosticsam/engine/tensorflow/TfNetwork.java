@@ -42,7 +42,6 @@ final class TfNetwork extends AbstractNetwork {
         Operand<TFloat32> logits(Ops tf, List<Operand<TFloat32>> parameters, Operand<TFloat32> input, TfLayers layers);
     }
 
-    private final ModelSpec spec;
     private final ModelFunction function;
     /** Whether {@link #handles} is one vector of every parameter, as {@link #layout()} says. */
     private final boolean flat;
@@ -63,7 +62,8 @@ final class TfNetwork extends AbstractNetwork {
 
     TfNetwork(ModelSpec spec, ModelFunction function, List<HostTensor> initial, ConfigProto config, boolean flat) {
         super(spec);
-        this.spec = spec;
+        // Checked before any native object exists: a refused build leaks no graph or session.
+        spec.checkParameters(initial, largestValue());
         this.function = function;
         this.flat = flat;
         this.graph = new Graph();
@@ -148,7 +148,7 @@ final class TfNetwork extends AbstractNetwork {
         return new TfLayers(ops, mode, statistics, features -> {
             int[] shape = {Math.toIntExact(features)};
             int index = 2 * statistics.size();
-            List<HostTensor> initial = spec.initialStatistics();
+            List<HostTensor> initial = model().initialStatistics();
             Operand<? extends TType> mean = variable(tf, shape);
             Operand<? extends TType> variance = variable(tf, shape);
             pendingInit.add(tf.assignVariableOp(mean, initialValue(shape, initial, index, 0)));
@@ -163,7 +163,7 @@ final class TfNetwork extends AbstractNetwork {
         }
         HostTensor t = initial.get(index);
         if (!Arrays.equals(t.shape(), shape)) {
-            throw new IllegalStateException("running statistic " + spec.statisticNames().get(index) + " has shape "
+            throw new IllegalStateException("running statistic " + model().statisticNames().get(index) + " has shape "
                     + Arrays.toString(shape) + " in the graph, the model description says " + Arrays.toString(t.shape()));
         }
         float[] values = new float[t.size()];
@@ -184,7 +184,7 @@ final class TfNetwork extends AbstractNetwork {
     }
 
     Placeholder<TFloat32> inputPlaceholder(Ops ops) {
-        int[] in = spec.inputShape();
+        int[] in = model().inputShape();
         long[] dims = new long[in.length + 1];
         dims[0] = Shape.UNKNOWN_SIZE;
         for (int i = 0; i < in.length; i++) {
@@ -194,10 +194,6 @@ final class TfNetwork extends AbstractNetwork {
     }
 
     // What a step traces: the model, the variables and the session it runs in.
-
-    ModelSpec spec() {
-        return spec;
-    }
 
     ModelFunction function() {
         return function;
@@ -278,11 +274,11 @@ final class TfNetwork extends AbstractNetwork {
     @Override
     protected void writeStatistics(List<HostTensor> values) {
         if (2 * statistics.size() != values.size()) {
-            throw new UnsupportedFeatureException("checkpoints unsupported: the graph of " + spec + " has "
+            throw new UnsupportedFeatureException("checkpoints unsupported: the graph of " + model() + " has "
                     + 2 * statistics.size() + " running statistics (batch-norm layers), its description names "
                     + values.size());
         }
-        List<int[]> shapes = spec.statisticShapes();
+        List<int[]> shapes = model().statisticShapes();
         for (int i = statisticSetters.size(); i < values.size(); i++) { // made once, when first needed
             TfLayers.Statistics s = statistics.get(i / 2);
             statisticSetters.add(Setter.of(tf, i % 2 == 0 ? s.mean() : s.variance(), shapes.get(i)));

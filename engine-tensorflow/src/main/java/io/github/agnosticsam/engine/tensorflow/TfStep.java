@@ -66,7 +66,7 @@ final class TfStep extends AbstractCompiledStep {
         validationX = usesValidation ? net.inputPlaceholder(tf) : null;
         validationY = usesValidation ? tf.placeholder(TInt32.class, Placeholder.shape(Shape.of(Shape.UNKNOWN_SIZE)))
                 : null;
-        int scalarCount = program.scalars(0).length;
+        int scalarCount = scalarInputs();
         for (int i = 0; i < scalarCount; i++) {
             scalars.add(tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar())));
         }
@@ -94,7 +94,7 @@ final class TfStep extends AbstractCompiledStep {
             }
             TfLayers layers = net.layers(tf, pass.updatesRunningStatistics() ? TfLayers.Mode.UPDATE : TfLayers.Mode.BATCH);
             Operand<TFloat32> logits = net.function().logits(tf, flat ? net.split(tf, values.get(0)) : values, x, layers);
-            Operand<TFloat32> loss = GraphModels.loss(tf, logits, y, net.spec().classes(), net.spec().labelSmoothing());
+            Operand<TFloat32> loss = GraphModels.loss(tf, logits, y, net.model().classes(), net.model().labelSmoothing());
             statisticUpdates.addAll(layers.updates());
             // With respect to what the program handed in: on flat storage one vector, so one gradient vector.
             Gradients g = tf.gradients(loss, values);
@@ -173,7 +173,7 @@ final class TfStep extends AbstractCompiledStep {
 
     private StepSummary run(Batch train, Batch validation, double[] scalarValues,
             java.util.function.Consumer<RunMetadata> trace) {
-        checkUsable();
+        checkRun(train, validation, scalarValues);
         List<Tensor> feeds = new ArrayList<>();
         try {
             Session.Runner runner = net.session().runner();
