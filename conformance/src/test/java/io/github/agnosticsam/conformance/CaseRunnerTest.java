@@ -18,6 +18,7 @@ import io.github.agnosticsam.spi.EngineOptions;
 import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.StepSummary;
+import io.github.agnosticsam.spi.SummaryLayout;
 import io.github.agnosticsam.training.StepPrograms;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -291,8 +292,8 @@ class CaseRunnerTest {
                 @Override
                 public StepSummary run(Batch train, Batch validation, double[] scalars) {
                     steps++;
-                    // [loss of each pass, then a finite-gradient flag per pass and parameter]
-                    double[] summary = new double[passes + passes * params.size()];
+                    // [loss of each pass, then every flag 1: finite]
+                    double[] summary = new double[SummaryLayout.of(program, model.parameterShapes()).size()];
                     Arrays.fill(summary, 1.0);
                     Arrays.fill(summary, 0, passes, 0.75);
                     return () -> summary;
