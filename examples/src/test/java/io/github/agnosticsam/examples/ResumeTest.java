@@ -215,12 +215,14 @@ class ResumeTest {
         byte[] before = Files.readAllBytes(newest);
         Cli r = Cli.run("train", "--resume", checkpoints.toString(), "--json", newest.toString());
         assertThat(r.exit()).as(r.err()).isEqualTo(2);
-        assertThat(r.err().strip()).doesNotContain("\n").contains("--json " + newest + " is also a checkpoint of "
-                + checkpoints + ": one output would replace the other");
+        assertThat(r.err().strip()).doesNotContain("\n").contains("--json " + newest + " is a checkpoint of the run "
+                + "resumed from " + checkpoints + " the command reads");
         assertThat(Files.readAllBytes(newest)).isEqualTo(before);
         Cli fresh = Cli.run(plus(run("reference", 1), "--limit", "64", "--checkpoint", dir.resolve("d").toString(),
                 "--json", dir.resolve("d/step-0000000004.safetensors").toString()).toArray(String[]::new));
         assertThat(fresh.exit()).as(fresh.err()).isEqualTo(2);
+        assertThat(fresh.err().strip()).contains("is also a checkpoint of " + dir.resolve("d")
+                + ": one output would replace the other");
         assertThat(fresh.out()).isEmpty();
         Cli report = Cli.run(plus(run("reference", 1), "--limit", "64", "--checkpoint", dir.resolve("e").toString(),
                 "--json", dir.resolve("e/report.json").toString()).toArray(String[]::new));
