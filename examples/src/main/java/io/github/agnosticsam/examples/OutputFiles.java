@@ -2,7 +2,6 @@ package io.github.agnosticsam.examples;
 
 import io.github.agnosticsam.io.AtomicFiles;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -26,12 +25,6 @@ final class OutputFiles {
         }
     }
 
-    /** Writes the bytes of a file to a stream. */
-    @FunctionalInterface
-    interface Writer {
-        void write(OutputStream out) throws IOException;
-    }
-
     private OutputFiles() {
     }
 
@@ -39,9 +32,9 @@ final class OutputFiles {
      * Writes {@code target} atomically: on failure the old file (if any) stays as it was and the
      * temporary file is removed.
      */
-    static void write(Path target, Writer writer) {
+    static void write(Path target, AtomicFiles.Writer writer) {
         try {
-            AtomicFiles.write(target, writer::write);
+            AtomicFiles.write(target, writer);
         } catch (IOException | RuntimeException e) {
             throw new OutputException("cannot write " + target + ": " + reason(e)
                     + (Files.isRegularFile(target) ? " (the old file is left as it was)" : ""));
