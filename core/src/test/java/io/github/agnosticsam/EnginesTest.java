@@ -92,6 +92,12 @@ class EnginesTest {
                 .hasMessageContaining("add io.github.agnosticsam:agnostic-sam-engine-djl");
         assertThatThrownBy(() -> Engines.select(List.of(), "reference", null))
                 .hasMessageContaining("agnostic-sam-conformance");
+        // The artifact with this build's version (engines.properties is filtered), which a checkpoint records too.
+        assertThatThrownBy(() -> Engines.select(List.of(TF), "djl", null))
+                .hasMessageContaining("agnostic-sam-engine-djl:" + io.github.agnosticsam.training.Checkpoint.LIBRARY_VERSION + " ")
+                .hasMessageNotContaining("${");
+        assertThatThrownBy(() -> Engines.select(List.of(), null, null)).as("no engine asked for: every published one")
+                .hasMessageContaining("agnostic-sam-engine-djl:").hasMessageContaining("agnostic-sam-engine-tensorflow:");
     }
 
     @Test

@@ -187,6 +187,8 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
      */
     public final class Step extends AbstractCompiledStep {
         private final List<T> state = new ArrayList<>();
+        /** The outputs of the run being stored, by identity: {@link #identities} clears it, {@link #fresh} fills it. */
+        private final Set<T> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         /**
          * The scalar inputs of the last run, kept on the device: most (a constant learning rate, the
          * radii) do not change from step to step, and an upload costs native calls.
@@ -316,8 +318,6 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
             }
             return out;
         }
-
-        private final Set<T> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
 
         private Set<T> identities(List<T> params, List<T> stateTensors, List<T> statistics) {
             seen.clear();
