@@ -24,10 +24,23 @@ public final class Main {
 
     /**
      * The command line with its exit codes: 0 success, 1 a failed check (bad data, a bad report, an
-     * output that cannot be written), 2 a usage error.
+     * output that cannot be written, the Java heap exhausted), 2 a usage error.
      */
     public static CommandLine commandLine() {
-        return new CommandLine(new Main()).setParameterExceptionHandler((e, args) -> {
+        return new CommandLine(new Main()).setExecutionStrategy(parsed -> {
+            try {
+                return new CommandLine.RunLast().execute(parsed);
+            } catch (OutOfMemoryError e) {
+                // What the sizes checked before allocating did not foresee (several allocations
+                // together): one line, as for any other failed check, not the JVM's stack trace.
+                CommandLine cl = parsed.commandSpec().commandLine();
+                String command = parsed.hasSubcommand() ? " " + parsed.subcommand().commandSpec().name() : "";
+                cl.getErr().println("agnostic-sam" + command + ": out of Java heap (" + e.getMessage() + "): ask for "
+                        + "less, or give the JVM more (AGNOSTIC_SAM_JAVA_OPTS=-Xmx...)");
+                cl.getErr().flush();
+                return 1;
+            }
+        }).setParameterExceptionHandler((e, args) -> {
             // An unknown option, a value of the wrong type, a missing parameter: one line, not the usage.
             CommandLine cl = e.getCommandLine();
             String command = cl.getCommandSpec().qualifiedName();

@@ -302,4 +302,25 @@ class FaultsTest {
         return "{\"config\": {\"optimizer\": \"" + optimizer + "\", \"noise\": " + noise + "}, \"history\": [], "
                 + "\"testAccuracy\": " + accuracy + ", \"seconds\": 1.0}";
     }
+
+    @Test
+    void runningOutOfHeapAnywayIsOneLineAndExitOne() {
+        // A command whose allocations together exhaust the heap (each alone passed its check).
+        picocli.CommandLine cl = Main.commandLine();
+        cl.addSubcommand("exhaust", new Exhaust());
+        java.io.StringWriter err = new java.io.StringWriter();
+        cl.setErr(new java.io.PrintWriter(err));
+        assertThat(cl.execute("exhaust")).isEqualTo(1);
+        assertThat(err.toString().strip()).doesNotContain("\n").doesNotContain("\tat ")
+                .isEqualTo("agnostic-sam exhaust: out of Java heap (Java heap space): ask for less, or give the JVM more "
+                        + "(AGNOSTIC_SAM_JAVA_OPTS=-Xmx...)");
+    }
+
+    @picocli.CommandLine.Command(name = "exhaust")
+    static final class Exhaust implements java.util.concurrent.Callable<Integer> {
+        @Override
+        public Integer call() {
+            throw new OutOfMemoryError("Java heap space");
+        }
+    }
 }
