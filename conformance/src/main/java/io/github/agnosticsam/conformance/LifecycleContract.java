@@ -161,6 +161,23 @@ public interface LifecycleContract extends EngineContract {
                         .hasMessageContaining("element 3").hasMessageContaining("1.0E300");
                 assertThat(net.parameters()).as("parameters after the refused setParameters").isEqualTo(before);
             }
+            // The same rule for optimizer state (a checkpoint's): SGD with momentum, one buffer per parameter.
+            try (CompiledStep step = net.compile(StepPrograms.of(Sgd.builder().lr(0.1).momentum(0.9).build()))) {
+                List<HostTensor> state = step.state();
+                List<HostTensor> hugeState = new ArrayList<>();
+                state.forEach(t -> hugeState.add(t.copy()));
+                hugeState.get(1).values()[3] = -1e300;
+                if (kit().float64()) {
+                    step.setState(hugeState);
+                    assertThat(step.state().get(1).values()[3]).as("optimizer state momentum.1 element 3 after "
+                            + "setState with -1e300 on a float64 engine").isEqualTo(-1e300);
+                } else {
+                    assertThatThrownBy(() -> step.setState(hugeState)).as("setState with -1e300 in momentum.1 on a "
+                            + "float32 engine").isInstanceOf(IllegalArgumentException.class)
+                            .hasMessageContaining("momentum.1").hasMessageContaining("element 3");
+                    assertThat(step.state()).as("optimizer state after the refused setState").isEqualTo(state);
+                }
+            }
         }
     }
 

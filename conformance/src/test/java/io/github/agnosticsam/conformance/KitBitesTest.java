@@ -111,6 +111,17 @@ class KitBitesTest {
                         })),
                 new PlantedBug("Network.setRunningStatistics that ignores its values",
                         engine -> BuggyEngine.withSetRunningStatistics(engine, (network, values) -> { })),
+                new PlantedBug("a float64 engine's setState that refuses what float32 cannot hold",
+                        engine -> BuggyEngine.withSetState(engine, (step, values) -> {
+                            for (HostTensor t : values) {
+                                for (double v : t.values()) {
+                                    if (Math.abs(v) > Float.MAX_VALUE) {
+                                        throw new IllegalArgumentException("beyond float32: " + v);
+                                    }
+                                }
+                            }
+                            step.setState(values);
+                        })),
                 new PlantedBug("a float64 engine's setParameters that refuses what float32 cannot hold",
                         engine -> BuggyEngine.withSetParameters(engine, (network, values) -> {
                             for (HostTensor t : values) {
