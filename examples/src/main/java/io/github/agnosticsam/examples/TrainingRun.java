@@ -273,7 +273,6 @@ final class TrainingRun {
     static final class Resumed {
         final Path file;
         final Checkpoint checkpoint;
-        private final Checkpoint from;
         final List<Epoch> history = new ArrayList<>();
         final double lossSum;
         final double seconds;
@@ -287,7 +286,6 @@ final class TrainingRun {
         private Resumed(Path file, Checkpoint from) {
             this.file = file;
             this.checkpoint = from;
-            this.from = from;
             lossSum = number(LOSS_SUM, "the loss sum of the epoch under way");
             seconds = number(SECONDS, "the seconds the run took");
             Object parsed;
@@ -307,13 +305,13 @@ final class TrainingRun {
         /** The step and the epochs done fit the run (known from the data's size): within its steps, an entry per epoch done. */
         void check(int stepsPerEpoch, int epochs) {
             long total = (long) stepsPerEpoch * epochs;
-            if (from.steps() > total) {
-                throw new CheckpointException(file + ": it is at step " + from.steps() + ", beyond the run's last ("
+            if (checkpoint.steps() > total) {
+                throw new CheckpointException(file + ": it is at step " + checkpoint.steps() + ", beyond the run's last ("
                         + total + ": " + epochs + " epochs of " + stepsPerEpoch + " steps)");
             }
-            if (history.size() != from.steps() / stepsPerEpoch) {
-                throw bad(HISTORY, "holds " + history.size() + " epochs, but step " + from.steps() + " is after "
-                        + from.steps() / stepsPerEpoch + " of " + stepsPerEpoch + " steps");
+            if (history.size() != checkpoint.steps() / stepsPerEpoch) {
+                throw bad(HISTORY, "holds " + history.size() + " epochs, but step " + checkpoint.steps() + " is after "
+                        + checkpoint.steps() / stepsPerEpoch + " of " + stepsPerEpoch + " steps");
             }
         }
 
@@ -364,7 +362,7 @@ final class TrainingRun {
         }
 
         private String text(String key) {
-            String text = from.extra().get(key);
+            String text = checkpoint.extra().get(key);
             if (text == null) {
                 throw bad(key, "is missing: was the checkpoint written by train?");
             }
