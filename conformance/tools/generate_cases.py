@@ -49,6 +49,7 @@ LONG_STEPS = 32
 RESNET_STEPS = 2
 TRAIN_BATCH = 16
 VALIDATION_BATCH = 4
+REPLICA_VALIDATION_BATCH = 8  # shards of 2 or 4: BatchNorm over 2 examples is ill-conditioned in float32
 EVALUATION_BATCH = 32
 TOLERANCE = {"abs": 2e-6, "rel": 2e-5}
 FLOAT32_LIMIT = 0.25  # largest float32 error of a new case, as a fraction of its tolerance
@@ -369,6 +370,21 @@ NEW_FEATURES = {
     "resnet-agnostic-sam-exact": (resnet, agnostic(0.4, 0.2), RESNET_STEPS, ("relu",)),
 }
 
+# The version-3 cases: data-parallel steps. name -> (model, optimizer, steps, activations, replicas).
+# Batches of 16 (train) and 8 (validation) split into 2 or 4 shards; BatchNorm only with 2.
+REPLICA_FEATURES = {
+    "replicas2-sam": (mlp, sam(0.3), STEPS, BOTH, 2),
+    "replicas4-sam-adam": (mlp, sam(0.3, base=ADAM_LONG), STEPS, ("relu",), 4),
+    "replicas2-agnostic-sam-exact": (mlp, agnostic(0.4, 0.2), STEPS, BOTH, 2),
+    "replicas4-agnostic-sam-exact": (mlp, agnostic(0.4, 0.2), STEPS, ("tanh",), 4),
+    "replicas2-agnostic-sam-fast-adam": (mlp, agnostic(0.4, 0.2, variant="fast", base=ADAM_LONG), STEPS, ("relu",), 2),
+    "replicas4-agnostic-asam-fast": (mlp, agnostic(1.0, 0.5, variant="fast", adaptive=True, eta=0.01), STEPS,
+                                     ("tanh",), 4),
+    "replicas2-bn-agnostic-sam-exact": (mlp_bn, agnostic(0.4, 0.2), STEPS, BOTH, 2),
+    "replicas2-bn-sam": (mlp_bn, sam(0.3), STEPS, ("relu",), 2),
+}
+
+
 
 def loss_and_grads(model, values, batch, running=None, watch=None):
     leaves = [v.detach().clone().requires_grad_(True) for v in values]
@@ -424,16 +440,30 @@ def step_gradient(opt, step, theta, train, validation, grad):
     return loss, g
 
 
-def simulate(model, opt, initial, steps, dtype, watch=None):
+def shards(batch, replicas):
+    """Replica r's shard of a batch: the r-th of `replicas` equal contiguous parts."""
+    n = batch[0].shape[0] // replicas
+    return [(batch[0][r * n:(r + 1) * n], batch[1][r * n:(r + 1) * n]) for r in range(replicas)]
+
+
+def in_rank_order(values):
+    """((x0 + x1) + x2) + ..., as the reduce point sums."""
+    total = values[0].clone()
+    for v in values[1:]:
+        total = total + v
+    return total
+
+
+def simulate(model, opt, initial, steps, dtype, watch=None, replicas=1):
     """Runs the case in the given dtype. Returns the expected entries (loss, params, statistics
     after every step), the final parameters and statistics, and the smallest non-zero gradient
-    element the base optimizer received."""
+    element the base optimizer received. With replicas > 1, the data-parallel step of
+    docs/algorithm.md: each replica perturbs with its own shards' gradients, starting from the same
+    running statistics, and only the final gradients, the losses and the moved statistics are
+    averaged (summed in rank order, then divided by the number of replicas)."""
     params = [torch.nn.Parameter(p.detach().clone().to(dtype)) for p in initial]
     running = [s.to(dtype) for s in model.statistics()]
     base = make_base(opt["base"], params)
-
-    def grad(values, b, moves_statistics=False):
-        return loss_and_grads(model, values, b, running if moves_statistics and running else None, watch)
 
     expected = []
     smallest = math.inf
@@ -441,7 +471,25 @@ def simulate(model, opt, initial, steps, dtype, watch=None):
         train = (train[0].to(dtype), train[1])
         validation = (validation[0].to(dtype), validation[1]) if validation else None
         theta = [p.detach().clone() for p in params]
-        loss, g = step_gradient(opt, step, theta, train, validation, grad)
+        losses, grads, moved = [], [], []
+        for r in range(replicas):
+            train_r = shards(train, replicas)[r]
+            validation_r = shards(validation, replicas)[r] if validation else None
+            running_r = [s.clone() for s in running]
+
+            def grad(values, b, moves_statistics=False):
+                return loss_and_grads(model, values, b, running_r if moves_statistics and running_r else None, watch)
+
+            loss_r, g_r = step_gradient(opt, step, theta, train_r, validation_r, grad)
+            losses.append(loss_r)
+            grads.append(g_r)
+            moved.append(running_r)
+        if replicas == 1:
+            loss, g, running = losses[0], grads[0], moved[0]
+        else:
+            loss = in_rank_order([torch.tensor(l, dtype=dtype) for l in losses]).item() / replicas
+            g = [in_rank_order([gr[i] for gr in grads]) / replicas for i in range(len(params))]
+            running = [in_rank_order([m[i] for m in moved]) / replicas for i in range(len(running))]
         nonzero = torch.cat([gi.abs().flatten() for gi in g])
         nonzero = nonzero[nonzero > 0]
         smallest = min(smallest, nonzero.min().item() if nonzero.numel() else math.inf)
@@ -497,7 +545,7 @@ class Float32Check:
             self.worst, self.where = ratio, where + note
 
 
-def make_case(name, model, opt, steps_count, seed, version2):
+def make_case(name, model, opt, steps_count, seed, version2, replicas=1):
     gen = torch.Generator().manual_seed(seed)
     initial = model.init(gen)
 
@@ -505,9 +553,10 @@ def make_case(name, model, opt, steps_count, seed, version2):
         return torch.randn(n, model.inputs, generator=gen), torch.randint(0, model.classes, (n,), generator=gen)
 
     agnostic_case = opt["name"] == "agnostic-sam"
-    steps = [(batch(TRAIN_BATCH), batch(VALIDATION_BATCH) if agnostic_case else None) for _ in range(steps_count)]
+    validation_size = VALIDATION_BATCH if replicas == 1 else REPLICA_VALIDATION_BATCH
+    steps = [(batch(TRAIN_BATCH), batch(validation_size) if agnostic_case else None) for _ in range(steps_count)]
     watch = Watch() if version2 else None
-    expected, final, running, smallest = simulate(model, opt, initial, steps, torch.float64, watch)
+    expected, final, running, smallest = simulate(model, opt, initial, steps, torch.float64, watch, replicas)
 
     # Adam divides by sqrt(v) + 1e-8: an element whose gradient is within a few orders of that
     # (a sum that nearly cancels) is decided by float32 rounding, not by the algorithm. Such a
@@ -524,7 +573,10 @@ def make_case(name, model, opt, steps_count, seed, version2):
     def batch_json(b):
         return {"x": b[0].tolist(), "y": b[1].tolist()}
 
-    case = {"name": name, "model": model.json(), "initialParams": [p.tolist() for p in initial]}
+    case = {"name": name, "model": model.json()}
+    if replicas > 1:
+        case["replicas"] = replicas
+    case["initialParams"] = [p.tolist() for p in initial]
     if running:
         case["initialStatistics"] = [s.tolist() for s in model.statistics()]
     case.update({
@@ -545,16 +597,23 @@ def make_case(name, model, opt, steps_count, seed, version2):
     # The float32 reruns: the same case with every value rounded to float32 first, once as it is
     # and once with the rows of every batch in reverse order (the same losses and gradients,
     # summed in another order: a second sample of float32 rounding, as another engine would round).
+    # With replicas, the rows of each shard are reversed: every replica keeps its examples.
     check = Float32Check()
+
+    def reversed_shards(b):
+        parts = shards(b, replicas)
+        return torch.cat([x.flip(0) for x, _ in parts]), torch.cat([y.flip(0) for _, y in parts])
+
     for reverse in (False, True):
-        flip = (lambda b: (b[0].flip(0), b[1].flip(0))) if reverse else (lambda b: b)
+        flip = reversed_shards if reverse else (lambda b: b)
         steps32 = [(flip(t), flip(v) if v else None) for t, v in steps]
-        expected32, final32, running32, _ = simulate(model, opt, initial, steps32, torch.float32)
+        expected32, final32, running32, _ = simulate(model, opt, initial, steps32, torch.float32, None, replicas)
         order = ", rows reversed" if reverse else ""
         for i, (e32, e64) in enumerate(zip(expected32, expected)):
             for key in e64:
                 check.compare(e32[key], e64[key], f"expected[{i}].{key}", order)
-        loss32, correct32, _ = evaluate(model, final32, running32, flip((x.float(), y)))
+        evaluation32 = (x.float().flip(0), y.flip(0)) if reverse else (x.float(), y)
+        loss32, correct32, _ = evaluate(model, final32, running32, evaluation32)
         check.compare(loss32, loss, "evaluation.loss", order)
         if correct32 != correct:
             sys.exit(f"{name}: float32{order} gets {correct32} correct in the evaluation, float64 {correct}")
@@ -612,6 +671,12 @@ def main():
             name = f"{feature}-{activation}"
             model = make_model(activation)
             write(name, lambda seed: make_case(name, model, opt, steps, seed, True), 20000 + 10 * i + j)
+            names.append(name)
+    for i, (feature, (make_model, opt, steps, activations, replicas)) in enumerate(REPLICA_FEATURES.items()):
+        for j, activation in enumerate(activations):
+            name = f"{feature}-{activation}"
+            model = make_model(activation)
+            write(name, lambda seed: make_case(name, model, opt, steps, seed, True, replicas), 30000 + 10 * i + j)
             names.append(name)
     with open(os.path.join(OUT, "index.txt"), "w") as f:
         f.write("\n".join(sorted(names)) + "\n")

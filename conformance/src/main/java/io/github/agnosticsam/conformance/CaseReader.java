@@ -76,8 +76,8 @@ public final class CaseReader {
 
         ConformanceCase parseCase(Object tree) {
             Map<String, Object> root = object(tree, "$");
-            allowOnly(root, "$", Set.of("name", "model", "initialParams", "initialStatistics", "optimizer", "steps",
-                    "expected", "evaluation", "tolerance"));
+            allowOnly(root, "$", Set.of("name", "model", "replicas", "initialParams", "initialStatistics", "optimizer",
+                    "steps", "expected", "evaluation", "tolerance"));
             String name = text(required(root, "$", "name"), "$.name");
             ModelSpec model = model(required(root, "$", "model"));
             boolean hasStatistics = !model.statisticNames().isEmpty();
@@ -86,6 +86,15 @@ public final class CaseReader {
             List<HostTensor> initialStatistics = model.initialStatistics();
             if (root.containsKey("initialStatistics")) {
                 initialStatistics = statistics(root.get("initialStatistics"), "$.initialStatistics", model);
+            }
+            int replicas = 1;
+            if (root.containsKey("replicas")) {
+                Integer n = wholeInt(root.get("replicas"));
+                if (n == null || n < 1) {
+                    throw new IllegalArgumentException("$.replicas must be a whole number >= 1, got "
+                            + Json.write(root.get("replicas")));
+                }
+                replicas = n;
             }
             Object opt = required(root, "$", "optimizer");
             Optimizer optimizer = optimizer(opt);
@@ -104,6 +113,10 @@ public final class CaseReader {
                 } else if (step.containsKey("validation")) {
                     throw new IllegalArgumentException(path + ".validation is present, but only agnostic-sam "
                             + "steps have a validation batch");
+                }
+                divides(replicas, train, path + ".train");
+                if (validation != null) {
+                    divides(replicas, validation, path + ".validation");
                 }
                 steps.add(new ConformanceCase.Step(train, validation));
             }
@@ -152,7 +165,15 @@ public final class CaseReader {
                         nonNegative(optionalNumber(t, "$.tolerance", "rel", tolerance.rel()), "$.tolerance.rel"));
             }
             return new ConformanceCase(name, model, init, initialStatistics, optimizer, steps, expected, evaluation,
-                    tolerance);
+                    tolerance, replicas);
+        }
+
+        /** A batch of a data-parallel case splits into equal shards. */
+        private static void divides(int replicas, Batch batch, String path) {
+            if (batch.size() % replicas != 0) {
+                throw new IllegalArgumentException(path + " has " + batch.size() + " examples, which " + replicas
+                        + " replicas cannot split into equal shards ($.replicas)");
+            }
         }
 
         private ModelSpec model(Object tree) {

@@ -1,5 +1,6 @@
 package io.github.agnosticsam.conformance;
 
+import io.github.agnosticsam.model.Batch;
 import io.github.agnosticsam.model.Evaluation;
 import io.github.agnosticsam.model.HostTensor;
 import io.github.agnosticsam.spi.Engine;
@@ -7,6 +8,7 @@ import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.UnsupportedFeatureException;
 import io.github.agnosticsam.training.BadValuePolicy;
+import io.github.agnosticsam.training.DataParallelTraining;
 import io.github.agnosticsam.training.StepPrograms;
 import io.github.agnosticsam.training.StepResult;
 import io.github.agnosticsam.training.Training;
@@ -56,7 +58,12 @@ public final class CaseRunner {
             return new CaseResult(c.name(), CaseResult.Outcome.SKIP, Double.NaN, "the case starts from running "
                     + "statistics other than the defaults (means 0, variances 1), and a Network cannot be set to others");
         }
-        try (Network network = engine.build(c.model(), c.initialParams())) {
+        List<Network> replicas = new java.util.ArrayList<>();
+        try {
+            for (int r = 0; r < c.replicas(); r++) {
+                replicas.add(engine.build(c.model(), c.initialParams()));
+            }
+            Network network = replicas.get(0);
             if (!statisticNames.isEmpty() && network.runningStatistics().isEmpty()) {
                 return new CaseResult(c.name(), CaseResult.Outcome.SKIP, Double.NaN, engine.name() + " reports no "
                         + "running statistics for " + c.model() + ", which has " + String.join(", ", statisticNames)
@@ -65,17 +72,19 @@ public final class CaseRunner {
             Check check = new Check(c.tolerance());
             check.tensors("before step 0, statistic", statisticNames, c.initialStatistics(),
                     network.runningStatistics());
-            try (Training training = Training.start(network, program, BadValuePolicy.THROW)) {
+            try (Steps training = Steps.of(replicas, program)) {
                 for (int s = 0; s < c.steps().size(); s++) {
                     ConformanceCase.Step step = c.steps().get(s);
-                    StepResult r = program.usesValidationBatch() ? training.step(step.train(), step.validation())
-                            : training.step(step.train());
+                    StepResult r = training.step(step.train(), program.usesValidationBatch() ? step.validation() : null);
                     ConformanceCase.Expected expected = c.expected().get(s);
                     check.value(r.loss(), expected.loss(), "first at step " + s + ", loss");
-                    check.tensors("first at step " + s + ", parameter", c.model().parameterNames(), expected.params(),
-                            network.parameters());
-                    check.tensors("first at step " + s + ", statistic", statisticNames, expected.statistics(),
-                            network.runningStatistics());
+                    for (int k = 0; k < replicas.size(); k++) { // every replica holds the same values
+                        String at = "first at step " + s + (replicas.size() > 1 ? ", replica " + k : "") + ", ";
+                        check.tensors(at + "parameter", c.model().parameterNames(), expected.params(),
+                                replicas.get(k).parameters());
+                        check.tensors(at + "statistic", statisticNames, expected.statistics(),
+                                replicas.get(k).runningStatistics());
+                    }
                 }
             }
             if (c.evaluation().isPresent()) {
@@ -94,6 +103,45 @@ public final class CaseRunner {
         } catch (RuntimeException e) {
             return new CaseResult(c.name(), CaseResult.Outcome.FAIL, Double.NaN,
                     e.getClass().getSimpleName() + ": " + e.getMessage());
+        } finally {
+            replicas.forEach(Network::close);
+        }
+    }
+
+    /**
+     * The steps of a case: a {@link Training} alone, or a {@link DataParallelTraining} of the
+     * case's program (the replicas' group built here, as {@code DataParallelTraining} builds it for
+     * an optimizer).
+     */
+    private interface Steps extends AutoCloseable {
+        StepResult step(Batch train, Batch validation);
+
+        @Override
+        void close();
+
+        static Steps of(List<Network> replicas, StepProgram program) {
+            if (replicas.size() == 1) {
+                Training t = Training.start(replicas.get(0), program, BadValuePolicy.THROW);
+                return new Steps() {
+                    public StepResult step(Batch train, Batch validation) {
+                        return validation == null ? t.step(train) : t.step(train, validation);
+                    }
+
+                    public void close() {
+                        t.close();
+                    }
+                };
+            }
+            DataParallelTraining t = DataParallelTraining.start(replicas, program, BadValuePolicy.THROW);
+            return new Steps() {
+                public StepResult step(Batch train, Batch validation) {
+                    return t.step(train, validation);
+                }
+
+                public void close() {
+                    t.close();
+                }
+            };
         }
     }
 

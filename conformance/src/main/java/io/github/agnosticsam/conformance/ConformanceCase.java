@@ -10,18 +10,22 @@ import java.util.Optional;
 /**
  * One conformance case (docs/conformance-case.md): a model, its initial parameters and running
  * statistics, an optimizer, batches, the expected loss, parameters and running statistics after
- * every step, and optionally what {@link io.github.agnosticsam.spi.Network#evaluate} gives after the
+ * every step (of the data-parallel step of {@code replicas} when more than one), and optionally what {@link io.github.agnosticsam.spi.Network#evaluate} gives after the
  * last step.
  *
  * @param initialStatistics the running statistics the model starts with, in the order of
  *     {@link ModelSpec#statisticNames()}; empty for a model without them
  * @param evaluation the check after the last step, if the case has one
+ * @param replicas the replicas of a data-parallel step, each taking its shard of every batch (1: alone)
  */
 public record ConformanceCase(String name, ModelSpec model, List<HostTensor> initialParams,
         List<HostTensor> initialStatistics, Optimizer optimizer, List<Step> steps, List<Expected> expected,
-        Optional<FinalEvaluation> evaluation, Tolerance tolerance) {
+        Optional<FinalEvaluation> evaluation, Tolerance tolerance, int replicas) {
 
     public ConformanceCase {
+        if (replicas < 1) {
+            throw new IllegalArgumentException("replicas must be >= 1, got " + replicas);
+        }
         if (name == null || model == null || optimizer == null || evaluation == null || tolerance == null) {
             throw new IllegalArgumentException("name, model, optimizer, evaluation (Optional.empty() for none) and "
                     + "tolerance must not be null");
@@ -33,6 +37,13 @@ public record ConformanceCase(String name, ModelSpec model, List<HostTensor> ini
         if (steps.size() != expected.size()) {
             throw new IllegalArgumentException(steps.size() + " steps but " + expected.size() + " expected results");
         }
+    }
+
+    /** A case of one replica (format version 2). */
+    public ConformanceCase(String name, ModelSpec model, List<HostTensor> initialParams,
+            List<HostTensor> initialStatistics, Optimizer optimizer, List<Step> steps, List<Expected> expected,
+            Optional<FinalEvaluation> evaluation, Tolerance tolerance) {
+        this(name, model, initialParams, initialStatistics, optimizer, steps, expected, evaluation, tolerance, 1);
     }
 
     /**

@@ -4,6 +4,7 @@ import io.github.agnosticsam.model.Batch;
 import io.github.agnosticsam.model.Evaluation;
 import io.github.agnosticsam.model.HostTensor;
 import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.spi.Collective;
 import io.github.agnosticsam.spi.CompiledStep;
 import io.github.agnosticsam.spi.Engine;
 import io.github.agnosticsam.spi.GradientOracle;
@@ -242,7 +243,12 @@ final class BuggyEngine implements Engine {
 
         @Override
         public CompiledStep compile(StepProgram program) {
-            CompiledStep step = real.compile(bug.apply(program));
+            return compile(program, null);
+        }
+
+        @Override
+        public CompiledStep compile(StepProgram program, Collective group) {
+            CompiledStep step = real.compile(bug.apply(program), group);
             return new CompiledStep() {
                 @Override
                 public StepSummary run(Batch train, Batch validation, double[] scalars) {

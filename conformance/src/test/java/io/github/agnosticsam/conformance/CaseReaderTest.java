@@ -126,7 +126,7 @@ class CaseReaderTest {
     @Test
     void everyShippedCaseIsListedAndReadable() throws IOException {
         List<String> names = GoldenCases.names();
-        assertThat(names).hasSize(61).isSorted();
+        assertThat(names).hasSize(72).isSorted();
         try (var files = Files.list(Path.of("src/main/resources/io/github/agnosticsam/conformance/cases"))) {
             assertThat(files.filter(p -> p.toString().endsWith(".json")).count()).isEqualTo(names.size());
         }
@@ -136,8 +136,9 @@ class CaseReaderTest {
             assertThat(c.expected()).allSatisfy(e -> assertThat(e.statistics()).hasSize(
                     c.model().statisticNames().size()));
         }
-        // The 28 version-1 cases have no evaluation; each of the 33 version-2 cases has one.
-        assertThat(names.stream().filter(n -> GoldenCases.load(n).evaluation().isPresent())).hasSize(33);
+        // The 28 version-1 cases have no evaluation; each of the 33 version-2 and 11 version-3 cases has one.
+        assertThat(names.stream().filter(n -> GoldenCases.load(n).replicas() > 1)).hasSize(11);
+        assertThat(names.stream().filter(n -> GoldenCases.load(n).evaluation().isPresent())).hasSize(44);
     }
 
     // Format version 2.
@@ -192,6 +193,23 @@ class CaseReaderTest {
         array(t, "steps").add(Json.parse(Json.write(array(t, "steps").get(0))));
         array(t, "expected").add(Json.parse(Json.write(expected(t))));
         return t;
+    }
+
+    @Test
+    void replicasDefaultToOneAndMustSplitEveryBatchEvenly() throws Exception {
+        assertThat(parse(tree(SGD, "")).replicas()).isEqualTo(1);
+        Map<String, Object> two = tree(SGD, "");
+        set(two, "replicas", "2");
+        set(train(two), "x", "[[1.0, 2.0], [3.0, 4.0]]");
+        set(train(two), "y", "[1, 0]");
+        assertThat(parse(two).replicas()).isEqualTo(2);
+        set(two, "replicas", "4");
+        assertThatThrownBy(() -> parse(two)).hasMessageContaining("$.steps[0].train has 2 examples, which 4 "
+                + "replicas cannot split into equal shards");
+        for (String bad : List.of("0", "1.5", "\"2\"")) {
+            set(two, "replicas", bad);
+            assertThatThrownBy(() -> parse(two)).as(bad).hasMessageContaining("$.replicas must be a whole number >= 1");
+        }
     }
 
     @Test

@@ -59,7 +59,39 @@ class CaseRunnerTest {
                 assertThat(r.outcome()).as(r.line()).isNotEqualTo(CaseResult.Outcome.FAIL);
             }
         }
-        assertThat(passed).isEqualTo(50);
+        assertThat(passed).isEqualTo(58);
+    }
+
+    /** The float64 reference against the float64 PyTorch generator: every replica case to 1e-10 (5e-5 of 2e-6). */
+    @Test
+    void theReplicaCasesMatchTheIndependentReferenceTo1e10() {
+        List<String> replicaCases = GoldenCases.names().stream().filter(n -> GoldenCases.load(n).replicas() > 1)
+                .toList();
+        assertThat(replicaCases).hasSize(11);
+        for (String name : replicaCases) {
+            CaseResult r = CaseRunner.run(reference, GoldenCases.load(name));
+            assertThat(r.outcome()).as(r.line()).isEqualTo(CaseResult.Outcome.PASS);
+            assertThat(r.worstRatio()).as(r.line()).isLessThan(5e-5);
+        }
+    }
+
+    /**
+     * Plain large-batch SAM — the ascent from the gradient averaged over the replicas, which with
+     * equal shards is the whole batch's — is what a replica case run as one replica computes: it
+     * fails every one of them by far (m-sharpness changes the run).
+     */
+    @Test
+    void largeBatchSamFailsEveryReplicaCase() {
+        for (String name : GoldenCases.names()) {
+            ConformanceCase c = GoldenCases.load(name);
+            if (c.replicas() > 1) {
+                ConformanceCase alone = new ConformanceCase(c.name(), c.model(), c.initialParams(),
+                        c.initialStatistics(), c.optimizer(), c.steps(), c.expected(), c.evaluation(), c.tolerance());
+                CaseResult r = CaseRunner.run(reference, alone);
+                assertThat(r.outcome()).as(r.line()).isEqualTo(CaseResult.Outcome.FAIL);
+                assertThat(r.worstRatio()).as(r.line()).isGreaterThan(100);
+            }
+        }
     }
 
     // The version-2 cases can fail: the per-step values and the evaluation matter.

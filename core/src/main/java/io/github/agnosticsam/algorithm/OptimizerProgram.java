@@ -145,6 +145,9 @@ public final class OptimizerProgram implements StepProgram {
                 yield guard.evaluate(ListOps.plus(ops, params, e), Pass.TRAIN_PERTURBED);
             }
         };
+        if (oracle.replicas() > 1) {
+            grads = guard.reduce(grads);
+        }
         BaseRule.Update<T> update = base.apply(ops, params, grads, state, baseScalars);
         return guard.output(params, state, update);
     }
@@ -152,7 +155,8 @@ public final class OptimizerProgram implements StepProgram {
     /**
      * Records each pass's loss and per-parameter finiteness, checks that the update's new
      * parameters and state are finite too, and keeps the new values only when all were (the
-     * bad-value rule), with tensor ops rather than a Java branch on data.
+     * bad-value rule), with tensor ops rather than a Java branch on data. Among replicas it is also
+     * where they meet: {@link #reduce}.
      */
     private static final class Guard<T> {
         private final Tensors<T> ops;
@@ -160,6 +164,10 @@ public final class OptimizerProgram implements StepProgram {
         private final java.util.function.UnaryOperator<T> flags;
         private final List<T> losses = new ArrayList<>();
         private final List<T> finiteFlags = new ArrayList<>();
+        /** After {@link #reduce}: the losses' means, the flags' counts and the replicas' verdicts. */
+        private T reducedLosses;
+        private T reducedFlags;
+        private T verdicts;
 
         Guard(Tensors<T> ops, GradientOracle<T> oracle, java.util.function.UnaryOperator<T> flags) {
             this.ops = ops;
@@ -176,6 +184,35 @@ public final class OptimizerProgram implements StepProgram {
             return result.gradients();
         }
 
+        /**
+         * The reduce point of a data-parallel step (docs/algorithm.md): this replica's final gradients,
+         * pass losses, finite flags and verdict (1/0 at its own place among the replicas) summed with
+         * the others' in one all-reduce; returns the mean gradients.
+         */
+        List<T> reduce(List<T> grads) {
+            int replicas = oracle.replicas();
+            T one = ops.scalar(1);
+            T lossVector = ops.concat(losses);
+            T flagVector = ops.concat(finiteFlags);
+            T mine = ops.mul(ops.allFinite(lossVector), ops.allFinite(ops.div(one, flagVector)));
+            List<T> slots = new ArrayList<>(replicas);
+            for (int r = 0; r < replicas; r++) {
+                slots.add(r == oracle.rank() ? mine : ops.scalar(0));
+            }
+            List<T> payload = new ArrayList<>(List.of(lossVector, flagVector, ops.concat(slots)));
+            payload.addAll(grads);
+            List<T> sums = oracle.allReduceSum(payload);
+            T n = ops.scalar(replicas);
+            reducedLosses = ops.div(sums.get(0), n);
+            reducedFlags = sums.get(1);
+            verdicts = sums.get(2);
+            List<T> mean = new ArrayList<>(grads.size());
+            for (T g : sums.subList(3, sums.size())) {
+                mean.add(ops.div(g, n));
+            }
+            return mean;
+        }
+
         StepOutput<T> output(List<T> params, List<T> state, BaseRule.Update<T> update) {
             // An update can overflow where every gradient was finite (a huge learning rate, say).
             List<T> updateFlags = new ArrayList<>();
@@ -185,15 +222,23 @@ public final class OptimizerProgram implements StepProgram {
             for (T s : update.state()) {
                 updateFlags.add(flags.apply(s));
             }
-            T lossVector = ops.concat(losses);
-            T flagVector = ops.concat(finiteFlags);
             T updateVector = ops.concat(updateFlags);
             // 1/flag is +Inf exactly where a flag is 0.
             T one = ops.scalar(1);
-            T ok = ops.mul(ops.allFinite(lossVector), ops.mul(ops.allFinite(ops.div(one, flagVector)),
-                    ops.allFinite(ops.div(one, updateVector))));
+            T updateOk = ops.allFinite(ops.div(one, updateVector));
+            if (verdicts == null) {
+                T lossVector = ops.concat(losses);
+                T flagVector = ops.concat(finiteFlags);
+                T ok = ops.mul(ops.allFinite(lossVector), ops.mul(ops.allFinite(ops.div(one, flagVector)), updateOk));
+                return new StepOutput<>(select(ok, update.params(), params), select(ok, update.state(), state),
+                        SummaryLayout.write(ops, lossVector, flagVector, updateVector), ok);
+            }
+            // Every replica's verdict was 1 exactly when their sum is N: then 1/(N − Σ) is +Inf.
+            T everyReplica = ops.sub(one, ops.allFinite(ops.div(one,
+                    ops.sub(ops.scalar(oracle.replicas()), ops.sumOfSquares(verdicts)))));
+            T ok = ops.mul(ops.allFinite(reducedLosses), ops.mul(everyReplica, updateOk));
             return new StepOutput<>(select(ok, update.params(), params), select(ok, update.state(), state),
-                    SummaryLayout.write(ops, lossVector, flagVector, updateVector), ok);
+                    SummaryLayout.write(ops, reducedLosses, reducedFlags, updateVector, verdicts), ok);
         }
 
         private List<T> select(T ok, List<T> candidates, List<T> current) {

@@ -29,6 +29,41 @@ public record Batch(HostTensor features, int[] labels) {
         return labels.length;
     }
 
+    /** Examples {@code [start, end)} of this batch, in order; the batch itself when that is all of it. */
+    public Batch rows(int start, int end) {
+        if (start < 0 || end > size() || start >= end) {
+            throw new IllegalArgumentException("rows [" + start + ", " + end + ") of a batch of " + size()
+                    + " examples: expected 0 <= start < end <= " + size());
+        }
+        if (start == 0 && end == size()) {
+            return this;
+        }
+        int width = features.size() / size();
+        int[] shape = features.shape().clone();
+        shape[0] = end - start;
+        return new Batch(new HostTensor(shape, Arrays.copyOfRange(features.values(), start * width, end * width)),
+                Arrays.copyOfRange(labels, start, end));
+    }
+
+    /**
+     * Replica {@code replica}'s shard of this batch among {@code replicas}: the {@code replica}-th of
+     * {@code replicas} equal contiguous parts (docs/algorithm.md, "Data-parallel steps").
+     *
+     * @throws IllegalArgumentException naming both numbers when the size is not a multiple of {@code replicas}
+     */
+    public Batch shard(int replica, int replicas, String role) {
+        if (replicas < 1 || replica < 0 || replica >= replicas) {
+            throw new IllegalArgumentException("replica " + replica + " of " + replicas
+                    + ": expected replicas >= 1 and 0 <= replica < replicas");
+        }
+        if (size() % replicas != 0) {
+            throw new IllegalArgumentException(role + " batch of " + size() + " examples cannot be split into "
+                    + replicas + " equal shards: its size must be a multiple of the number of replicas");
+        }
+        int each = size() / replicas;
+        return rows(replica * each, (replica + 1) * each);
+    }
+
     /** Throws an IllegalArgumentException unless this batch fits the model. */
     public void checkFits(ModelSpec model, String role) {
         int[] shape = features.shape();

@@ -11,9 +11,11 @@ public interface EngineProvider {
     /**
      * The SPI version this core provides: {@code major.minor}. A later minor version will add only
      * default methods, so an engine built against 1.0 runs on every 1.x core; an engine built
-     * against a newer minor or another major is refused with a clear error.
+     * against a newer minor or another major is refused with a clear error. 1.1 added data-parallel
+     * steps: {@link Network#compile(StepProgram, Collective)} and the reduce point of {@link
+     * GradientOracle}.
      */
-    String SPI_VERSION = "1.0";
+    String SPI_VERSION = "1.1";
 
     /**
      * The SPI version this engine was built against. Implement it as

@@ -61,6 +61,22 @@ public interface Network extends AutoCloseable {
      */
     CompiledStep compile(StepProgram program);
 
+    /**
+     * Prepares a step program to run as one replica of a data-parallel step: its {@link
+     * GradientOracle} has {@code group}'s size and rank, and its reduce point is an {@link
+     * Collective#allReduceSum} of {@code group}. A group of one is {@link #compile(StepProgram)}.
+     * The default serves an engine without data-parallel steps. Since SPI 1.1.
+     *
+     * @throws UnsupportedFeatureException for a larger group when this engine cannot reduce
+     */
+    default CompiledStep compile(StepProgram program, Collective group) {
+        if (group == null || group.size() == 1) {
+            return compile(program);
+        }
+        throw new UnsupportedFeatureException("this engine's network (" + getClass().getName()
+                + ") cannot run a step as one of " + group.size() + " replicas");
+    }
+
     @Override
     void close();
 }

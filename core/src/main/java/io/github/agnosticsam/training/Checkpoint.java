@@ -62,7 +62,7 @@ public final class Checkpoint {
     private static final List<String> PREFIXES = List.of("params.", "statistics.", "state.");
     /** The library's own metadata entries; an application's extra entries take other names. */
     private static final Set<String> RESERVED = Collections.unmodifiableSet(new LinkedHashSet<>(List.of("format",
-            "library", "engine", "dtype", "model", "optimizer", "steps", "skippedSteps", "params", "statistics", "state",
+            "library", "engine", "dtype", "model", "optimizer", "steps", "skippedSteps", "replicas", "params", "statistics", "state",
             "crc32c")));
 
     private final Map<String, String> metadata;
@@ -116,6 +116,7 @@ public final class Checkpoint {
         m.put("optimizer", Json.write(configuration));
         m.put("steps", Long.toString(ledger.steps()));
         m.put("skippedSteps", Long.toString(ledger.skippedSteps()));
+        m.put("replicas", Integer.toString(ledger.replicas()));
         if (extra == null) {
             throw new IllegalArgumentException("extra checkpoint entries must not be null (use Map.of())");
         }
@@ -152,6 +153,12 @@ public final class Checkpoint {
         if (difference != null) {
             throw new CheckpointException("the checkpoint was written with another optimizer configuration: "
                     + difference);
+        }
+        if (replicas() != ledger.replicas()) {
+            throw new CheckpointException("the checkpoint was written by a run of " + replicas() + " replica"
+                    + (replicas() == 1 ? "" : "s") + ", this run has " + ledger.replicas() + ": resume it with "
+                    + replicas() + " (the data would be the same, but each replica perturbs with its own shard of B/N "
+                    + "examples, so the run would not)");
         }
         List<StateSlot> slots = ledger.program().state(model.parameterShapes());
         fits("optimizer-state tensors", state, StateSlot.names(slots), slots.stream().map(StateSlot::shape).toList());
@@ -197,6 +204,12 @@ public final class Checkpoint {
     /** Steps run when it was taken (the next step's schedule index). */
     public long steps() {
         return Long.parseLong(metadata.get("steps"));
+    }
+
+    /** The replicas of the data-parallel run that wrote it; 1 for a run alone (and files before 1.1). */
+    public int replicas() {
+        String n = metadata.get("replicas");
+        return n == null ? 1 : Integer.parseInt(n);
     }
 
     /** Steps skipped for a non-finite value before it was taken. */
@@ -484,6 +497,13 @@ public final class Checkpoint {
         long skipped = counter(meta, "skippedSteps");
         if (skipped > steps) {
             throw new IllegalArgumentException("__metadata__.skippedSteps " + skipped + " exceeds steps " + steps);
+        }
+        if (meta.containsKey("replicas")) {
+            long replicas = counter(meta, "replicas");
+            if (replicas < 1 || replicas > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("__metadata__.replicas is " + replicas
+                        + ", expected a number of replicas from 1 to " + Integer.MAX_VALUE);
+            }
         }
         asObject(Json.parse(meta.get("optimizer")));
         List<Group> groups = new ArrayList<>();

@@ -23,6 +23,7 @@ public final class StepLedger {
     private final BadValuePolicy policy;
     private final List<String> stateNames;
     private final SummaryLayout layout;
+    private final int replicas;
     private final java.util.concurrent.atomic.AtomicBoolean stepping = new java.util.concurrent.atomic.AtomicBoolean();
     private final Deque<StepResult> pending = new ArrayDeque<>();
     private long steps;
@@ -34,6 +35,12 @@ public final class StepLedger {
      */
     public StepLedger(StepProgram program, List<String> parameterNames, List<int[]> parameterShapes,
             BadValuePolicy policy) {
+        this(program, parameterNames, parameterShapes, policy, 1);
+    }
+
+    /** For one replica of a data-parallel run of {@code replicas} (its summary has their verdicts). */
+    public StepLedger(StepProgram program, List<String> parameterNames, List<int[]> parameterShapes,
+            BadValuePolicy policy, int replicas) {
         if (program == null || parameterNames == null || parameterShapes == null || policy == null) {
             throw new IllegalArgumentException("program, parameter names and shapes and policy must not be null");
         }
@@ -41,7 +48,8 @@ public final class StepLedger {
         this.parameterNames = List.copyOf(parameterNames);
         this.policy = policy;
         this.stateNames = StateSlot.names(program.state(parameterShapes));
-        this.layout = SummaryLayout.of(program, parameterShapes);
+        this.layout = SummaryLayout.of(program, parameterShapes, replicas);
+        this.replicas = replicas;
     }
 
     /**
@@ -116,6 +124,11 @@ public final class StepLedger {
 
     public StepProgram program() {
         return program;
+    }
+
+    /** The replicas of the run: 1 alone. */
+    public int replicas() {
+        return replicas;
     }
 
     /**

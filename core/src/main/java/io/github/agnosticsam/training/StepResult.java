@@ -40,7 +40,7 @@ public final class StepResult {
         return passes.size();
     }
 
-    /** The train loss at the parameters before the step (pass 1). */
+    /** The train loss at the parameters before the step (pass 1); of a data-parallel step, the mean of its shards'. */
     public double loss() {
         return summary()[0];
     }
@@ -69,14 +69,23 @@ public final class StepResult {
     public Optional<String> skipReason() {
         double[] s = summary();
         int n = parameterNames.size();
+        String where = "";
+        if (layout.replicas() > 1) {
+            for (int r = 0; r < layout.replicas(); r++) {
+                if (s[layout.verdict(r)] != 1) {
+                    where = "replica " + r + " of " + layout.replicas() + ": ";
+                    break;
+                }
+            }
+        }
         for (int j = 0; j < layout.passes(); j++) {
             String pass = "pass " + (j + 1) + " (" + passes.get(j).describe() + ")";
             if (!Double.isFinite(s[layout.loss(j)])) {
-                return Optional.of(pass + " loss is " + s[layout.loss(j)]);
+                return Optional.of(where + pass + " loss is " + s[layout.loss(j)]);
             }
             for (int i = 0; i < n; i++) {
-                if (s[layout.gradientFlag(j, i)] != 1) {
-                    return Optional.of(pass + " gradient of parameter " + parameterNames.get(i)
+                if (s[layout.gradientFlag(j, i)] != layout.replicas()) {
+                    return Optional.of(where + pass + " gradient of parameter " + parameterNames.get(i)
                             + " has a NaN or infinite value");
                 }
             }

@@ -5,6 +5,7 @@ import io.github.agnosticsam.model.Batch;
 import io.github.agnosticsam.model.HostTensor;
 import io.github.agnosticsam.optim.Adam;
 import io.github.agnosticsam.optim.Optimizer;
+import io.github.agnosticsam.spi.Collective;
 import io.github.agnosticsam.spi.CompiledStep;
 import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.StepProgram;
@@ -32,14 +33,14 @@ public final class Training implements AutoCloseable {
     private final CompiledStep compiled;
     private volatile boolean closed;
 
-    private Training(Network network, StepProgram program, BadValuePolicy policy) {
+    private Training(Network network, StepProgram program, BadValuePolicy policy, Collective group) {
         if (network == null || program == null || policy == null) {
             throw new IllegalArgumentException("network, optimizer and policy must not be null");
         }
         this.network = network;
         this.ledger = new StepLedger(program, network.model().parameterNames(), network.model().parameterShapes(),
-                policy);
-        this.compiled = network.compile(program);
+                policy, group == null ? 1 : group.size());
+        this.compiled = network.compile(program, group);
     }
 
     /** Trains with the bad-value policy THROW. */
@@ -51,7 +52,31 @@ public final class Training implements AutoCloseable {
         if (optimizer == null) {
             throw new IllegalArgumentException("optimizer must not be null");
         }
-        return new Training(network, OptimizerProgram.of(optimizer), policy);
+        return new Training(network, OptimizerProgram.of(optimizer), policy, null);
+    }
+
+    /**
+     * One replica of a data-parallel training (docs/algorithm.md, "Data-parallel steps"): give {@link
+     * #step} this replica's shards ({@link Batch#shard}); every replica of {@code group} steps in
+     * step, and they meet once per step in {@code group}'s all-reduce. All replicas must start from
+     * the same parameters, running statistics and counters. {@link DataParallelTraining} runs the
+     * replicas of one process for you; this is for replicas in other processes or machines.
+     *
+     * @throws io.github.agnosticsam.spi.UnsupportedFeatureException when the engine has no data-parallel steps
+     */
+    public static Training replica(Network network, Optimizer optimizer, BadValuePolicy policy, Collective group) {
+        if (optimizer == null) {
+            throw new IllegalArgumentException("optimizer must not be null");
+        }
+        return replica(network, OptimizerProgram.of(optimizer), policy, group);
+    }
+
+    /** One replica of a data-parallel training of a step program of your own (see {@link #start(Network, StepProgram, BadValuePolicy)}). */
+    public static Training replica(Network network, StepProgram program, BadValuePolicy policy, Collective group) {
+        if (group == null) {
+            throw new IllegalArgumentException("group must not be null");
+        }
+        return new Training(network, program, policy, group);
     }
 
     /**
@@ -59,7 +84,7 @@ public final class Training implements AutoCloseable {
      * follow the layout described in {@link StepProgram}.
      */
     public static Training start(Network network, StepProgram program, BadValuePolicy policy) {
-        return new Training(network, program, policy);
+        return new Training(network, program, policy, null);
     }
 
     /** A step of an optimizer that needs no validation batch (base, SAM, Agnostic-SAM with ρ₂ = 0). */
@@ -79,6 +104,12 @@ public final class Training implements AutoCloseable {
     }
 
     private StepResult stepAlone(Batch train, Batch validation) {
+        double[] scalars = check(train, validation);
+        return ledger.record(compiled.run(train, validation, scalars));
+    }
+
+    /** The checks of a step, before anything runs; returns its scalar inputs. */
+    double[] check(Batch train, Batch validation) {
         checkOpen();
         if (train == null) {
             throw new IllegalArgumentException("train batch must not be null");
@@ -94,8 +125,7 @@ public final class Training implements AutoCloseable {
             throw new IllegalArgumentException("this optimizer takes no validation batch (only Agnostic-SAM with "
                     + "rho2 not the constant 0 does); call step(train)");
         }
-        double[] scalars = ledger.nextScalars();
-        return ledger.record(compiled.run(train, validation, scalars));
+        return ledger.nextScalars();
     }
 
     /** Steps run so far (applied or not); the next step's schedule index. */
@@ -167,6 +197,11 @@ public final class Training implements AutoCloseable {
 
     public StepProgram program() {
         return ledger.program();
+    }
+
+    /** The replicas this training steps among: 1 alone. */
+    public int replicas() {
+        return ledger.replicas();
     }
 
     /** The engine operations a step issues, as {@link CompiledStep#operationsPerStep()} counts them. */

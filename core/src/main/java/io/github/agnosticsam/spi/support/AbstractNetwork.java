@@ -4,11 +4,11 @@ import io.github.agnosticsam.model.Batch;
 import io.github.agnosticsam.model.Evaluation;
 import io.github.agnosticsam.model.HostTensor;
 import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.spi.Collective;
 import io.github.agnosticsam.spi.CompiledStep;
 import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.UnsupportedFeatureException;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -86,6 +86,15 @@ public abstract class AbstractNetwork implements Network {
     /** A program compiled on this network; called only while it is open, with a program that is not null. */
     protected abstract CompiledStep newStep(StepProgram program);
 
+    /**
+     * A program compiled as one replica of {@code group} (more than one); the default serves an
+     * engine without data-parallel steps.
+     */
+    protected CompiledStep newStep(StepProgram program, Collective group) {
+        throw new UnsupportedFeatureException("this engine's network ("
+                + getClass().getName() + ") cannot run a step as one of " + group.size() + " replicas");
+    }
+
     /** Frees what the network holds natively. Called once, by {@link #close()}. */
     protected abstract void free();
 
@@ -147,7 +156,7 @@ public abstract class AbstractNetwork implements Network {
         double lossSum = 0;
         int correct = 0;
         for (int start = 0; start < n; start += EVALUATION_CHUNK) {
-            Batch chunk = slice(batch, start, Math.min(n, start + EVALUATION_CHUNK));
+            Batch chunk = batch.rows(start, Math.min(n, start + EVALUATION_CHUNK));
             Evaluation e = Logits.evaluate(spec, evaluationLogits(chunk), chunk.labels());
             lossSum += e.loss() * e.count();
             correct += e.correct();
@@ -157,11 +166,16 @@ public abstract class AbstractNetwork implements Network {
 
     @Override
     public CompiledStep compile(StepProgram program) {
+        return compile(program, null);
+    }
+
+    @Override
+    public CompiledStep compile(StepProgram program, Collective group) {
         checkOpen();
         if (program == null) {
             throw new IllegalArgumentException("program must not be null");
         }
-        return newStep(program);
+        return group == null || group.size() == 1 ? newStep(program) : newStep(program, group);
     }
 
     @Override
@@ -186,16 +200,5 @@ public abstract class AbstractNetwork implements Network {
     /** Whether {@link #close()} was called: a compiled step then has nothing left to free. */
     final boolean closed() {
         return closed;
-    }
-
-    private static Batch slice(Batch batch, int start, int end) {
-        if (start == 0 && end == batch.size()) {
-            return batch;
-        }
-        int width = batch.features().size() / batch.size();
-        int[] shape = batch.features().shape().clone();
-        shape[0] = end - start;
-        double[] x = Arrays.copyOfRange(batch.features().values(), start * width, end * width);
-        return new Batch(new HostTensor(shape, x), Arrays.copyOfRange(batch.labels(), start, end));
     }
 }

@@ -3,6 +3,7 @@ package io.github.agnosticsam.spi.support;
 import io.github.agnosticsam.model.Batch;
 import io.github.agnosticsam.model.HostTensor;
 import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.spi.Collective;
 import io.github.agnosticsam.spi.GradientOracle;
 import io.github.agnosticsam.spi.LossAndGradients;
 import io.github.agnosticsam.spi.Pass;
@@ -169,7 +170,13 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
 
     @Override
     protected final Step newStep(StepProgram program) {
-        return new Step(program);
+        return new Step(program, null);
+    }
+
+    /** Replicas reduce through the host: the reduce point downloads, sums with {@code group} and uploads. */
+    @Override
+    protected final Step newStep(StepProgram program, Collective group) {
+        return new Step(program, group);
     }
 
     private List<HostTensor> downloadAll(List<T> tensors) {
@@ -198,8 +205,12 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
         /** Counted in the first run only: a program cannot branch on values, so every run issues as many. */
         private long operations = -1;
 
-        private Step(StepProgram program) {
+        /** The replicas this step runs among; null alone. */
+        private final Collective group;
+
+        private Step(StepProgram program, Collective group) {
             super(EagerNetwork.this, program);
+            this.group = group;
             for (HostTensor value : initialState()) {
                 state.add(allocate(value));
             }
@@ -234,17 +245,35 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
                 List<T> inputs = inputs(scalars);
                 List<List<T>> moved = new ArrayList<>(1);
                 boolean cut = cut();
-                GradientOracle<T> oracle = (values, pass) -> {
-                    B batch = pass.usesValidationBatch() ? validation : train;
-                    if (batch == null) {
-                        throw new IllegalArgumentException("the " + pass.describe() + " pass needs a validation batch");
+                GradientOracle<T> oracle = new GradientOracle<>() {
+                    @Override
+                    public LossAndGradients<T> evaluate(List<T> values, Pass pass) {
+                        B batch = pass.usesValidationBatch() ? validation : train;
+                        if (batch == null) {
+                            throw new IllegalArgumentException("the " + pass.describe() + " pass needs a validation batch");
+                        }
+                        Gradients<T> g = gradients(cut ? List.of(join(values)) : values, statistics, batch, pass);
+                        if (pass.updatesRunningStatistics()) {
+                            moved.clear();
+                            moved.add(g.statistics());
+                        }
+                        return new LossAndGradients<>(g.loss(), cut ? split(g.gradients().get(0)) : g.gradients());
                     }
-                    Gradients<T> g = gradients(cut ? List.of(join(values)) : values, statistics, batch, pass);
-                    if (pass.updatesRunningStatistics()) {
-                        moved.clear();
-                        moved.add(g.statistics());
+
+                    @Override
+                    public int replicas() {
+                        return group == null ? 1 : group.size();
                     }
-                    return new LossAndGradients<>(g.loss(), cut ? split(g.gradients().get(0)) : g.gradients());
+
+                    @Override
+                    public int rank() {
+                        return group == null ? 0 : group.rank();
+                    }
+
+                    @Override
+                    public List<T> allReduceSum(List<T> tensors) {
+                        return group == null ? tensors : reduce(ops, tensors, moved);
+                    }
                 };
                 List<T> programParams = cut ? split(params.get(0)) : params;
                 StepOutput<T> out = flat()
@@ -273,6 +302,60 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
                 operations = counter.count();
             }
             return summary;
+        }
+
+        /**
+         * The reduce point through the host: {@code tensors} and the moved running statistics
+         * downloaded into one buffer, summed with the group in one call, uploaded again piece by piece;
+         * the statistics replaced by their mean over the replicas. On flat storage the pieces are a
+         * constant few (the program's vectors and one per running statistic), whatever the number of
+         * parameter tensors.
+         */
+        private List<T> reduce(Tensors<T> ops, List<T> tensors, List<List<T>> moved) {
+            List<T> statistics = moved.isEmpty() ? List.of() : moved.get(0);
+            List<T> all = new ArrayList<>(tensors);
+            all.addAll(statistics);
+            List<HostTensor> pieces = new ArrayList<>(all.size());
+            int length = 0;
+            for (T t : all) {
+                HostTensor piece = download(t);
+                pieces.add(piece);
+                length += piece.values().length;
+            }
+            double[] sums = new double[length];
+            int at = 0;
+            for (HostTensor piece : pieces) {
+                System.arraycopy(piece.values(), 0, sums, at, piece.values().length);
+                at += piece.values().length;
+            }
+            if (largestValue() > Float.MAX_VALUE) {
+                group.allReduceSum(sums);
+            } else { // summed in the engine's float32, as a device would
+                float[] buffer = new float[length];
+                for (int i = 0; i < length; i++) {
+                    buffer[i] = (float) sums[i];
+                }
+                group.allReduceSum(buffer);
+                for (int i = 0; i < length; i++) {
+                    sums[i] = buffer[i];
+                }
+            }
+            List<T> out = new ArrayList<>(all.size());
+            at = 0;
+            for (HostTensor piece : pieces) {
+                int size = piece.values().length;
+                out.add(upload(new HostTensor(piece.shape(), java.util.Arrays.copyOfRange(sums, at, at + size))));
+                at += size;
+            }
+            if (!statistics.isEmpty()) {
+                T replicas = ops.scalar(group.size());
+                List<T> means = new ArrayList<>(statistics.size());
+                for (T sum : out.subList(tensors.size(), all.size())) {
+                    means.add(ops.div(sum, replicas));
+                }
+                moved.set(0, means);
+            }
+            return out.subList(0, tensors.size());
         }
 
         /** The scalar inputs on the device, uploaded again only where a value changed (bit for bit). */
