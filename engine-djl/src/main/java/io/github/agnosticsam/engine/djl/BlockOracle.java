@@ -6,7 +6,8 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.training.GradientCollector;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -44,10 +45,18 @@ final class BlockOracle {
         ValueStore store = new ValueStore(scope, leaves, statistics);
         NDArray lossValue;
         NDList predictions;
-        try (GradientCollector collector = scope.getEngine().newGradientCollector()) {
+        // Not DJL's GradientCollector: it allows one at a time per process (a static flag), and the
+        // replicas of a data-parallel step run their passes on threads at once. libtorch's grad mode
+        // is per thread, and each pass has a graph of its own.
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(true);
+        try {
             predictions = block.forward(store, batch[0], true);
             lossValue = loss.evaluate(batch[1], predictions);
-            collector.backward(lossValue);
+            NDArray seed = scope.ones(lossValue.getShape(), lossValue.getDataType(), lossValue.getDevice());
+            JniUtils.backward((PtNDArray) lossValue, (PtNDArray) seed, false, false);
+        } finally {
+            JniUtils.setGradMode(gradMode);
         }
         lossValue.attach(scope);
         List<NDArray> grads = new ArrayList<>(leafList.size());
