@@ -3,6 +3,7 @@ package io.github.agnosticsam.engine.tensorflow;
 import io.github.agnosticsam.model.Batch;
 import io.github.agnosticsam.model.HostTensor;
 import io.github.agnosticsam.model.ModelSpec;
+import io.github.agnosticsam.spi.Collective;
 import io.github.agnosticsam.spi.CompiledStep;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.UnsupportedFeatureException;
@@ -296,7 +297,12 @@ final class TfNetwork extends AbstractNetwork {
 
     @Override
     protected CompiledStep newStep(StepProgram program) {
-        return new TfStep(this, program, "step" + programs++);
+        return new TfStep(this, program, null, "step" + programs++);
+    }
+
+    @Override
+    protected CompiledStep newStep(StepProgram program, Collective group) {
+        return new TfStep(this, program, group, "step" + programs++);
     }
 
     @Override

@@ -2,8 +2,10 @@ package io.github.agnosticsam.engine.tensorflow;
 
 import io.github.agnosticsam.model.Batch;
 import io.github.agnosticsam.model.HostTensor;
+import io.github.agnosticsam.spi.Collective;
 import io.github.agnosticsam.spi.GradientOracle;
 import io.github.agnosticsam.spi.LossAndGradients;
+import io.github.agnosticsam.spi.Pass;
 import io.github.agnosticsam.spi.StepOutput;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.StepSummary;
@@ -38,6 +40,11 @@ import org.tensorflow.types.family.TType;
  * with {@link StepProgram#defineFlat}: one parameter vector, one state vector per kind, so its math
  * is a fixed number of nodes whatever the number of tensors. Any other program sees the tensors
  * (the vector cut) and keeps one state variable per slot; its new parameters are joined again.
+ *
+ * <p>As one replica of a data-parallel step the graph is cut at the reduce point: a step is two
+ * runs, the passes up to the vector to reduce (fetched), then — with the group's sum fed in its
+ * place, so that TensorFlow prunes the passes — the update and the summary. The group's
+ * all-reduce runs on the host in between.
  */
 final class TfStep extends AbstractCompiledStep {
     private final TfNetwork net;
@@ -55,10 +62,16 @@ final class TfStep extends AbstractCompiledStep {
     private final List<Op> updates = new ArrayList<>();
     private final Operand<TFloat32> summary;
     private final long operations;
+    /** The replicas' group, or null alone. */
+    private final Collective group;
+    /** As a replica: the vector to reduce, and the node whose output its sum replaces. */
+    private Operand<TFloat32> toReduce;
+    private Operand<TFloat32> reduced;
 
-    TfStep(TfNetwork net, StepProgram program, String name) {
+    TfStep(TfNetwork net, StepProgram program, Collective group, String name) {
         super(net, program);
         this.net = net;
+        this.group = group;
         this.tf = net.ops().withSubScope(name);
         this.usesValidation = program.usesValidationBatch();
         trainX = net.inputPlaceholder(tf);
@@ -86,25 +99,46 @@ final class TfStep extends AbstractCompiledStep {
         }
         List<Operand<TFloat32>> params = cut ? net.split(tf, reads.get(0)) : reads;
         List<TfLayers.Update> statisticUpdates = new ArrayList<>();
-        GradientOracle<Operand<TFloat32>> oracle = (values, pass) -> {
-            Operand<TFloat32> x = pass.usesValidationBatch() ? validationX : trainX;
-            Operand<TInt32> y = pass.usesValidationBatch() ? validationY : trainY;
-            if (x == null) {
-                throw new IllegalStateException(pass + " pass needs a validation batch, and the program has none");
-            }
-            TfLayers layers = net.layers(tf, pass.updatesRunningStatistics() ? TfLayers.Mode.UPDATE : TfLayers.Mode.BATCH);
-            Operand<TFloat32> logits = net.function().logits(tf, flat ? net.split(tf, values.get(0)) : values, x, layers);
-            Operand<TFloat32> loss = GraphModels.loss(tf, logits, y, net.model().classes(), net.model().labelSmoothing());
-            statisticUpdates.addAll(layers.updates());
-            // With respect to what the program handed in: on flat storage one vector, so one gradient vector.
-            Gradients g = tf.gradients(loss, values);
-            List<Operand<TFloat32>> grads = new ArrayList<>(values.size());
-            for (int i = 0; i < values.size(); i++) {
-                grads.add(g.<TFloat32>dy(i));
-            }
-            return new LossAndGradients<>(loss, grads);
-        };
         GraphTensors ops = new GraphTensors(tf);
+        GradientOracle<Operand<TFloat32>> oracle = new GradientOracle<>() {
+            @Override
+            public LossAndGradients<Operand<TFloat32>> evaluate(List<Operand<TFloat32>> values, Pass pass) {
+                Operand<TFloat32> x = pass.usesValidationBatch() ? validationX : trainX;
+                Operand<TInt32> y = pass.usesValidationBatch() ? validationY : trainY;
+                if (x == null) {
+                    throw new IllegalStateException(pass + " pass needs a validation batch, and the program has none");
+                }
+                TfLayers layers = net.layers(tf, pass.updatesRunningStatistics() ? TfLayers.Mode.UPDATE
+                        : TfLayers.Mode.BATCH);
+                Operand<TFloat32> logits = net.function().logits(tf, flat ? net.split(tf, values.get(0)) : values, x,
+                        layers);
+                Operand<TFloat32> loss = GraphModels.loss(tf, logits, y, net.model().classes(),
+                        net.model().labelSmoothing());
+                statisticUpdates.addAll(layers.updates());
+                // With respect to what the program handed in: on flat storage one vector, so one gradient vector.
+                Gradients g = tf.gradients(loss, values);
+                List<Operand<TFloat32>> grads = new ArrayList<>(values.size());
+                for (int i = 0; i < values.size(); i++) {
+                    grads.add(g.<TFloat32>dy(i));
+                }
+                return new LossAndGradients<>(loss, grads);
+            }
+
+            @Override
+            public int replicas() {
+                return group == null ? 1 : group.size();
+            }
+
+            @Override
+            public int rank() {
+                return group == null ? 0 : group.rank();
+            }
+
+            @Override
+            public List<Operand<TFloat32>> allReduceSum(List<Operand<TFloat32>> tensors) {
+                return group == null ? tensors : reducePoint(ops, tensors, statisticUpdates);
+            }
+        };
         StepOutput<Operand<TFloat32>> out = flat
                 ? program.defineFlat(ops, oracle, reads.get(0), layout().lengths(), stateReads, new ArrayList<>(scalars))
                 : program.define(ops, oracle, params, stateReads, new ArrayList<>(scalars));
@@ -144,6 +178,41 @@ final class TfStep extends AbstractCompiledStep {
         net.assign(stateSetters, initialState);
     }
 
+    /**
+     * The cut of a replica's graph: {@code tensors} and the moved running statistics in one vector
+     * (fetched by the first run), and an identity of it whose output the second run is fed with the
+     * group's sum; the sum cut back into shapes, the statistics replaced by their means.
+     */
+    private List<Operand<TFloat32>> reducePoint(GraphTensors ops, List<Operand<TFloat32>> tensors,
+            List<TfLayers.Update> statisticUpdates) {
+        if (toReduce != null) {
+            throw new IllegalStateException("a step program reduces at most once per step");
+        }
+        List<Operand<TFloat32>> all = new ArrayList<>(tensors);
+        statisticUpdates.forEach(u -> all.add(u.moved()));
+        toReduce = ops.concat(all);
+        reduced = tf.identity(toReduce);
+        List<Operand<TFloat32>> pieces = new ArrayList<>(all.size());
+        long at = 0;
+        for (Operand<TFloat32> t : all) {
+            Shape shape = t.shape();
+            long size = shape.size();
+            if (size < 0) {
+                throw new IllegalStateException("the reduce point needs static shapes, got " + shape);
+            }
+            Operand<TFloat32> piece = tf.slice(reduced, tf.constant(new long[] {at}), tf.constant(new long[] {size}));
+            pieces.add(tf.reshape(piece, tf.constant(shape.asArray())));
+            at += size;
+        }
+        Operand<TFloat32> n = ops.scalar(group.size());
+        for (int i = 0; i < statisticUpdates.size(); i++) {
+            TfLayers.Update u = statisticUpdates.get(i);
+            statisticUpdates.set(i, new TfLayers.Update(u.variable(), u.current(),
+                    ops.div(pieces.get(tensors.size() + i), n)));
+        }
+        return pieces.subList(0, tensors.size());
+    }
+
     /** Whether a program handed back exactly the operands it was given. */
     private static boolean same(List<Operand<TFloat32>> out, List<Operand<TFloat32>> in) {
         for (int i = 0; i < in.size(); i++) {
@@ -181,10 +250,20 @@ final class TfStep extends AbstractCompiledStep {
             if (usesValidation) {
                 feed(runner, feeds, validationX, validationY, validation);
             }
+            List<TFloat32> scalarTensors = new ArrayList<>(scalars.size());
             for (int i = 0; i < scalars.size(); i++) {
                 TFloat32 s = TFloat32.scalarOf((float) scalarValues[i]);
                 feeds.add(s);
+                scalarTensors.add(s);
                 runner.feed(scalars.get(i), s);
+            }
+            if (group != null) { // the passes, the group's all-reduce, then the rest with the sum fed in
+                TFloat32 sum = reduce(runner);
+                feeds.add(sum);
+                runner = net.session().runner().feed(reduced, sum);
+                for (int i = 0; i < scalars.size(); i++) {
+                    runner.feed(scalars.get(i), scalarTensors.get(i));
+                }
             }
             runner.fetch(summary);
             updates.forEach(runner::addTarget);
@@ -206,6 +285,16 @@ final class TfStep extends AbstractCompiledStep {
         } finally {
             feeds.forEach(Tensor::close);
         }
+    }
+
+    /** The first run of a replica's step: the passes, up to the vector to reduce; returns its sum over the group. */
+    private TFloat32 reduce(Session.Runner runner) {
+        float[] buffer;
+        try (Result r = runner.fetch(toReduce).run()) {
+            buffer = TfNetwork.toFloats((TFloat32) r.get(0));
+        }
+        group.allReduceSum(buffer);
+        return TFloat32.vectorOf(buffer);
     }
 
     private static void feed(Session.Runner runner, List<Tensor> feeds, Placeholder<TFloat32> x,
