@@ -17,11 +17,11 @@ package io.github.agnosticsam.conformance;
  * float64 {@code reference} engine ({@link ModelsContract}), checkpoints
  * ({@link CheckpointsContract}), what {@code Network.evaluate} reports, the input checks, the
  * lifecycle and {@code isAvailable()} ({@link LifecycleContract}), and the curvature diagnostics
- * ({@link DiagnosticsContract}); docs/conformance-kit.md. To run one part, extend
+ * ({@link DiagnosticsContract}) and data-parallel steps ({@link DataParallelContract}); docs/conformance-kit.md. To run one part, extend
  * {@link EngineUnderTest} and implement that contract. A feature the engine does not support
  * ({@code UnsupportedFeatureException}) is reported as aborted, never as passed.
  */
 public abstract class EngineConformanceTest extends EngineUnderTest implements GoldenCasesContract, AlgebraContract,
         AlgorithmPropertiesContract, BadValuesContract, RunningStatisticsContract, ModelsContract, CheckpointsContract,
-        LifecycleContract, DiagnosticsContract {
+        LifecycleContract, DiagnosticsContract, DataParallelContract {
 }

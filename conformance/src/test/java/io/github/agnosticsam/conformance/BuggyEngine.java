@@ -8,6 +8,7 @@ import io.github.agnosticsam.spi.Collective;
 import io.github.agnosticsam.spi.CompiledStep;
 import io.github.agnosticsam.spi.Engine;
 import io.github.agnosticsam.spi.GradientOracle;
+import io.github.agnosticsam.spi.LossAndGradients;
 import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.Pass;
 import io.github.agnosticsam.spi.StepOutput;
@@ -40,11 +41,13 @@ final class BuggyEngine implements Engine {
     private final SetterBug<CompiledStep> setState;
     private final SetterBug<Network> setRunningStatistics;
     private final SetterBug<Network> setParameters;
+    private final ReplicaBug replicas;
 
     private BuggyEngine(Engine real, UnaryOperator<StepProgram> bug, EvaluationBug evaluation,
             SetterBug<CompiledStep> setState, SetterBug<Network> setRunningStatistics,
-            SetterBug<Network> setParameters) {
+            SetterBug<Network> setParameters, ReplicaBug replicas) {
         this.real = real;
+        this.replicas = replicas;
         this.bug = bug;
         this.evaluation = evaluation;
         this.setState = setState;
@@ -52,8 +55,20 @@ final class BuggyEngine implements Engine {
         this.setParameters = setParameters;
     }
 
+    private BuggyEngine(Engine real, UnaryOperator<StepProgram> bug, EvaluationBug evaluation,
+            SetterBug<CompiledStep> setState, SetterBug<Network> setRunningStatistics,
+            SetterBug<Network> setParameters) {
+        this(real, bug, evaluation, setState, setRunningStatistics, setParameters, Network::compile);
+    }
+
     private BuggyEngine(Engine real, UnaryOperator<StepProgram> bug, EvaluationBug evaluation) {
         this(real, bug, evaluation, CompiledStep::setState, Network::setRunningStatistics, Network::setParameters);
+    }
+
+    /** The engine, whose networks compile a replica's step as {@code bug} does. */
+    static Engine withReplicas(Engine engine, ReplicaBug bug) {
+        return new BuggyEngine(engine, UnaryOperator.identity(), Network::evaluate, CompiledStep::setState,
+                Network::setRunningStatistics, Network::setParameters, bug);
     }
 
     /** The engine, running every step program as {@code bug} rewrites it. */
@@ -110,7 +125,27 @@ final class BuggyEngine implements Engine {
             @Override
             public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> parameters,
                     List<T> state, List<T> scalars) {
-                GradientOracle<T> wrong = (values, pass) -> oracle.evaluate(values, asked.apply(pass));
+                GradientOracle<T> wrong = new GradientOracle<>() { // a replica's reduce point as it was
+                    @Override
+                    public LossAndGradients<T> evaluate(List<T> values, Pass pass) {
+                        return oracle.evaluate(values, asked.apply(pass));
+                    }
+
+                    @Override
+                    public int replicas() {
+                        return oracle.replicas();
+                    }
+
+                    @Override
+                    public int rank() {
+                        return oracle.rank();
+                    }
+
+                    @Override
+                    public List<T> allReduceSum(List<T> tensors) {
+                        return oracle.allReduceSum(tensors);
+                    }
+                };
                 return real.define(ops, wrong, parameters, state, scalars);
             }
         });
@@ -119,6 +154,11 @@ final class BuggyEngine implements Engine {
     /** The engine, whose networks evaluate batches as {@code bug} does. */
     static Engine withEvaluation(Engine engine, EvaluationBug bug) {
         return new BuggyEngine(engine, UnaryOperator.identity(), bug);
+    }
+
+    /** A wrong {@link Network#compile(StepProgram, Collective)}, made from the real network's. */
+    interface ReplicaBug {
+        CompiledStep compile(Network real, StepProgram program, Collective group);
     }
 
     /** A wrong algebra made from the engine's own; {@code T} is the engine's handle type. */
@@ -248,7 +288,8 @@ final class BuggyEngine implements Engine {
 
         @Override
         public CompiledStep compile(StepProgram program, Collective group) {
-            CompiledStep step = real.compile(bug.apply(program), group);
+            CompiledStep step = group == null ? real.compile(bug.apply(program))
+                    : replicas.compile(real, bug.apply(program), group);
             return new CompiledStep() {
                 @Override
                 public StepSummary run(Batch train, Batch validation, double[] scalars) {

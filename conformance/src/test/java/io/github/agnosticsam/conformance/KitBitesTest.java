@@ -8,6 +8,7 @@ import io.github.agnosticsam.model.Evaluation;
 import io.github.agnosticsam.model.HostTensor;
 import io.github.agnosticsam.spi.Engine;
 import io.github.agnosticsam.spi.GradientOracle;
+import io.github.agnosticsam.spi.LossAndGradients;
 import io.github.agnosticsam.spi.Pass;
 import io.github.agnosticsam.spi.StepOutput;
 import io.github.agnosticsam.spi.StepProgram;
@@ -132,7 +133,18 @@ class KitBitesTest {
                                 }
                             }
                             network.setParameters(values);
-                        })));
+                        })),
+                new PlantedBug("replicas that each step alone (the group ignored, nothing reduced)",
+                        engine -> BuggyEngine.withReplicas(engine, (network, program, group) -> network.compile(program))),
+                new PlantedBug("plain large-batch SAM (the ascent from the gradient averaged over the replicas)",
+                        engine -> BuggyEngine.withPrograms(engine, AveragedAscent::new)),
+                new PlantedBug("replicas that each keep their own verdict (one replica's bad value not shared)",
+                        engine -> BuggyEngine.withPrograms(engine, OwnVerdict::new)),
+                new PlantedBug("running statistics not reduced (each replica keeps its own shard's)",
+                        engine -> BuggyEngine.withReplicas(engine, (network, program, group) -> network.compile(
+                                program, new OwnStatistics(group, network.model())))),
+                new PlantedBug("replicas that draw the same validation batch (replica 0's shard)",
+                        engine -> BuggyEngine.withReplicas(engine, SameValidation::compile)));
         return Stream.concat(ops, others);
     }
 
@@ -270,6 +282,175 @@ class KitBitesTest {
      * A perturbed pass that writes the perturbed point into θ, emulated: the new parameters are the
      * program's plus (the last perturbed point the oracle was asked about − θ).
      */
+    /** The oracle of a data-parallel step as a planted bug changes it; the rest forwarded. */
+    private abstract static class ReplicaOracle<T> implements GradientOracle<T> {
+        final GradientOracle<T> real;
+        final Tensors<T> ops;
+
+        ReplicaOracle(GradientOracle<T> real, Tensors<T> ops) {
+            this.real = real;
+            this.ops = ops;
+        }
+
+        @Override
+        public LossAndGradients<T> evaluate(List<T> parameters, Pass pass) {
+            return real.evaluate(parameters, pass);
+        }
+
+        @Override
+        public int replicas() {
+            return real.replicas();
+        }
+
+        @Override
+        public int rank() {
+            return real.rank();
+        }
+
+        @Override
+        public List<T> allReduceSum(List<T> tensors) {
+            return real.allReduceSum(tensors);
+        }
+    }
+
+    /** The clean pass's gradient averaged over the replicas before the ascent: SAM on the whole batch. */
+    private static final class AveragedAscent extends ForwardingProgram {
+        AveragedAscent(StepProgram real) {
+            super(real);
+        }
+
+        @Override
+        public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> parameters, List<T> state,
+                List<T> scalars) {
+            return real.define(ops, new ReplicaOracle<>(oracle, ops) {
+                @Override
+                public LossAndGradients<T> evaluate(List<T> values, Pass pass) {
+                    LossAndGradients<T> r = real.evaluate(values, pass);
+                    if (pass != Pass.TRAIN || real.replicas() == 1) {
+                        return r;
+                    }
+                    List<T> mean = new ArrayList<>();
+                    for (T g : real.allReduceSum(r.gradients())) {
+                        mean.add(ops.div(g, ops.scalar(real.replicas())));
+                    }
+                    return new LossAndGradients<>(r.loss(), mean);
+                }
+            }, parameters, state, scalars);
+        }
+    }
+
+    /** The reduced verdicts replaced by this replica's own, as if every replica had said the same. */
+    private static final class OwnVerdict extends ForwardingProgram {
+        OwnVerdict(StepProgram real) {
+            super(real);
+        }
+
+        @Override
+        public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> parameters, List<T> state,
+                List<T> scalars) {
+            return real.define(ops, new ReplicaOracle<>(oracle, ops) {
+                @Override
+                public List<T> allReduceSum(List<T> tensors) {
+                    List<T> sums = new ArrayList<>(real.allReduceSum(tensors));
+                    T mine = ops.sumOfSquares(tensors.get(2)); // the core's payload: losses, flags, verdicts, ...
+                    sums.set(2, ops.concat(java.util.Collections.nCopies(real.replicas(), mine)));
+                    return sums;
+                }
+            }, parameters, state, scalars);
+        }
+    }
+
+    /** A group whose sums leave the tail — the running statistics — as this replica had it (times N). */
+    private static final class OwnStatistics implements io.github.agnosticsam.spi.Collective {
+        private final io.github.agnosticsam.spi.Collective real;
+        private final int statistics;
+
+        OwnStatistics(io.github.agnosticsam.spi.Collective real, io.github.agnosticsam.model.ModelSpec model) {
+            this.real = real;
+            this.statistics = model.statisticShapes().stream().mapToInt(s -> (int) HostTensor.size(s)).sum();
+        }
+
+        @Override
+        public int rank() {
+            return real.rank();
+        }
+
+        @Override
+        public int size() {
+            return real.size();
+        }
+
+        @Override
+        public void allReduceSum(float[] buffer) {
+            float[] own = buffer.clone();
+            real.allReduceSum(buffer);
+            for (int i = buffer.length - statistics; i < buffer.length; i++) {
+                buffer[i] = own[i] * size();
+            }
+        }
+
+        @Override
+        public void allReduceSum(double[] buffer) {
+            double[] own = buffer.clone();
+            real.allReduceSum(buffer);
+            for (int i = buffer.length - statistics; i < buffer.length; i++) {
+                buffer[i] = own[i] * size();
+            }
+        }
+
+        @Override
+        public void close() {
+            real.close();
+        }
+    }
+
+    /** Every replica steps with replica 0's validation shard, handed round through the group first. */
+    private static final class SameValidation {
+        static io.github.agnosticsam.spi.CompiledStep compile(io.github.agnosticsam.spi.Network network,
+                StepProgram program, io.github.agnosticsam.spi.Collective group) {
+            io.github.agnosticsam.spi.CompiledStep real = network.compile(program, group);
+            return new io.github.agnosticsam.spi.CompiledStep() {
+                @Override
+                public io.github.agnosticsam.spi.StepSummary run(Batch train, Batch validation, double[] scalars) {
+                    return real.run(train, validation == null ? null : fromReplica0(validation), scalars);
+                }
+
+                private Batch fromReplica0(Batch mine) {
+                    double[] x = mine.features().values();
+                    double[] shared = new double[x.length + mine.size()];
+                    if (group.rank() == 0) {
+                        System.arraycopy(x, 0, shared, 0, x.length);
+                        for (int i = 0; i < mine.size(); i++) {
+                            shared[x.length + i] = mine.labels()[i];
+                        }
+                    }
+                    group.allReduceSum(shared);
+                    int[] labels = new int[mine.size()];
+                    for (int i = 0; i < labels.length; i++) {
+                        labels[i] = (int) shared[x.length + i];
+                    }
+                    return new Batch(new HostTensor(mine.features().shape(),
+                            java.util.Arrays.copyOf(shared, x.length)), labels);
+                }
+
+                @Override
+                public List<HostTensor> state() {
+                    return real.state();
+                }
+
+                @Override
+                public void setState(List<HostTensor> values) {
+                    real.setState(values);
+                }
+
+                @Override
+                public void close() {
+                    real.close();
+                }
+            };
+        }
+    }
+
     private static final class UpdateAtThePerturbedPoint extends ForwardingProgram {
         UpdateAtThePerturbedPoint(StepProgram real) {
             super(real);
