@@ -248,6 +248,11 @@ public final class DataParallelTraining implements AutoCloseable {
         return replicas.size();
     }
 
+    /** The step program every replica runs. */
+    public StepProgram program() {
+        return replicas.get(0).program();
+    }
+
     /** Replica {@code r}'s training (its network, its optimizer state). */
     public Training replica(int r) {
         return replicas.get(r);

@@ -76,6 +76,7 @@ final class DemoCommand implements Callable<Integer> {
         o.epochs = quick ? 3 : 40;
         o.batch = 128;
         o.valBatch = 32;
+        o.replicas = 1;
         o.lr = 0.05;
         o.momentum = 0.9;
         o.weightDecay = 5e-4;

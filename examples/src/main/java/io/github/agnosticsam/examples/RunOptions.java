@@ -45,6 +45,11 @@ final class RunOptions {
             description = "Agnostic-SAM's validation batch, drawn with replacement from the training subset (default: ${DEFAULT-VALUE}).")
     int valBatch;
 
+    @Option(names = "--replicas", paramLabel = "N", defaultValue = "1",
+            description = "Data-parallel replicas, each a thread with a network of its own and an equal share of every "
+                    + "batch; --batch (and Agnostic-SAM's --val-batch) must be multiples of it (default: ${DEFAULT-VALUE}).")
+    int replicas;
+
     @Option(names = "--lr", paramLabel = "LR", defaultValue = "0.05", description = "Peak learning rate of the per-step cosine schedule (default: ${DEFAULT-VALUE}).")
     double lr;
 
@@ -70,6 +75,7 @@ final class RunOptions {
         m.put("epochs", epochs);
         m.put("batch", batch);
         m.put("valBatch", valBatch);
+        m.put("replicas", replicas);
         m.put("lr", lr);
         m.put("momentum", momentum);
         m.put("weightDecay", weightDecay);
@@ -81,6 +87,11 @@ final class RunOptions {
         positive("--epochs", epochs);
         positive("--batch", batch);
         positive("--val-batch", valBatch);
+        positive("--replicas", replicas);
+        if (batch % replicas != 0) {
+            throw new IllegalArgumentException("--batch " + batch + " is not a multiple of --replicas " + replicas
+                    + ": every replica takes an equal share of each batch");
+        }
         ImageDataset.checkBatch("--batch", batch);
         ImageDataset.checkBatch("--val-batch", valBatch);
         if (limit < 0) {

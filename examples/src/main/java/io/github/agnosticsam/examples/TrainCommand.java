@@ -167,13 +167,17 @@ final class TrainCommand implements Callable<Integer> {
         List<OptionSpec> options = new ArrayList<>(spec.mixins().get("run").options());
         options.add(spec.findOption("--optimizer"));
         options.add(spec.findOption("--data"));
-        options.addAll(seriesOptions());
+        options.addAll(laterOptions());
         return options;
     }
 
-    /** Options recorded since the sharpness series: a checkpoint written before them has them unset. */
-    private List<OptionSpec> seriesOptions() {
-        return List.of(spec.findOption("--sharpness-every"), spec.findOption("--sharpness-images"));
+    /**
+     * Options recorded since the sharpness series and data-parallel runs: a checkpoint written before
+     * them has them unset (a run without a series, of one replica).
+     */
+    private List<OptionSpec> laterOptions() {
+        return List.of(spec.findOption("--sharpness-every"), spec.findOption("--sharpness-images"),
+                spec.findOption("--replicas"));
     }
 
     private Map<String, String> recordedOptions() {
@@ -233,8 +237,8 @@ final class TrainCommand implements Callable<Integer> {
         ParseResult given = spec.commandLine().getParseResult();
         for (OptionSpec o : runOptions()) {
             String name = o.longestName();
-            if (!recorded.containsKey(name) && seriesOptions().contains(o)) {
-                continue; // written before the series existed: as given (a run without one so far)
+            if (!recorded.containsKey(name) && laterOptions().contains(o)) {
+                continue; // written before the option existed: as given (a run without a series, of one replica)
             }
             if (!recorded.containsKey(name)) {
                 throw new CheckpointException(file + ": " + TrainingRun.OPTIONS + " does not record " + name);

@@ -11,9 +11,10 @@ import io.github.agnosticsam.optim.Schedule;
 import io.github.agnosticsam.optim.Sgd;
 import io.github.agnosticsam.spi.Engine;
 import io.github.agnosticsam.spi.Network;
+import io.github.agnosticsam.training.BadValuePolicy;
 import io.github.agnosticsam.training.Checkpoint;
 import io.github.agnosticsam.training.CheckpointException;
-import io.github.agnosticsam.training.Training;
+import io.github.agnosticsam.training.DataParallelTraining;
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -130,9 +131,15 @@ final class TrainingRun {
         double secondsBefore = 0;
         double runSeconds;
         long started = System.nanoTime();
-        try (Network network = engine.build(spec, spec.initialParameters(o.seed));
-                Training training = Training.start(network, optimizer);
-                Meter meter = new Meter(network, series)) {
+        try (Replicas replicas = Replicas.build(engine, spec, o);
+                DataParallelTraining training = DataParallelTraining.start(replicas.networks, optimizer,
+                        BadValuePolicy.THROW);
+                Meter meter = new Meter(replicas.networks.get(0), series)) {
+            Network network = replicas.networks.get(0); // every replica holds the same values after each step
+            if (training.program().usesValidationBatch() && o.valBatch % o.replicas != 0) {
+                throw new IllegalArgumentException("--val-batch " + o.valBatch + " is not a multiple of --replicas "
+                        + o.replicas + ": every replica takes an equal share of each validation batch");
+            }
             Resumed from = checkpointing.from();
             double resumedLossSum = 0;
             if (from != null) {
@@ -205,6 +212,27 @@ final class TrainingRun {
         return new Result(optimizerName, history, history.get(history.size() - 1).testAccuracy(), runSeconds);
     }
 
+    /** The networks of a run's replicas, all at the run's initial values; closing closes them all. */
+    private record Replicas(List<Network> networks) implements AutoCloseable {
+        static Replicas build(Engine engine, ModelSpec spec, RunOptions o) {
+            Replicas r = new Replicas(new ArrayList<>(o.replicas));
+            try {
+                for (int k = 0; k < o.replicas; k++) {
+                    r.networks.add(engine.build(spec, spec.initialParameters(o.seed)));
+                }
+            } catch (RuntimeException | Error e) {
+                r.close();
+                throw e;
+            }
+            return r;
+        }
+
+        @Override
+        public void close() {
+            networks.forEach(Network::close);
+        }
+    }
+
     /**
      * The series' diagnostics of one network: compiled at the first measurement and timed with it, so
      * that {@code nanos} (left out of the run's seconds) holds everything the series cost.
@@ -255,7 +283,7 @@ final class TrainingRun {
     private static final String SECONDS = "cli.seconds";
 
     /** The run's state beside the step's: its options, the epochs done, the current epoch's loss sum. */
-    private static Checkpoint checkpoint(Training training, Checkpointing checkpointing, List<Epoch> history,
+    private static Checkpoint checkpoint(DataParallelTraining training, Checkpointing checkpointing, List<Epoch> history,
             double lossSum, double seconds) {
         Map<String, String> extra = new LinkedHashMap<>();
         extra.put(OPTIONS, Json.write(checkpointing.options()));

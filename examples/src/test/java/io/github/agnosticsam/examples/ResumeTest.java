@@ -15,7 +15,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * {@code train --checkpoint} and {@code --resume}: a run killed with SIGKILL after a checkpoint and
@@ -43,15 +43,18 @@ class ResumeTest {
         return out;
     }
 
-    @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"djl", "tensorflow"})
-    void aRunKilledAfterACheckpointResumesToTheUninterruptedResult(String engine, @TempDir Path dir) throws Exception {
+    /** A data-parallel run of 2 replicas too: each a thread with its network, meeting at the reduce point. */
+    @ParameterizedTest(name = "{0}, {1} replicas")
+    @CsvSource({"djl, 1", "tensorflow, 1", "djl, 2", "tensorflow, 2"})
+    void aRunKilledAfterACheckpointResumesToTheUninterruptedResult(String engine, int replicas, @TempDir Path dir)
+            throws Exception {
         int epochs = 30; // 1200 steps: long enough that the kill lands well before the end
         Path checkpoints = dir.resolve("checkpoints");
         Path log = dir.resolve("child.log");
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(), "-cp",
                 System.getProperty("java.class.path"), Main.class.getName()));
-        command.addAll(plus(run(engine, epochs), "--checkpoint", checkpoints.toString(), "--checkpoint-every", "7",
+        List<String> run = plus(run(engine, epochs), "--replicas", Integer.toString(replicas));
+        command.addAll(plus(run, "--checkpoint", checkpoints.toString(), "--checkpoint-every", "7",
                 "--json", dir.resolve("killed.json").toString()));
         Process child = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
@@ -73,7 +76,7 @@ class ResumeTest {
         String resumedOut = child(dir.resolve("resumed.log"), List.of("train", "--resume", checkpoints.toString(),
                 "--engine", engine, "--device", "cpu", "--threads", "1", "--json", dir.resolve("resumed.json").toString()));
         assertThat(resumedOut).contains("resuming from step");
-        child(dir.resolve("whole.log"), plus(run(engine, epochs), "--json", dir.resolve("whole.json").toString()));
+        child(dir.resolve("whole.log"), plus(run, "--json", dir.resolve("whole.json").toString()));
 
         Map<?, ?> a = withoutTimings(dir.resolve("whole.json"));
         Map<?, ?> b = withoutTimings(dir.resolve("resumed.json"));
@@ -82,6 +85,8 @@ class ResumeTest {
         ((Map<?, ?>) a.get("config")).remove("resumedFrom");
         ((Map<?, ?>) b.get("config")).remove("resumedFrom");
         assertThat(Json.write(b, true)).isEqualTo(Json.write(a, true));
+        assertThat(((Map<?, ?>) b.get("config")).get("replicas")).as("the resumed run's replicas, from the checkpoint")
+                .isEqualTo(new java.math.BigDecimal(replicas));
     }
 
     /** Runs the command line in a child JVM to the end; its output, or a failed assertion with it. */
@@ -109,6 +114,14 @@ class ResumeTest {
         assertThat(contradiction.exit()).isEqualTo(2);
         assertThat(contradiction.err().strip()).doesNotContain("\n")
                 .contains("--epochs 5 contradicts the run being resumed, which has --epochs 2");
+        Cli replicas = Cli.run("train", "--resume", checkpoints.toString(), "--replicas", "2");
+        assertThat(replicas.exit()).isEqualTo(2);
+        assertThat(replicas.err().strip()).doesNotContain("\n")
+                .contains("--replicas 2 contradicts the run being resumed, which has --replicas 1");
+        Cli uneven = Cli.run(plus(run("reference", 1), "--replicas", "3").toArray(String[]::new));
+        assertThat(uneven.exit()).isEqualTo(2);
+        assertThat(uneven.err().strip()).doesNotContain("\n")
+                .contains("--batch 16 is not a multiple of --replicas 3");
         Cli same = Cli.run("train", "--resume", checkpoints.toString(), "--epochs", "2", "--limit", "64");
         assertThat(same.exit()).as(same.err()).isZero();
 
