@@ -4,21 +4,13 @@ import io.github.agnosticsam.model.Batch;
 import io.github.agnosticsam.model.HostTensor;
 import io.github.agnosticsam.algorithm.OptimizerProgram;
 import io.github.agnosticsam.optim.Optimizer;
-import io.github.agnosticsam.spi.Collective;
-import io.github.agnosticsam.spi.Collective.CollectiveException;
 import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.StepProgram;
-import io.github.agnosticsam.spi.support.InProcessCollective;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.function.IntFunction;
 
 /**
  * A data-parallel training in one process (docs/algorithm.md, "Data-parallel steps"): one
@@ -44,14 +36,12 @@ public final class DataParallelTraining implements AutoCloseable {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
 
     private final List<Training> replicas;
-    private final List<Collective> group;
-    private final List<ExecutorService> threads;
-    private String broken;
+    /** Null for one replica. */
+    private final ReplicaThreads threads;
     private boolean closed;
 
-    private DataParallelTraining(List<Training> replicas, List<Collective> group, List<ExecutorService> threads) {
+    private DataParallelTraining(List<Training> replicas, ReplicaThreads threads) {
         this.replicas = replicas;
-        this.group = group;
         this.threads = threads;
     }
 
@@ -82,7 +72,7 @@ public final class DataParallelTraining implements AutoCloseable {
     /** A data-parallel training of a step program of your own. */
     public static DataParallelTraining start(List<? extends Network> networks, StepProgram program,
             BadValuePolicy policy, Duration timeout) {
-        if (networks == null || networks.isEmpty() || networks.contains(null)) {
+        if (networks == null || networks.isEmpty() || networks.stream().anyMatch(java.util.Objects::isNull)) {
             throw new IllegalArgumentException("a data-parallel training needs at least one network and no null, got "
                     + networks);
         }
@@ -105,7 +95,7 @@ public final class DataParallelTraining implements AutoCloseable {
         }
         int size = networks.size();
         if (size == 1) {
-            return new DataParallelTraining(List.of(Training.start(first, program, policy)), List.of(), List.of());
+            return new DataParallelTraining(List.of(Training.start(first, program, policy)), null);
         }
         List<HostTensor> parameters = first.parameters();
         List<HostTensor> statistics = first.runningStatistics();
@@ -113,27 +103,18 @@ public final class DataParallelTraining implements AutoCloseable {
             n.setParameters(parameters);
             n.setRunningStatistics(statistics);
         }
-        List<Collective> group = InProcessCollective.group(size, timeout);
+        ReplicaThreads threads = ReplicaThreads.start(size, timeout);
         List<Training> replicas = new ArrayList<>(size);
-        List<ExecutorService> threads = new ArrayList<>(size);
         try {
             for (int r = 0; r < size; r++) {
-                replicas.add(Training.replica(networks.get(r), program, policy, group.get(r)));
-                int rank = r;
-                // One thread per replica for the whole run: an engine may keep per-thread state.
-                threads.add(Executors.newSingleThreadExecutor(task -> {
-                    Thread t = new Thread(task, "agnostic-sam replica " + rank + " of " + size);
-                    t.setDaemon(true);
-                    return t;
-                }));
+                replicas.add(Training.replica(networks.get(r), program, policy, threads.member(r)));
             }
         } catch (RuntimeException e) {
             replicas.forEach(Training::close);
-            threads.forEach(ExecutorService::shutdownNow);
-            group.forEach(Collective::close);
+            threads.close();
             throw e;
         }
-        return new DataParallelTraining(List.copyOf(replicas), group, List.copyOf(threads));
+        return new DataParallelTraining(List.copyOf(replicas), threads);
     }
 
     /** A step of an optimizer that needs no validation batch. */
@@ -158,7 +139,7 @@ public final class DataParallelTraining implements AutoCloseable {
         replicas.get(0).check(train, validation); // every replica would refuse alike: refused here, nothing ran
         List<Batch> trains = shards(train, "train");
         List<Batch> validations = validation == null ? null : shards(validation, "validation");
-        return onEveryReplica(r -> replicas.get(r).step(trains.get(r), validations == null ? null : validations.get(r)))
+        return threads.run(r -> replicas.get(r).step(trains.get(r), validations == null ? null : validations.get(r)))
                 .get(0);
     }
 
@@ -169,78 +150,6 @@ public final class DataParallelTraining implements AutoCloseable {
             out.add(batch.shard(r, n, role));
         }
         return out;
-    }
-
-    /** Runs {@code task} of each replica on its thread; a replica's failure breaks the group and is rethrown. */
-    private <R> List<R> onEveryReplica(IntFunction<R> task) {
-        int n = replicas.size();
-        List<Future<R>> futures = new ArrayList<>(n);
-        for (int r = 0; r < n; r++) {
-            int rank = r;
-            futures.add(threads.get(r).submit(() -> {
-                try {
-                    return task.apply(rank);
-                } catch (NonFiniteStepException e) {
-                    throw e; // after the reduce: every replica throws it alike
-                } catch (RuntimeException | Error e) {
-                    group.get(rank).close(); // the others, waiting at the reduce point, fail now, not at the timeout
-                    throw e;
-                }
-            }));
-        }
-        List<R> results = new ArrayList<>(n);
-        RuntimeException first = null;
-        Throwable cause = null;
-        int failed = -1;
-        for (int r = 0; r < n; r++) {
-            try {
-                results.add(futures.get(r).get());
-            } catch (ExecutionException e) {
-                Throwable t = e.getCause();
-                // The replica that failed first, not the others that learnt of it at the reduce point.
-                if (cause == null || (cause instanceof CollectiveException && !(t instanceof CollectiveException))) {
-                    cause = t;
-                    failed = r;
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                group.forEach(Collective::close);
-                broken = "interrupted while the replicas stepped";
-                throw new IllegalStateException(broken, e);
-            }
-        }
-        if (cause == null) {
-            return results;
-        }
-        if (cause instanceof NonFiniteStepException && allNonFinite(futures)) {
-            throw (NonFiniteStepException) cause; // one verdict: every replica skipped alike, the group is whole
-        }
-        group.forEach(Collective::close);
-        broken = "replica " + failed + " failed: " + cause;
-        if (cause instanceof RuntimeException re) {
-            throw re;
-        }
-        if (cause instanceof Error err) {
-            throw err;
-        }
-        throw new IllegalStateException(broken, cause);
-    }
-
-    private static <R> boolean allNonFinite(List<Future<R>> futures) {
-        for (Future<R> f : futures) {
-            try {
-                f.get();
-                return false;
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof NonFiniteStepException)) {
-                    return false;
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return true;
     }
 
     /** The number of replicas. */
@@ -298,8 +207,7 @@ public final class DataParallelTraining implements AutoCloseable {
                 t.restore(checkpoint);
             }
         } catch (RuntimeException e) {
-            broken = "restoring a replica failed: " + e;
-            group.forEach(Collective::close);
+            threads.breakWith("restoring a replica failed: " + e);
             throw e;
         }
     }
@@ -308,9 +216,8 @@ public final class DataParallelTraining implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("this DataParallelTraining is closed: start a new one");
         }
-        if (broken != null) {
-            throw new IllegalStateException("this DataParallelTraining cannot go on (" + broken
-                    + "): start a new one and restore the newest checkpoint");
+        if (threads != null) {
+            threads.check();
         }
     }
 
@@ -319,8 +226,9 @@ public final class DataParallelTraining implements AutoCloseable {
         if (!closed) {
             closed = true;
             replicas.forEach(Training::close);
-            group.forEach(Collective::close);
-            threads.forEach(ExecutorService::shutdownNow);
+            if (threads != null) {
+                threads.close();
+            }
         }
     }
 }

@@ -169,6 +169,11 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
     }
 
     @Override
+    public final Step compile(StepProgram program, Collective group) {
+        return (Step) super.compile(program, group);
+    }
+
+    @Override
     protected final Step newStep(StepProgram program) {
         return new Step(program, null);
     }

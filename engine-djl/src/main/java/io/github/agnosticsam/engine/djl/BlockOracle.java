@@ -31,7 +31,7 @@ final class BlockOracle {
 
     /** {@code batch} is {data, labels}; every array made lives in {@code scope}. */
     static Result evaluate(Block block, List<Parameter> trainable, LossFunction loss, NDManager scope,
-            List<NDArray> values, NDList[] batch) {
+            List<NDArray> values, Map<Parameter, NDArray> currentStatistics, NDList[] batch) {
         Map<String, NDArray> leaves = new HashMap<>();
         List<NDArray> leafList = new ArrayList<>(values.size());
         for (int i = 0; i < values.size(); i++) {
@@ -42,7 +42,7 @@ final class BlockOracle {
             leafList.add(leaf);
         }
         Map<Parameter, NDArray> statistics = new HashMap<>();
-        ValueStore store = new ValueStore(scope, leaves, statistics);
+        ValueStore store = new ValueStore(scope, leaves, currentStatistics, statistics);
         NDArray lossValue;
         NDList predictions;
         // Not DJL's GradientCollector: it allows one at a time per process (a static flag), and the
@@ -68,28 +68,37 @@ final class BlockOracle {
         return new Result(lossValue, grads, predictions, statistics);
     }
 
-    /** The block's output in evaluation mode at {@code values} (one per parameter); running statistics read as they are. */
-    static NDArray logits(Block block, List<Parameter> trainable, NDManager scope, List<NDArray> values, NDArray x) {
+    /**
+     * The block's output in evaluation mode at {@code values} (one per parameter) and {@code
+     * currentStatistics}, read as they are.
+     */
+    static NDArray logits(Block block, List<Parameter> trainable, NDManager scope, List<NDArray> values,
+            Map<Parameter, NDArray> currentStatistics, NDArray x) {
         Map<String, NDArray> byId = new HashMap<>();
         for (int i = 0; i < values.size(); i++) {
             byId.put(trainable.get(i).getId(), values.get(i));
         }
-        return block.forward(new ValueStore(scope, byId, null), new NDList(x), false).singletonOrThrow();
+        return block.forward(new ValueStore(scope, byId, currentStatistics, null), new NDList(x), false)
+                .singletonOrThrow();
     }
 
     /**
-     * Hands the block the values of this pass instead of its parameters, and copies of its statistics
-     * (collected in {@code statistics}; null: the statistics themselves, for evaluation).
+     * Hands the block the values of this pass instead of its parameters, and copies of the running
+     * statistics {@code current} holds (collected in {@code statistics}; null: the current statistics
+     * themselves, for evaluation).
      */
     private static final class ValueStore extends ParameterStore {
         private final NDManager scope;
         private final Map<String, NDArray> values;
+        private final Map<Parameter, NDArray> current;
         private final Map<Parameter, NDArray> statistics;
 
-        ValueStore(NDManager scope, Map<String, NDArray> values, Map<Parameter, NDArray> statistics) {
+        ValueStore(NDManager scope, Map<String, NDArray> values, Map<Parameter, NDArray> current,
+                Map<Parameter, NDArray> statistics) {
             super(scope, false);
             this.scope = scope;
             this.values = values;
+            this.current = current;
             this.statistics = statistics;
         }
 
@@ -103,10 +112,14 @@ final class BlockOracle {
                 return v;
             }
             Parameter.Type type = parameter.getType();
-            if (statistics == null || type != Parameter.Type.RUNNING_MEAN && type != Parameter.Type.RUNNING_VAR) {
-                return parameter.getArray(); // evaluation (statistics null) reads and moves nothing
+            if (type != Parameter.Type.RUNNING_MEAN && type != Parameter.Type.RUNNING_VAR) {
+                return parameter.getArray(); // a parameter that takes no gradient, as the block holds it
             }
-            NDArray copy = parameter.getArray().duplicate();
+            NDArray held = current.getOrDefault(parameter, parameter.getArray());
+            if (statistics == null) {
+                return held; // evaluation reads and moves nothing
+            }
+            NDArray copy = held.duplicate();
             copy.attach(scope);
             values.put(parameter.getId(), copy);
             statistics.put(parameter, copy);

@@ -18,7 +18,9 @@ import io.github.agnosticsam.spi.support.EagerNetwork;
 import io.github.agnosticsam.spi.support.Gradients;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A DJL block as a network of the engine support layer: the block's parameter arrays are the
@@ -36,6 +38,12 @@ final class DjlNetwork extends EagerNetwork<NDArray, NDList[]> {
     private final NdTensors ops;
     /** Flat storage: every parameter in this one vector (the block's own parameter arrays unused); else null. */
     private final NDArray flat;
+    /**
+     * A replica on another device: its own copies of the parameters and running statistics, on its
+     * manager's device (the block's arrays are replica 0's); else null.
+     */
+    private final List<NDArray> ownParameters;
+    private final List<NDArray> ownStatistics;
     private NDManager scope;
     private NDList trainPredictions;
 
@@ -46,6 +54,20 @@ final class DjlNetwork extends EagerNetwork<NDArray, NDList[]> {
      * {@code hostChecks}: the algebra's checks read their verdict on the host ({@link NdTensors}).
      */
     DjlNetwork(ModelSpec spec, Block block, NDManager manager, LossFunction loss, boolean flat, boolean hostChecks) {
+        this(spec, block, manager, loss, flat, hostChecks, false);
+    }
+
+    /**
+     * A replica of a trainer's network on {@code manager}'s device: the same block and loss, its own
+     * copies of the block's parameters and running statistics (a DJL Trainer on several devices).
+     */
+    static DjlNetwork replica(DjlNetwork first, NDManager manager) {
+        return new DjlNetwork(first.model(), first.block, manager, first.loss, false,
+                NdTensors.readsOnHost(manager.getDevice()), true);
+    }
+
+    private DjlNetwork(ModelSpec spec, Block block, NDManager manager, LossFunction loss, boolean flat,
+            boolean hostChecks, boolean copies) {
         super(spec);
         this.block = block;
         this.manager = manager;
@@ -59,6 +81,18 @@ final class DjlNetwork extends EagerNetwork<NDArray, NDList[]> {
             // The block reads views of the vector (by parameter id); its own arrays would be a second copy.
             trainable.forEach(p -> p.getArray().close());
         }
+        this.ownParameters = copies ? copies(trainable, manager) : null;
+        this.ownStatistics = copies ? copies(statistics, manager) : null;
+    }
+
+    private static List<NDArray> copies(List<Parameter> parameters, NDManager manager) {
+        List<NDArray> out = new ArrayList<>(parameters.size());
+        for (Parameter p : parameters) {
+            NDArray copy = p.getArray().toDevice(manager.getDevice(), true);
+            copy.attach(manager);
+            out.add(copy);
+        }
+        return out;
     }
 
     /** A standard model: its initial parameters, and running statistics as the description says. */
@@ -110,7 +144,7 @@ final class DjlNetwork extends EagerNetwork<NDArray, NDList[]> {
 
     @Override
     protected List<NDArray> parameterTensors() {
-        return flat != null ? List.of(flat) : arrays(trainable);
+        return flat != null ? List.of(flat) : ownParameters != null ? ownParameters : arrays(trainable);
     }
 
     @Override
@@ -155,7 +189,16 @@ final class DjlNetwork extends EagerNetwork<NDArray, NDList[]> {
 
     @Override
     protected List<NDArray> statisticTensors() {
-        return arrays(statistics);
+        return ownStatistics != null ? ownStatistics : arrays(statistics);
+    }
+
+    /** The running statistics {@code current} holds, by the block's parameter. */
+    private Map<Parameter, NDArray> byParameter(List<NDArray> current) {
+        Map<Parameter, NDArray> out = new HashMap<>();
+        for (int i = 0; i < statistics.size(); i++) {
+            out.put(statistics.get(i), current.get(i));
+        }
+        return out;
     }
 
     private static List<NDArray> arrays(List<Parameter> parameters) {
@@ -251,7 +294,7 @@ final class DjlNetwork extends EagerNetwork<NDArray, NDList[]> {
         // Flat: the block's leaves are views of the vector, made outside autograd (so no slice's
         // backward writes a full-size gradient), and the gradients are joined into one vector.
         BlockOracle.Result r = BlockOracle.evaluate(block, trainable, loss, scope,
-                flat != null ? split(values.get(0)) : values, batch);
+                flat != null ? split(values.get(0)) : values, byParameter(current), batch);
         if (pass == Pass.TRAIN) {
             trainPredictions = r.predictions();
         }
@@ -260,19 +303,20 @@ final class DjlNetwork extends EagerNetwork<NDArray, NDList[]> {
             return new Gradients<>(r.loss(), gradients);
         }
         List<NDArray> moved = new ArrayList<>(statistics.size());
-        for (Parameter p : statistics) {
+        for (int i = 0; i < statistics.size(); i++) {
             // A statistic the block did not read in this pass (a branch not taken) stays as it is.
-            moved.add(r.statistics().getOrDefault(p, p.getArray()));
+            moved.add(r.statistics().getOrDefault(statistics.get(i), current.get(i)));
         }
         return new Gradients<>(r.loss(), gradients, moved);
     }
 
     @Override
     protected NDArray logits(List<NDArray> parameters, List<NDArray> current, NDList[] batch) {
-        if (flat == null) {
+        if (flat == null && ownParameters == null) {
             return block.forward(new ParameterStore(scope, false), batch[0], false).singletonOrThrow();
         }
-        return BlockOracle.logits(block, trainable, scope, split(parameters.get(0)), batch[0].singletonOrThrow());
+        return BlockOracle.logits(block, trainable, scope, flat != null ? split(parameters.get(0)) : parameters,
+                byParameter(current), batch[0].singletonOrThrow());
     }
 
     @Override

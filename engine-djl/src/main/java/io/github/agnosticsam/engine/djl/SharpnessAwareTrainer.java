@@ -18,10 +18,13 @@ import ai.djl.util.Pair;
 import io.github.agnosticsam.model.ModelSpec;
 import io.github.agnosticsam.optim.Optimizer;
 import io.github.agnosticsam.spi.StepProgram;
+import io.github.agnosticsam.spi.StepSummary;
 import io.github.agnosticsam.spi.support.EagerNetwork;
 import io.github.agnosticsam.training.BadValuePolicy;
 import io.github.agnosticsam.training.Checkpoint;
 import io.github.agnosticsam.training.CheckpointException;
+import io.github.agnosticsam.training.DataParallelTraining;
+import io.github.agnosticsam.training.ReplicaThreads;
 import io.github.agnosticsam.training.StepLedger;
 import io.github.agnosticsam.training.StepPrograms;
 import io.github.agnosticsam.training.StepResult;
@@ -48,12 +51,14 @@ import java.util.OptionalInt;
  * }
  * }</pre>
  *
- * <p><b>Devices.</b> A step runs on the Trainer's device. For a Trainer on several devices the design
- * is SAM's original one: each device perturbs its parameters with its own shard's gradient (the
- * perturbation is per device), and only the gradients at the perturbed points are averaged before
- * the base update. That needs an all-reduce between the passes of a step, which this version does
- * not have: it refuses a Trainer with more than one device rather than silently changing the
- * algorithm.
+ * <p><b>Devices.</b> A step runs on the Trainer's devices. On several devices it is a data-parallel
+ * step, SAM's original one (docs/algorithm.md, "Data-parallel steps"): each batch is split into
+ * equal contiguous shards, one per device (its size must be a multiple of the number of devices),
+ * each device perturbs its own copy of the parameters with its own shard's gradient, and only the
+ * gradients at the perturbed points (with the losses, the verdicts and the running statistics) are
+ * averaged, once per step, before every device applies the same update. Device 0 holds the block's
+ * own arrays; each other device a copy, stepped by a thread of its own. The listeners see every
+ * device's labels and predictions.
  *
  * <p><b>Checkpoints.</b> {@link #checkpoint()} holds everything the next step depends on: the
  * block's parameters and running statistics, this library's optimizer state and the step counters
@@ -76,20 +81,17 @@ import java.util.OptionalInt;
  */
 public final class SharpnessAwareTrainer implements AutoCloseable {
     private final Trainer trainer;
-    private final Device device;
+    private final Device[] devices;
     private final StepLedger ledger;
-    private final DjlNetwork network;
-    private final EagerNetwork<NDArray, NDList[]>.Step step;
+    /** One network and step per device; the first holds the block's own arrays. */
+    private final List<DjlNetwork> networks = new ArrayList<>();
+    private final List<EagerNetwork<NDArray, NDList[]>.Step> steps = new ArrayList<>();
+    /** The replicas' threads and group on several devices; null on one. */
+    private final ReplicaThreads threads;
 
     private SharpnessAwareTrainer(Trainer trainer, Optimizer optimizer, BadValuePolicy policy) {
-        Device[] devices = trainer.getDevices();
-        if (devices.length != 1) {
-            throw new UnsupportedOperationException("a Trainer on " + devices.length + " devices: sharpness-aware "
-                    + "steps with per-device perturbations need an all-reduce between passes, which this version does "
-                    + "not have; give the Trainer one device (optDevices)");
-        }
         this.trainer = trainer;
-        this.device = devices[0];
+        this.devices = trainer.getDevices().clone();
         Block block = trainer.getModel().getBlock();
         List<Parameter> trainable = block.getParameters().values().stream().filter(Parameter::requiresGradient)
                 .toList();
@@ -99,11 +101,24 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
         }
         StepProgram program = StepPrograms.of(optimizer);
         ModelSpec spec = describe(block);
-        this.ledger = new StepLedger(program, spec.parameterNames(), spec.parameterShapes(), policy);
-        NDManager networkManager = trainer.getManager().newSubManager();
-        this.network = new DjlNetwork(spec, block, networkManager, trainer.getLoss()::evaluate, false,
+        this.ledger = new StepLedger(program, spec.parameterNames(), spec.parameterShapes(), policy,
+                devices.length);
+        NDManager networkManager = trainer.getManager().newSubManager(devices[0]);
+        DjlNetwork first = new DjlNetwork(spec, block, networkManager, trainer.getLoss()::evaluate, false,
                 NdTensors.readsOnHost(networkManager.getDevice()));
-        this.step = network.compile(program);
+        networks.add(first);
+        if (devices.length == 1) {
+            threads = null;
+            steps.add(first.compile(program));
+        } else {
+            threads = ReplicaThreads.start(devices.length, DataParallelTraining.DEFAULT_TIMEOUT);
+            for (int k = 1; k < devices.length; k++) {
+                networks.add(DjlNetwork.replica(first, trainer.getManager().newSubManager(devices[k])));
+            }
+            for (int k = 0; k < devices.length; k++) {
+                steps.add(networks.get(k).compile(program, threads.member(k)));
+            }
+        }
         trainer.notifyListeners(listener -> {
             if (listener instanceof CheckpointListener c) {
                 c.bind(this);
@@ -182,25 +197,44 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
             throw new IllegalArgumentException("this optimizer takes no validation batch; call trainBatch(batch)");
         }
         double[] scalars = ledger.nextScalars();
-        Batch train = onDevice(batch);
-        NDList[] trainArrays = {train.getData(), train.getLabels()};
-        NDList[] validationArrays = null;
-        if (needsValidation) {
-            Batch v = onDevice(validation);
-            validationArrays = new NDList[] {v.getData(), v.getLabels()};
+        NDList[][] train = shards(batch, "train");
+        NDList[][] val = needsValidation ? shards(validation, "validation") : null;
+        int n = devices.length;
+        StepSummary[] summaries = new StepSummary[n];
+        NDList[] predictions = new NDList[n];
+        java.util.function.IntFunction<Void> replica = k -> {
+            steps.get(k).run(train[k], val == null ? null : val[k], scalars, summary -> {
+                summaries[k] = summary;
+                // Kept past the step's scratch scope, with the shard: the listeners read them after every device.
+                NDList kept = new NDList();
+                for (NDArray p : networks.get(k).trainPredictions()) {
+                    NDArray copy = p.duplicate();
+                    copy.attach(batch.getManager());
+                    kept.add(copy);
+                }
+                predictions[k] = kept;
+            });
+            return null;
+        };
+        if (threads == null) {
+            replica.apply(0);
+        } else {
+            threads.run(replica);
         }
-        StepResult[] result = new StepResult[1];
-        step.run(trainArrays, validationArrays, scalars, summary -> {
-            // The ledger first: with policy THROW a non-finite step throws here, and a step that was
-            // not applied is not reported to the listeners (DJL's divergence check would throw).
-            result[0] = ledger.record(summary);
-            if (result[0].applied()) {
-                TrainingListener.BatchData data = new TrainingListener.BatchData(batch,
-                        Map.of(device, train.getLabels()), Map.of(device, network.trainPredictions()));
-                trainer.notifyListeners(listener -> listener.onTrainingBatch(trainer, data));
+        // The ledger first: with policy THROW a non-finite step throws here, and a step that was not
+        // applied is not reported to the listeners (DJL's divergence check would throw).
+        StepResult result = ledger.record(summaries[0]);
+        if (result.applied()) {
+            Map<Device, NDList> labels = new java.util.LinkedHashMap<>();
+            Map<Device, NDList> outputs = new java.util.LinkedHashMap<>();
+            for (int k = 0; k < n; k++) {
+                labels.put(devices[k], train[k][1]);
+                outputs.put(devices[k], predictions[k]);
             }
-        });
-        return result[0];
+            TrainingListener.BatchData data = new TrainingListener.BatchData(batch, labels, outputs);
+            trainer.notifyListeners(listener -> listener.onTrainingBatch(trainer, data));
+        }
+        return result;
     }
 
     /**
@@ -245,8 +279,30 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
         fit(epochs, trainingSet, validationSet, ValidationSampler.uniform(trainingSet, seed));
     }
 
-    private Batch onDevice(Batch batch) {
-        return batch.split(new Device[] {device}, false)[0];
+    /**
+     * The batch's shards, one per device: {data, labels} of the k-th of as many equal contiguous
+     * parts, on device k (docs/algorithm.md, "Data-parallel steps").
+     */
+    private NDList[][] shards(Batch batch, String role) {
+        int n = devices.length;
+        if (batch.getSize() % n != 0) {
+            throw new IllegalArgumentException(role + " batch of " + batch.getSize() + " examples cannot be split into "
+                    + n + " equal shards, one per device of the Trainer: its size must be a multiple of " + n);
+        }
+        NDList[][] out = new NDList[n][];
+        for (int k = 0; k < n; k++) {
+            out[k] = new NDList[] {new NDList(), new NDList()};
+        }
+        NDList[] parts = {batch.getData(), batch.getLabels()};
+        for (int p = 0; p < 2; p++) {
+            for (NDArray array : parts[p]) {
+                NDList split = n == 1 ? new NDList(array) : array.split(n);
+                for (int k = 0; k < n; k++) {
+                    out[k][p].add(split.get(k).toDevice(devices[k], false));
+                }
+            }
+        }
+        return out;
     }
 
     /** Steps run so far (applied or not). */
@@ -273,7 +329,12 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
 
     /** As {@link #checkpoint()}, with an application's own metadata entries. */
     public Checkpoint checkpoint(Map<String, String> extra) {
-        return ledger.alone("SharpnessAwareTrainer.checkpoint", () -> Checkpoint.capture(network, step, ledger, extra));
+        return ledger.alone("SharpnessAwareTrainer.checkpoint", () -> {
+            if (threads != null) {
+                threads.check();
+            }
+            return Checkpoint.capture(networks.get(0), steps.get(0), ledger, extra);
+        });
     }
 
     /**
@@ -289,7 +350,15 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
         }
         ledger.alone("SharpnessAwareTrainer.restore", () -> {
             OptionalInt epoch = CheckpointListener.epochOf(checkpoint);
-            checkpoint.restore(network, step, ledger);
+            checkpoint.restore(networks.get(0), steps.get(0), ledger); // checks everything first
+            for (int k = 1; k < networks.size(); k++) {
+                try {
+                    checkpoint.restore(networks.get(k), steps.get(k), ledger);
+                } catch (RuntimeException e) {
+                    threads.breakWith("restoring the copy on " + devices[k] + " failed: " + e);
+                    throw e;
+                }
+            }
             epoch.ifPresent(e -> trainer.notifyListeners(listener -> {
                 if (listener instanceof CheckpointListener c) {
                     c.restored(this, e);
@@ -307,7 +376,10 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
                 c.unbind(this);
             }
         });
-        step.close();
-        network.close();
+        steps.forEach(EagerNetwork.Step::close);
+        networks.forEach(DjlNetwork::close);
+        if (threads != null) {
+            threads.close();
+        }
     }
 }

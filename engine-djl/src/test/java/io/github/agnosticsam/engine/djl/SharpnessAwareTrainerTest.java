@@ -3,6 +3,7 @@ package io.github.agnosticsam.engine.djl;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -32,6 +33,7 @@ import io.github.agnosticsam.optim.Sam;
 import io.github.agnosticsam.optim.Sgd;
 import io.github.agnosticsam.spi.EngineOptions;
 import io.github.agnosticsam.spi.Network;
+import io.github.agnosticsam.training.DataParallelTraining;
 import io.github.agnosticsam.training.StepResult;
 import io.github.agnosticsam.training.Training;
 import java.util.ArrayList;
@@ -156,6 +158,85 @@ class SharpnessAwareTrainerTest {
         }
     }
 
+    /**
+     * A Trainer on two devices steps data-parallel. DJL makes no Trainer on one device twice, and this
+     * machine has no GPU: the Trainer here reports the CPU twice (replicas share it, as they would on
+     * a machine without GPUs), all else DJL's own. Its steps are bit for bit those of a
+     * DataParallelTraining of two engine networks, its block holds replica 0's parameters, its
+     * checkpoint records 2 replicas, the listeners see a device's shard, and a batch the devices
+     * cannot share equally is refused by name.
+     */
+    @Test
+    void aTrainerOnTwoDevicesStepsDataParallelAsDataParallelTraining() {
+        ModelSpec.Mlp spec = new ModelSpec.Mlp(new int[] {IN, 16, CLASSES}, io.github.agnosticsam.model.Activation.TANH, 0);
+        List<HostTensor> init = spec.initialParameters(5);
+        SplittableRandom random = new SplittableRandom(10);
+        float[][] xs = new float[6][];
+        float[][] ys = new float[6][];
+        for (int s = 0; s < 6; s++) {
+            xs[s] = features(random, s % 2 == 0 ? 16 : 4);
+            ys[s] = labels(random, s % 2 == 0 ? 16 : 4);
+        }
+        List<HostTensor> viaNetworks;
+        EngineOptions tensors = new EngineOptions(io.github.agnosticsam.spi.Device.AUTO, 0,
+                java.util.Map.of(DjlEngine.STORAGE, "tensors"));
+        try (DjlEngine engine = DjlEngine.create(tensors); Network a = engine.build(spec, init);
+                Network b = engine.build(spec, init);
+                DataParallelTraining t = DataParallelTraining.start(List.of(a, b), AGNOSTIC,
+                        io.github.agnosticsam.training.BadValuePolicy.THROW)) {
+            for (int s = 0; s < 6; s += 2) {
+                t.step(hostBatch(xs[s], ys[s]), hostBatch(xs[s + 1], ys[s + 1]));
+            }
+            viaNetworks = a.parameters();
+        }
+        SequentialBlock block = new SequentialBlock().add(Linear.builder().setUnits(16).build())
+                .add(Activation.tanhBlock()).add(Linear.builder().setUnits(CLASSES).build());
+        List<Integer> shardsSeen = new ArrayList<>();
+        TrainingListener counting = new TrainingListenerAdapter() {
+            @Override
+            public void onTrainingBatch(Trainer trainer, BatchData batchData) {
+                // Keyed by device: the CPU twice is one key here (on two GPUs, one entry each).
+                batchData.getPredictions().values().forEach(p -> shardsSeen.add((int) p.singletonOrThrow().getShape().get(0)));
+            }
+        };
+        try (Model model = Model.newInstance("mlp")) {
+            model.setBlock(block);
+            try (Trainer trainer = new Trainer(model, new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                    .addTrainingListeners(counting)) {
+                @Override
+                public Device[] getDevices() {
+                    return new Device[] {Device.cpu(), Device.cpu()};
+                }
+            }) {
+                trainer.initialize(new Shape(1, IN));
+                List<Parameter> params = block.getParameters().values();
+                for (int i = 0; i < params.size(); i++) {
+                    params.get(i).getArray().set(DjlNetwork.toFloats(init.get(i).values()));
+                }
+                try (SharpnessAwareTrainer sam = SharpnessAwareTrainer.of(trainer, AGNOSTIC)) {
+                    NDManager m = trainer.getManager();
+                    for (int s = 0; s < 6; s += 2) {
+                        try (NDManager step = m.newSubManager()) {
+                            StepResult r = sam.trainBatch(batch(step, xs[s], ys[s]), batch(step, xs[s + 1], ys[s + 1]));
+                            assertThat(r.applied()).isTrue();
+                        }
+                    }
+                    for (int i = 0; i < params.size(); i++) {
+                        assertThat(DjlNetwork.toHost(params.get(i).getArray())).as("parameter %d", i)
+                                .isEqualTo(viaNetworks.get(i));
+                    }
+                    assertThat(sam.checkpoint().replicas()).isEqualTo(2);
+                    assertThat(shardsSeen).as("per step, a device's predictions of its shard of 8").containsExactly(8, 8, 8);
+                    try (NDManager step = m.newSubManager()) {
+                        assertThatThrownBy(() -> sam.trainBatch(batch(step, xs[0], ys[0]), batch(step,
+                                features(random, 3), labels(random, 3)))).hasMessageContaining("validation batch of 3 "
+                                        + "examples cannot be split into 2 equal shards, one per device");
+                    }
+                }
+            }
+        }
+    }
+
     /** Only the clean pass on the train batch moves BatchNorm's running mean and variance. */
     @Test
     void runningStatisticsMoveOnlyInTheCleanTrainPass() {
@@ -263,7 +344,6 @@ class SharpnessAwareTrainerTest {
     void refusesWhatItCannotDoWithAClearMessage() {
         try (Model model = Model.newInstance("m")) {
             model.setBlock(new SequentialBlock().add(Linear.builder().setUnits(CLASSES).build()));
-            // A Trainer on several devices is refused too; DJL cannot make one from a single CPU.
             try (Trainer t = trainer(model); SharpnessAwareTrainer sam = SharpnessAwareTrainer.of(t,
                     Sam.builder().base(Sgd.builder().lr(0.1).build()).build());
                     NDManager m = t.getManager().newSubManager()) {
