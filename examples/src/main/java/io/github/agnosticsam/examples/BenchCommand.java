@@ -8,6 +8,8 @@ import io.github.agnosticsam.spi.Engine;
 import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.training.BadValuePolicy;
+import io.github.agnosticsam.training.DataParallelTraining;
+import io.github.agnosticsam.training.ReplicaThreads;
 import io.github.agnosticsam.training.StepPrograms;
 import io.github.agnosticsam.training.Training;
 import java.io.IOException;
@@ -79,6 +81,12 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--ops-only", description = "Only count the engine operations of a step and of its bare passes (one step each, no timing).")
     boolean opsOnly;
 
+    @Option(names = "--replicas", paramLabel = "N", defaultValue = "1",
+            description = "Data-parallel steps of N replicas (threads, a network each) on the same global batches; "
+                    + "also reports the operations the reduce point adds and the all-reduce of the model's gradient "
+                    + "alone (default: ${DEFAULT-VALUE}).")
+    int replicas;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Write the figures as JSON.")
     Path json;
 
@@ -88,13 +96,20 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         for (String[] c : new String[][] {{"--batch", "" + batch}, {"--val-batch", "" + valBatch},
-                {"--steps", "" + steps}}) {
+                {"--steps", "" + steps}, {"--replicas", "" + replicas}}) {
             if (Integer.parseInt(c[1]) < 1) {
                 throw new IllegalArgumentException(c[0] + " must be >= 1, got " + c[1]);
             }
         }
         ImageDataset.checkBatch("--batch", batch);
         ImageDataset.checkBatch("--val-batch", valBatch);
+        if (batch % replicas != 0 || valBatch % replicas != 0) {
+            throw new IllegalArgumentException("--batch " + batch + " and --val-batch " + valBatch
+                    + " must be multiples of --replicas " + replicas + ": every replica takes an equal share");
+        }
+        if (replicas > 1 && soak != null) {
+            throw new IllegalArgumentException("--soak runs one replica; leave out --replicas " + replicas);
+        }
         if (warmup < 0 || (soak != null && soak < 1)) {
             throw new IllegalArgumentException("--warmup must be >= 0 and --soak >= 1");
         }
@@ -117,8 +132,9 @@ final class BenchCommand implements Callable<Integer> {
         int[] order = ImageDataset.permutation(train.size(), new SplittableRandom(0));
         PrintWriter out = this.spec.commandLine().getOut();
         try (Engine engine = engineOptions.create(engineName)) {
-            out.printf(Locale.ROOT, "engine %s on %s; batch %d, validation batch %d, %s%n", engine.name(),
-                    engine.device(), batch, valBatch, opsOnly ? "one step each (operations only)"
+            out.printf(Locale.ROOT, "engine %s on %s; batch %d, validation batch %d%s, %s%n", engine.name(),
+                    engine.device(), batch, valBatch, replicas == 1 ? "" : ", " + replicas + " replicas (step ms: the "
+                            + "data-parallel step; bare ms: the passes on one network)", opsOnly ? "one step each (operations only)"
                             : "warm-up of at least " + warmup + " steps and " + warmupSeconds + " s until steady, " + steps
                             + " measured steps");
             out.flush();
@@ -150,6 +166,14 @@ final class BenchCommand implements Callable<Integer> {
                                 (long) r.get("rssBytes") / 1048576.0, r.get("operationsPerStep"),
                                 r.get("bareOperations"), r.get("parameterTensors"));
                     }
+                    if (replicas > 1) {
+                        out.printf(Locale.ROOT, "%-12s %-20s reduce point: %+d ops/step over one replica%s%n", "", "",
+                                r.get("reduceOperations"), opsOnly ? "" : String.format(Locale.ROOT,
+                                        "; all-reduce of %d floats alone %.3f ms (%.1f %% of the step)",
+                                        r.get("reduceFloats"), (double) r.get("medianAllReduceSeconds") * 1e3,
+                                        100 * (double) r.get("medianAllReduceSeconds")
+                                                / (double) r.get("medianStepSeconds")));
+                    }
                     out.flush();
                 }
             }
@@ -161,6 +185,7 @@ final class BenchCommand implements Callable<Integer> {
                 report.put("batch", batch);
                 report.put("valBatch", valBatch);
                 report.put("threads", engineOptions.threads);
+                report.put("replicas", replicas);
                 report.put("peakRssBytes", memory("VmHWM"));
                 report.put("results", results);
                 Reports.write(json, report);
@@ -183,8 +208,17 @@ final class BenchCommand implements Callable<Integer> {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("optimizer", name);
         StepProgram bareProgram = StepPrograms.bareGradients(opt);
-        try (Network network = engine.build(spec, spec.initialParameters(0));
-                Training training = Training.start(network, opt, BadValuePolicy.SKIP);
+        List<Network> networks = new ArrayList<>();
+        try {
+            for (int k = 0; k < replicas; k++) {
+                networks.add(engine.build(spec, spec.initialParameters(0)));
+            }
+        } catch (RuntimeException e) {
+            networks.forEach(Network::close);
+            throw e;
+        }
+        Network network = networks.get(0);
+        try (DataParallelTraining training = DataParallelTraining.start(networks, opt, BadValuePolicy.SKIP);
                 CompiledStep bare = network.compile(bareProgram)) {
             double[] bareScalars = bareProgram.scalars(0);
             Batch v = training.program().usesValidationBatch() ? validationBatch : null;
@@ -217,14 +251,61 @@ final class BenchCommand implements Callable<Integer> {
                 r.put("overhead", stepSeconds / bareSeconds);
             }
             r.put("gradientEvaluations", training.program().passes().size());
-            r.put("operationsPerStep", training.operationsPerStep());
+            r.put("operationsPerStep", training.replica(0).operationsPerStep());
             r.put("bareOperations", bare.operationsPerStep());
             r.put("parameterTensors", spec.parameterShapes().size());
+            if (replicas > 1) {
+                reducePoint(engine, spec, opt, trainBatch, v, r);
+            }
+        } finally {
+            networks.forEach(Network::close);
         }
         if (!opsOnly) {
             r.put("rssBytes", memory("VmRSS"));
         }
         return r;
+    }
+
+    /**
+     * What the reduce point of N replicas costs: the operations it adds to a step over one replica
+     * (counted by the engine), and the in-process all-reduce of the model's gradient and running
+     * statistics alone, timed apart from any pass.
+     */
+    private void reducePoint(Engine engine, ModelSpec spec, Optimizer opt, Batch trainBatch, Batch v,
+            Map<String, Object> r) {
+        try (Network alone = engine.build(spec, spec.initialParameters(0));
+                Training one = Training.start(alone, opt, BadValuePolicy.SKIP)) {
+            one.step(trainBatch, v).loss();
+            r.put("reduceOperations", (long) r.get("operationsPerStep") - one.operationsPerStep());
+        }
+        int floats = 0;
+        for (int[] shape : spec.parameterShapes()) {
+            floats += (int) io.github.agnosticsam.model.HostTensor.size(shape);
+        }
+        for (int[] shape : spec.statisticShapes()) {
+            floats += (int) io.github.agnosticsam.model.HostTensor.size(shape);
+        }
+        r.put("reduceFloats", floats);
+        if (opsOnly) {
+            return;
+        }
+        int rounds = Math.max(steps, 50);
+        int size = floats;
+        try (ReplicaThreads threads = ReplicaThreads.start(replicas, java.time.Duration.ofMinutes(1))) {
+            List<double[]> times = threads.run(k -> {
+                float[] buffer = new float[size];
+                double[] t = new double[rounds];
+                for (int i = 0; i < rounds + 20; i++) { // the first 20 warm up
+                    long t0 = System.nanoTime();
+                    threads.member(k).allReduceSum(buffer);
+                    if (i >= 20) {
+                        t[i - 20] = (System.nanoTime() - t0) / 1e9;
+                    }
+                }
+                return t;
+            });
+            r.put("medianAllReduceSeconds", median(times.get(0)));
+        }
     }
 
     private int soak(Engine engine, ModelSpec spec, String modelName, String name, Optimizer opt, Batch train,
