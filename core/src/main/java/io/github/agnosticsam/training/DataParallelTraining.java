@@ -15,7 +15,7 @@ import java.util.Map;
 /**
  * A data-parallel training in one process (docs/algorithm.md, "Data-parallel steps"): one
  * network per replica — one per device, or several on one — each stepping its shard of the global
- * batch on a thread of its own, meeting once per step in an {@link InProcessCollective}. A step
+ * batch on a thread of its own, meeting once per step in an {@link io.github.agnosticsam.spi.support.InProcessCollective}. A step
  * takes the global batches, exactly those a run of one replica takes; with one network it is
  * {@link Training} itself, bit for bit. Closing it frees the optimizer states and threads, not the
  * networks.
