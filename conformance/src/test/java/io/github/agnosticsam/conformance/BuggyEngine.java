@@ -121,32 +121,26 @@ final class BuggyEngine implements Engine {
      * program asks it for {@code pass}: a wrong batch, or running statistics moved by the wrong pass.
      */
     static Engine withPasses(Engine engine, UnaryOperator<Pass> asked) {
+        return withOracle(engine, new OracleBug() {
+            @Override
+            public <T> GradientOracle<T> plant(Tensors<T> ops, GradientOracle<T> oracle) {
+                return new ForwardingOracle<>(oracle) {
+                    @Override
+                    public LossAndGradients<T> evaluate(List<T> values, Pass pass) {
+                        return real.evaluate(values, asked.apply(pass));
+                    }
+                };
+            }
+        });
+    }
+
+    /** The engine, whose step programs see the gradient oracle as {@code bug} plants it. */
+    static Engine withOracle(Engine engine, OracleBug bug) {
         return withPrograms(engine, program -> new ForwardingProgram(program) {
             @Override
             public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> parameters,
                     List<T> state, List<T> scalars) {
-                GradientOracle<T> wrong = new GradientOracle<>() { // a replica's reduce point as it was
-                    @Override
-                    public LossAndGradients<T> evaluate(List<T> values, Pass pass) {
-                        return oracle.evaluate(values, asked.apply(pass));
-                    }
-
-                    @Override
-                    public int replicas() {
-                        return oracle.replicas();
-                    }
-
-                    @Override
-                    public int rank() {
-                        return oracle.rank();
-                    }
-
-                    @Override
-                    public List<T> allReduceSum(List<T> tensors) {
-                        return oracle.allReduceSum(tensors);
-                    }
-                };
-                return real.define(ops, wrong, parameters, state, scalars);
+                return real.define(ops, bug.plant(ops, oracle), parameters, state, scalars);
             }
         });
     }
@@ -154,6 +148,11 @@ final class BuggyEngine implements Engine {
     /** The engine, whose networks evaluate batches as {@code bug} does. */
     static Engine withEvaluation(Engine engine, EvaluationBug bug) {
         return new BuggyEngine(engine, UnaryOperator.identity(), bug);
+    }
+
+    /** A wrong gradient oracle made from the engine's own (and its algebra). */
+    interface OracleBug {
+        <T> GradientOracle<T> plant(Tensors<T> ops, GradientOracle<T> real);
     }
 
     /** A wrong {@link Network#compile(StepProgram, Collective)}, made from the real network's. */
@@ -174,6 +173,35 @@ final class BuggyEngine implements Engine {
     /** A wrong setter ({@code setState}, {@code setRunningStatistics}), made from the real one of {@code O}. */
     interface SetterBug<O> {
         void set(O real, List<HostTensor> values);
+    }
+
+    /** A gradient oracle that forwards everything, a replica's reduce point too: override what to get wrong. */
+    static class ForwardingOracle<T> implements GradientOracle<T> {
+        protected final GradientOracle<T> real;
+
+        ForwardingOracle(GradientOracle<T> real) {
+            this.real = real;
+        }
+
+        @Override
+        public LossAndGradients<T> evaluate(List<T> parameters, Pass pass) {
+            return real.evaluate(parameters, pass);
+        }
+
+        @Override
+        public int replicas() {
+            return real.replicas();
+        }
+
+        @Override
+        public int rank() {
+            return real.rank();
+        }
+
+        @Override
+        public List<T> allReduceSum(List<T> tensors) {
+            return real.allReduceSum(tensors);
+        }
     }
 
     /** An algebra that forwards every operation: override the one to get wrong. */

@@ -137,9 +137,9 @@ class KitBitesTest {
                 new PlantedBug("replicas that each step alone (the group ignored, nothing reduced)",
                         engine -> BuggyEngine.withReplicas(engine, (network, program, group) -> network.compile(program))),
                 new PlantedBug("plain large-batch SAM (the ascent from the gradient averaged over the replicas)",
-                        engine -> BuggyEngine.withPrograms(engine, AveragedAscent::new)),
+                        engine -> BuggyEngine.withOracle(engine, AVERAGED_ASCENT)),
                 new PlantedBug("replicas that each keep their own verdict (one replica's bad value not shared)",
-                        engine -> BuggyEngine.withPrograms(engine, OwnVerdict::new)),
+                        engine -> BuggyEngine.withOracle(engine, OWN_VERDICT)),
                 new PlantedBug("running statistics not reduced (each replica keeps its own shard's)",
                         engine -> BuggyEngine.withReplicas(engine, (network, program, group) -> network.compile(
                                 program, new OwnStatistics(group, network.model())))),
@@ -278,51 +278,11 @@ class KitBitesTest {
         return new Batch(batch.features(), labels);
     }
 
-    /**
-     * A perturbed pass that writes the perturbed point into θ, emulated: the new parameters are the
-     * program's plus (the last perturbed point the oracle was asked about − θ).
-     */
-    /** The oracle of a data-parallel step as a planted bug changes it; the rest forwarded. */
-    private abstract static class ReplicaOracle<T> implements GradientOracle<T> {
-        final GradientOracle<T> real;
-        final Tensors<T> ops;
-
-        ReplicaOracle(GradientOracle<T> real, Tensors<T> ops) {
-            this.real = real;
-            this.ops = ops;
-        }
-
-        @Override
-        public LossAndGradients<T> evaluate(List<T> parameters, Pass pass) {
-            return real.evaluate(parameters, pass);
-        }
-
-        @Override
-        public int replicas() {
-            return real.replicas();
-        }
-
-        @Override
-        public int rank() {
-            return real.rank();
-        }
-
-        @Override
-        public List<T> allReduceSum(List<T> tensors) {
-            return real.allReduceSum(tensors);
-        }
-    }
-
     /** The clean pass's gradient averaged over the replicas before the ascent: SAM on the whole batch. */
-    private static final class AveragedAscent extends ForwardingProgram {
-        AveragedAscent(StepProgram real) {
-            super(real);
-        }
-
+    private static final BuggyEngine.OracleBug AVERAGED_ASCENT = new BuggyEngine.OracleBug() {
         @Override
-        public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> parameters, List<T> state,
-                List<T> scalars) {
-            return real.define(ops, new ReplicaOracle<>(oracle, ops) {
+        public <T> GradientOracle<T> plant(Tensors<T> ops, GradientOracle<T> oracle) {
+            return new BuggyEngine.ForwardingOracle<>(oracle) {
                 @Override
                 public LossAndGradients<T> evaluate(List<T> values, Pass pass) {
                     LossAndGradients<T> r = real.evaluate(values, pass);
@@ -335,20 +295,15 @@ class KitBitesTest {
                     }
                     return new LossAndGradients<>(r.loss(), mean);
                 }
-            }, parameters, state, scalars);
+            };
         }
-    }
+    };
 
     /** The reduced verdicts replaced by this replica's own, as if every replica had said the same. */
-    private static final class OwnVerdict extends ForwardingProgram {
-        OwnVerdict(StepProgram real) {
-            super(real);
-        }
-
+    private static final BuggyEngine.OracleBug OWN_VERDICT = new BuggyEngine.OracleBug() {
         @Override
-        public <T> StepOutput<T> define(Tensors<T> ops, GradientOracle<T> oracle, List<T> parameters, List<T> state,
-                List<T> scalars) {
-            return real.define(ops, new ReplicaOracle<>(oracle, ops) {
+        public <T> GradientOracle<T> plant(Tensors<T> ops, GradientOracle<T> oracle) {
+            return new BuggyEngine.ForwardingOracle<>(oracle) {
                 @Override
                 public List<T> allReduceSum(List<T> tensors) {
                     List<T> sums = new ArrayList<>(real.allReduceSum(tensors));
@@ -356,9 +311,9 @@ class KitBitesTest {
                     sums.set(2, ops.concat(java.util.Collections.nCopies(real.replicas(), mine)));
                     return sums;
                 }
-            }, parameters, state, scalars);
+            };
         }
-    }
+    };
 
     /** A group whose sums leave the tail — the running statistics — as this replica had it (times N). */
     private static final class OwnStatistics implements io.github.agnosticsam.spi.Collective {
@@ -451,6 +406,10 @@ class KitBitesTest {
         }
     }
 
+    /**
+     * A perturbed pass that writes the perturbed point into θ, emulated: the new parameters are the
+     * program's plus (the last perturbed point the oracle was asked about − θ).
+     */
     private static final class UpdateAtThePerturbedPoint extends ForwardingProgram {
         UpdateAtThePerturbedPoint(StepProgram real) {
             super(real);

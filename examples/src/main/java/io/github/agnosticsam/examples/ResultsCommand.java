@@ -23,7 +23,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** Summarises {@code train --json} reports: mean ± std of the final test accuracy per noise and optimizer. */
+/**
+ * Summarises {@code train --json} reports: mean ± std of the final test accuracy per noise and
+ * optimizer (a column per number of replicas of data-parallel runs).
+ */
 @Command(name = "results", mixinStandardHelpOptions = true,
         description = "Reads the train --json reports in a folder and prints a Markdown table of the final test accuracy "
                 + "(mean ± sample std over seeds) per label-noise level and optimizer; optionally a grouped bar chart. "
@@ -62,20 +65,20 @@ final class ResultsCommand implements Callable<Integer> {
         }
         for (Path f : reports) {
             Report r = Report.read(f);
-            table.computeIfAbsent(r.noise(), k -> new TreeMap<>()).computeIfAbsent(r.optimizer(), k -> new ArrayList<>())
+            table.computeIfAbsent(r.noise(), k -> new TreeMap<>()).computeIfAbsent(r.column(), k -> new ArrayList<>())
                     .add(r.testAccuracy());
             if (!r.sharpness().isEmpty()) {
-                series.computeIfAbsent(r.noise(), k -> new TreeMap<>()).computeIfAbsent(r.optimizer(),
+                series.computeIfAbsent(r.noise(), k -> new TreeMap<>()).computeIfAbsent(r.column(),
                         k -> new ArrayList<>()).add(r);
             }
-            if (!optimizers.contains(r.optimizer())) {
-                optimizers.add(r.optimizer());
+            if (!optimizers.contains(r.column())) {
+                optimizers.add(r.column());
             }
         }
         if (table.isEmpty()) {
             throw new IllegalArgumentException("no train --json report in " + dir);
         }
-        optimizers.sort(java.util.Comparator.comparingInt(io.github.agnosticsam.optim.Optimizers.names()::indexOf));
+        optimizers.sort(Report.COLUMN_ORDER);
         PrintWriter out = spec.commandLine().getOut();
         out.print("| label noise |");
         optimizers.forEach(o -> out.print(" " + o + " |"));
@@ -193,7 +196,19 @@ final class ResultsCommand implements Callable<Integer> {
      * What the tables need of a {@code train --json} report, each field present and typed; {@code
      * sharpness} maps an epoch to its diagnostics (empty without a series).
      */
-    record Report(String optimizer, double noise, double testAccuracy, TreeMap<Integer, Map<?, ?>> sharpness) {
+    record Report(String optimizer, int replicas, double noise, double testAccuracy,
+            TreeMap<Integer, Map<?, ?>> sharpness) {
+        private static final String TIMES = " ×";
+        /** The optimizers in the order of their names, each by its number of replicas. */
+        static final java.util.Comparator<String> COLUMN_ORDER = java.util.Comparator
+                .comparingInt((String c) -> io.github.agnosticsam.optim.Optimizers.names().indexOf(c.split(TIMES)[0]))
+                .thenComparingInt(c -> c.contains(TIMES) ? Integer.parseInt(c.split(TIMES)[1]) : 1);
+
+        /** Its column: the optimizer, and the replicas of a data-parallel run ("agnostic-sam ×2"). */
+        String column() {
+            return replicas == 1 ? optimizer : optimizer + TIMES + replicas;
+        }
+
         static Report read(Path file) {
             String text;
             try {
@@ -231,7 +246,16 @@ final class ResultsCommand implements Callable<Integer> {
                         + String.join(", ", io.github.agnosticsam.optim.Optimizers.names()) + ", got "
                         + shown(config, "optimizer"));
             }
-            return new Report(optimizer, fraction(file, config, "config.noise", "noise"),
+            int replicas = 1; // reports before data-parallel runs have none
+            if (config.containsKey("replicas")) {
+                if (!(config.get("replicas") instanceof BigDecimal n) || n.signum() <= 0 || n.scale() > 0
+                        || n.compareTo(BigDecimal.valueOf(Integer.MAX_VALUE)) > 0) {
+                    throw new ReportException(file, "\"config.replicas\" must be a whole number >= 1, got "
+                            + shown(config, "replicas"));
+                }
+                replicas = n.intValue();
+            }
+            return new Report(optimizer, replicas, fraction(file, config, "config.noise", "noise"),
                     fraction(file, report, "testAccuracy", "testAccuracy"), series(file, report));
         }
 

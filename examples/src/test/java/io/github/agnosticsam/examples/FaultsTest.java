@@ -242,6 +242,18 @@ class FaultsTest {
 
         Path empty = Files.writeString(dir.resolve("h-empty.json"), "");
         fails(1, args("results", dir.toString()), empty.toString(), "an empty file");
+        Files.delete(empty);
+
+        // A data-parallel run is a column of its own, after the same optimizer's run alone.
+        Files.writeString(dir.resolve("i-replicas.json"), report("sgd", 0.4, 0.81)
+                .replace("\"optimizer\": \"sgd\", ", "\"optimizer\": \"sgd\", \"replicas\": 2, "));
+        Cli columns = Cli.run("results", dir.toString());
+        assertThat(columns.out()).contains("| label noise | sgd | sgd ×2 | sam |")
+                .contains("| 40 % | 80.00 ± 0.00 (n=1) | 81.00 ± 0.00 (n=1) | 82.00 ± 0.00 (n=1) |");
+        Files.writeString(dir.resolve("i-replicas.json"), report("sgd", 0.4, 0.81)
+                .replace("\"optimizer\": \"sgd\", ", "\"optimizer\": \"sgd\", \"replicas\": 1.5, "));
+        fails(1, args("results", dir.toString()), dir.resolve("i-replicas.json").toString(),
+                "\"config.replicas\" must be a whole number >= 1, got 1.5");
     }
 
     @Test

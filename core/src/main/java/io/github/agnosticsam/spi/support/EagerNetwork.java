@@ -250,7 +250,7 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
                 List<T> inputs = inputs(scalars);
                 List<List<T>> moved = new ArrayList<>(1);
                 boolean cut = cut();
-                GradientOracle<T> oracle = new GradientOracle<>() {
+                GradientOracle<T> oracle = new ReplicaOracle<>(group) {
                     @Override
                     public LossAndGradients<T> evaluate(List<T> values, Pass pass) {
                         B batch = pass.usesValidationBatch() ? validation : train;
@@ -266,18 +266,8 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
                     }
 
                     @Override
-                    public int replicas() {
-                        return group == null ? 1 : group.size();
-                    }
-
-                    @Override
-                    public int rank() {
-                        return group == null ? 0 : group.rank();
-                    }
-
-                    @Override
-                    public List<T> allReduceSum(List<T> tensors) {
-                        return group == null ? tensors : reduce(ops, tensors, moved);
+                    protected List<T> reduce(List<T> tensors, Collective group) {
+                        return reduceThroughHost(ops, tensors, moved, group);
                     }
                 };
                 List<T> programParams = cut ? split(params.get(0)) : params;
@@ -316,7 +306,7 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
          * constant few (the program's vectors and one per running statistic), whatever the number of
          * parameter tensors.
          */
-        private List<T> reduce(Tensors<T> ops, List<T> tensors, List<List<T>> moved) {
+        private List<T> reduceThroughHost(Tensors<T> ops, List<T> tensors, List<List<T>> moved, Collective group) {
             List<T> statistics = moved.isEmpty() ? List.of() : moved.get(0);
             List<T> all = new ArrayList<>(tensors);
             all.addAll(statistics);

@@ -49,6 +49,10 @@ class SharpnessAwareTrainerTest {
     private static final Optimizer AGNOSTIC = AgnosticSam.builder()
             .base(Sgd.builder().lr(0.1).momentum(0.9).weightDecay(1e-3).build()).rho1(0.2).rho2(0.1).build();
 
+    /** One array per parameter, the layout of a trainer's block (flat storage sums norms in another order). */
+    private static final EngineOptions TENSORS = new EngineOptions(io.github.agnosticsam.spi.Device.AUTO, 0,
+            java.util.Map.of(DjlEngine.STORAGE, "tensors"));
+
     static float[] features(SplittableRandom random, int n) {
         float[] x = new float[n * IN];
         for (int i = 0; i < x.length; i++) {
@@ -110,6 +114,14 @@ class SharpnessAwareTrainerTest {
         }
     }
 
+    /** Three steps' batches: train batches of 16 at even places, validation batches of 4 after each. */
+    private static void threeSteps(SplittableRandom random, float[][] xs, float[][] ys) {
+        for (int s = 0; s < 6; s++) {
+            xs[s] = features(random, s % 2 == 0 ? 16 : 4);
+            ys[s] = labels(random, s % 2 == 0 ? 16 : 4);
+        }
+    }
+
     @Test
     void aTrainerStepIsTheSameStepAsTheEngineNetworks() {
         ModelSpec.Mlp spec = new ModelSpec.Mlp(new int[] {IN, 16, CLASSES}, io.github.agnosticsam.model.Activation.TANH, 0);
@@ -117,16 +129,11 @@ class SharpnessAwareTrainerTest {
         SplittableRandom random = new SplittableRandom(9);
         float[][] xs = new float[6][];
         float[][] ys = new float[6][];
-        for (int s = 0; s < 6; s++) {
-            xs[s] = features(random, s % 2 == 0 ? 16 : 4);
-            ys[s] = labels(random, s % 2 == 0 ? 16 : 4);
-        }
+        threeSteps(random, xs, ys);
         List<HostTensor> viaNetwork;
         // Bit for bit against the same layout: the trainer's block keeps one array per parameter (flat
         // storage sums the norm in another order, which moves the last bits).
-        EngineOptions tensors = new EngineOptions(io.github.agnosticsam.spi.Device.AUTO, 0,
-                java.util.Map.of(DjlEngine.STORAGE, "tensors"));
-        try (DjlEngine engine = DjlEngine.create(tensors); Network net = engine.build(spec, init);
+        try (DjlEngine engine = DjlEngine.create(TENSORS); Network net = engine.build(spec, init);
                 Training t = Training.start(net, AGNOSTIC)) {
             for (int s = 0; s < 6; s += 2) {
                 t.step(hostBatch(xs[s], ys[s]), hostBatch(xs[s + 1], ys[s + 1]));
@@ -173,14 +180,9 @@ class SharpnessAwareTrainerTest {
         SplittableRandom random = new SplittableRandom(10);
         float[][] xs = new float[6][];
         float[][] ys = new float[6][];
-        for (int s = 0; s < 6; s++) {
-            xs[s] = features(random, s % 2 == 0 ? 16 : 4);
-            ys[s] = labels(random, s % 2 == 0 ? 16 : 4);
-        }
+        threeSteps(random, xs, ys);
         List<HostTensor> viaNetworks;
-        EngineOptions tensors = new EngineOptions(io.github.agnosticsam.spi.Device.AUTO, 0,
-                java.util.Map.of(DjlEngine.STORAGE, "tensors"));
-        try (DjlEngine engine = DjlEngine.create(tensors); Network a = engine.build(spec, init);
+        try (DjlEngine engine = DjlEngine.create(TENSORS); Network a = engine.build(spec, init);
                 Network b = engine.build(spec, init);
                 DataParallelTraining t = DataParallelTraining.start(List.of(a, b), AGNOSTIC,
                         io.github.agnosticsam.training.BadValuePolicy.THROW)) {

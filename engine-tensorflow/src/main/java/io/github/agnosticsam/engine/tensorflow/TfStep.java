@@ -10,6 +10,7 @@ import io.github.agnosticsam.spi.StepOutput;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.StepSummary;
 import io.github.agnosticsam.spi.support.AbstractCompiledStep;
+import io.github.agnosticsam.spi.support.ReplicaOracle;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -100,7 +101,7 @@ final class TfStep extends AbstractCompiledStep {
         List<Operand<TFloat32>> params = cut ? net.split(tf, reads.get(0)) : reads;
         List<TfLayers.Update> statisticUpdates = new ArrayList<>();
         GraphTensors ops = new GraphTensors(tf);
-        GradientOracle<Operand<TFloat32>> oracle = new GradientOracle<>() {
+        GradientOracle<Operand<TFloat32>> oracle = new ReplicaOracle<>(group) {
             @Override
             public LossAndGradients<Operand<TFloat32>> evaluate(List<Operand<TFloat32>> values, Pass pass) {
                 Operand<TFloat32> x = pass.usesValidationBatch() ? validationX : trainX;
@@ -125,18 +126,8 @@ final class TfStep extends AbstractCompiledStep {
             }
 
             @Override
-            public int replicas() {
-                return group == null ? 1 : group.size();
-            }
-
-            @Override
-            public int rank() {
-                return group == null ? 0 : group.rank();
-            }
-
-            @Override
-            public List<Operand<TFloat32>> allReduceSum(List<Operand<TFloat32>> tensors) {
-                return group == null ? tensors : reducePoint(ops, tensors, statisticUpdates);
+            protected List<Operand<TFloat32>> reduce(List<Operand<TFloat32>> tensors, Collective group) {
+                return reducePoint(ops, tensors, statisticUpdates);
             }
         };
         StepOutput<Operand<TFloat32>> out = flat
