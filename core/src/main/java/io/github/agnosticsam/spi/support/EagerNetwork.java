@@ -267,7 +267,7 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
 
                     @Override
                     protected List<T> reduce(List<T> tensors, Collective group) {
-                        return reduceThroughHost(ops, tensors, moved, group);
+                        return reduceThroughHost(tensors, moved, group);
                     }
                 };
                 List<T> programParams = cut ? split(params.get(0)) : params;
@@ -301,12 +301,12 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
 
         /**
          * The reduce point through the host: {@code tensors} and the moved running statistics
-         * downloaded into one buffer, summed with the group in one call, uploaded again piece by piece;
-         * the statistics replaced by their mean over the replicas. On flat storage the pieces are a
-         * constant few (the program's vectors and one per running statistic), whatever the number of
-         * parameter tensors.
+         * downloaded into one buffer, summed with the group in one call, the statistics divided by the
+         * number of replicas there (one rounding in the engine's precision, as the device's division
+         * would), uploaded again piece by piece. It issues no algebra operation: what it adds to a
+         * step is the program's constant few (on flat storage, whatever the number of tensors).
          */
-        private List<T> reduceThroughHost(Tensors<T> ops, List<T> tensors, List<List<T>> moved, Collective group) {
+        private List<T> reduceThroughHost(List<T> tensors, List<List<T>> moved, Collective group) {
             List<T> statistics = moved.isEmpty() ? List.of() : moved.get(0);
             List<T> all = new ArrayList<>(tensors);
             all.addAll(statistics);
@@ -323,16 +323,24 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
                 System.arraycopy(piece.values(), 0, sums, at, piece.values().length);
                 at += piece.values().length;
             }
+            int n = group.size();
+            int statisticsFrom = length;
+            for (int k = tensors.size(); k < all.size(); k++) {
+                statisticsFrom -= pieces.get(k).values().length;
+            }
             if (largestValue() > Float.MAX_VALUE) {
                 group.allReduceSum(sums);
-            } else { // summed in the engine's float32, as a device would
+                for (int i = statisticsFrom; i < length; i++) {
+                    sums[i] /= n;
+                }
+            } else { // summed, and the statistics' means taken, in the engine's float32, as a device would
                 float[] buffer = new float[length];
                 for (int i = 0; i < length; i++) {
                     buffer[i] = (float) sums[i];
                 }
                 group.allReduceSum(buffer);
                 for (int i = 0; i < length; i++) {
-                    sums[i] = buffer[i];
+                    sums[i] = i < statisticsFrom ? buffer[i] : buffer[i] / (float) n;
                 }
             }
             List<T> out = new ArrayList<>(all.size());
@@ -343,12 +351,7 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
                 at += size;
             }
             if (!statistics.isEmpty()) {
-                T replicas = ops.scalar(group.size());
-                List<T> means = new ArrayList<>(statistics.size());
-                for (T sum : out.subList(tensors.size(), all.size())) {
-                    means.add(ops.div(sum, replicas));
-                }
-                moved.set(0, means);
+                moved.set(0, out.subList(tensors.size(), all.size()));
             }
             return out.subList(0, tensors.size());
         }
