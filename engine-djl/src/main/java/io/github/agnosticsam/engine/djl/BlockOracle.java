@@ -113,7 +113,15 @@ final class BlockOracle {
             }
             Parameter.Type type = parameter.getType();
             if (type != Parameter.Type.RUNNING_MEAN && type != Parameter.Type.RUNNING_VAR) {
-                return parameter.getArray(); // a parameter that takes no gradient, as the block holds it
+                // A parameter that takes no gradient (a frozen one), as the block holds it, on this pass's device.
+                NDArray held = parameter.getArray();
+                if (held.getDevice().equals(device)) {
+                    return held;
+                }
+                NDArray copy = held.toDevice(device, true);
+                copy.attach(scope);
+                values.put(parameter.getId(), copy);
+                return copy;
             }
             NDArray held = current.getOrDefault(parameter, parameter.getArray());
             if (statistics == null) {

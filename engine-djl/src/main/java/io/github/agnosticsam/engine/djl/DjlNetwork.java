@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import io.github.agnosticsam.model.Batch;
 import io.github.agnosticsam.model.HostTensor;
@@ -263,7 +264,14 @@ final class DjlNetwork extends EagerNetwork<NDArray, NDList[]> {
         NDManager outer = scope;
         scope = opened;
         ops.enter(opened);
+        // libtorch's grad mode is per thread and on by default: DJL turns it off only on the thread
+        // that loaded the engine. Off here, on any thread (a replica's too), so that the algebra
+        // records no autograd graph and the stored parameters keep their requires_grad (a DJL
+        // Trainer's own training goes on with them); the gradient passes turn it on for themselves.
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
         return () -> {
+            JniUtils.setGradMode(gradMode);
             trainPredictions = null;
             scope = outer;
             ops.enter(outer);

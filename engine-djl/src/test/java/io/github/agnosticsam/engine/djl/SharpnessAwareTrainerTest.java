@@ -170,8 +170,8 @@ class SharpnessAwareTrainerTest {
      * machine has no GPU: the Trainer here reports the CPU twice (replicas share it, as they would on
      * a machine without GPUs), all else DJL's own. Its steps are bit for bit those of a
      * DataParallelTraining of two engine networks, its block holds replica 0's parameters, its
-     * checkpoint records 2 replicas, the listeners see a device's shard, and a batch the devices
-     * cannot share equally is refused by name.
+     * checkpoint records 2 replicas, its parameters still take gradients, the listeners see a
+     * device's shard, and a batch the devices cannot share equally is refused by name.
      */
     @Test
     void aTrainerOnTwoDevicesStepsDataParallelAsDataParallelTraining() {
@@ -226,6 +226,10 @@ class SharpnessAwareTrainerTest {
                     for (int i = 0; i < params.size(); i++) {
                         assertThat(DjlNetwork.toHost(params.get(i).getArray())).as("parameter %d", i)
                                 .isEqualTo(viaNetworks.get(i));
+                        assertThat(ai.djl.pytorch.jni.JniUtils.requiresGrad((ai.djl.pytorch.engine.PtNDArray) params.get(i).getArray()))
+                                .as("parameter %d still takes gradients "
+                                + "in DJL's own training (libtorch's grad mode off in the replicas' threads)", i)
+                                .isTrue();
                     }
                     assertThat(sam.checkpoint().replicas()).isEqualTo(2);
                     assertThat(shardsSeen).as("per step, a device's predictions of its shard of 8").containsExactly(8, 8, 8);
