@@ -2,6 +2,7 @@ package io.github.agnosticsam.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.github.agnosticsam.model.Batch;
 import io.github.agnosticsam.model.HostTensor;
@@ -9,10 +10,13 @@ import io.github.agnosticsam.model.ModelSpec;
 import io.github.agnosticsam.optim.AgnosticSam;
 import io.github.agnosticsam.optim.Sgd;
 import io.github.agnosticsam.spi.Network;
+import io.github.agnosticsam.spi.StepProgram;
+import io.github.agnosticsam.spi.UnsupportedFeatureException;
 import io.github.agnosticsam.training.BadValuePolicy;
 import io.github.agnosticsam.training.Checkpoint;
 import io.github.agnosticsam.training.CheckpointException;
 import io.github.agnosticsam.training.DataParallelTraining;
+import io.github.agnosticsam.training.StepPrograms;
 import io.github.agnosticsam.training.StepResult;
 import io.github.agnosticsam.training.Training;
 import java.util.ArrayList;
@@ -21,7 +25,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Data-parallel steps (docs/algorithm.md, "Data-parallel steps") beyond the golden replica cases:
- * one verdict for every replica when one replica's shard holds a bad value, replicas that hold
+ * one verdict for every replica when one replica's shard holds a bad value, a program without a
+ * reduce point refused as a replica, replicas that hold
  * bit-identical values after every step (running statistics included), and a data-parallel run
  * resumed from a checkpoint that goes on bit for bit — refused, naming both, with another number
  * of replicas.
@@ -82,6 +87,30 @@ public interface DataParallelContract extends EngineContract {
             assertThat(clean.applied()).isTrue();
             assertThat(states(t).get(1)).as("replicas hold the same values after the next clean step")
                     .isEqualTo(states(t).get(0));
+        } finally {
+            closeAll(nets);
+        }
+    }
+
+    @Test
+    default void aProgramWithoutAReducePointIsRefusedAsAReplicaAndChangesNothing() {
+        Data data = new Data(64);
+        List<Network> nets = networks(Kit.MODEL, 64, 2);
+        List<HostTensor> before = nets.get(1).parameters();
+        try {
+            // The bare passes of the optimizer: every pass, no reduce point, so its replicas would diverge.
+            StepProgram alone = StepPrograms.bareGradients(optimizer());
+            Throwable refused = catchThrowable(() -> {
+                try (DataParallelTraining t = DataParallelTraining.start(nets, alone, BadValuePolicy.SKIP)) {
+                    t.step(data.train(0), data.validation(0));
+                }
+            });
+            assertThat(refused).as("a replica's program must reduce once per step (suspect the engine's check after "
+                    + "the program returned)").isInstanceOf(UnsupportedFeatureException.class)
+                    .hasMessageContaining("has no reduce point").hasMessageContaining("one of 2 replicas");
+            for (Network n : nets) {
+                assertThat(n.parameters()).as("parameters after the refusal").isEqualTo(before);
+            }
         } finally {
             closeAll(nets);
         }

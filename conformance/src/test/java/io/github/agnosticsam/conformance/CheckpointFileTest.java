@@ -200,7 +200,7 @@ class CheckpointFileTest {
         assertThat(header.keySet()).containsExactlyElementsOf(expectedNames);
         Map<String, String> meta = metadata(header);
         assertThat(meta.keySet()).containsExactly("format", "library", "engine", "model", "optimizer", "steps",
-                "skippedSteps", "replicas", "dtype", "params", "statistics", "state", "crc32c");
+                "skippedSteps", "dtype", "params", "statistics", "state", "crc32c");
         assertThat(meta).containsEntry("format", "agnostic-sam checkpoint 1").containsEntry("engine", "reference")
                 .containsEntry("model", BN.toString()).containsEntry("steps", "5").containsEntry("skippedSteps", "1")
                 .containsEntry("params", Json.write(BN.parameterNames()))

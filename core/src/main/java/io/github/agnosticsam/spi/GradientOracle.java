@@ -30,9 +30,10 @@ public interface GradientOracle<T> {
      * The reduce point of a data-parallel step: {@code tensors} summed element by element over the
      * replicas, in rank order, same shapes — taken in one all-reduce together with the running
      * statistics this step's clean pass moved, which the engine then holds averaged over the
-     * replicas and commits under the usual rule. A program calls it at most once per step, after its
-     * last pass; every replica calls it with tensors of the same shapes. Alone it returns {@code
-     * tensors} as they are. Since SPI 1.1.
+     * replicas and commits under the usual rule. A program run as a replica calls it exactly once per
+     * step, after its last pass (an engine refuses one that does not, with an
+     * UnsupportedFeatureException: its replicas would go their own ways); every replica calls it with
+     * tensors of the same shapes. Alone it returns {@code tensors} as they are. Since SPI 1.1.
      *
      * @throws UnsupportedFeatureException when an engine that runs replicas does not implement it
      */

@@ -53,6 +53,13 @@ import java.util.zip.CRC32C;
 public final class Checkpoint {
     /** The {@code format} metadata entry of every checkpoint this library writes. */
     public static final String FORMAT = "agnostic-sam checkpoint 1";
+    /**
+     * The format of a data-parallel run's checkpoint: {@link #FORMAT}'s, with the entry {@code
+     * replicas} (2 or more). A library before 1.1 refuses it by its format, rather than resume it as
+     * one replica; a run of one replica writes {@link #FORMAT}, as before.
+     */
+    public static final String FORMAT_REPLICAS = "agnostic-sam checkpoint 2";
+    private static final String REPLICAS = "replicas";
     /** The version of this library, recorded in the checkpoints it writes. */
     public static final String LIBRARY_VERSION = readLibraryVersion();
 
@@ -62,7 +69,7 @@ public final class Checkpoint {
     private static final List<String> PREFIXES = List.of("params.", "statistics.", "state.");
     /** The library's own metadata entries; an application's extra entries take other names. */
     private static final Set<String> RESERVED = Collections.unmodifiableSet(new LinkedHashSet<>(List.of("format",
-            "library", "engine", "dtype", "model", "optimizer", "steps", "skippedSteps", "replicas", "params", "statistics", "state",
+            "library", "engine", "dtype", "model", "optimizer", "steps", "skippedSteps", "params", "statistics", "state",
             "crc32c")));
 
     private final Map<String, String> metadata;
@@ -109,21 +116,23 @@ public final class Checkpoint {
                         + ledger.program().getClass().getName() + " does not describe its configuration "
                         + "(StepProgram.configuration)"));
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("format", FORMAT);
+        m.put("format", ledger.replicas() == 1 ? FORMAT : FORMAT_REPLICAS);
         m.put("library", LIBRARY_VERSION);
         m.put("engine", network.engineName());
         m.put("model", network.model().toString());
         m.put("optimizer", Json.write(configuration));
         m.put("steps", Long.toString(ledger.steps()));
         m.put("skippedSteps", Long.toString(ledger.skippedSteps()));
-        m.put("replicas", Integer.toString(ledger.replicas()));
+        if (ledger.replicas() > 1) {
+            m.put(REPLICAS, Integer.toString(ledger.replicas()));
+        }
         if (extra == null) {
             throw new IllegalArgumentException("extra checkpoint entries must not be null (use Map.of())");
         }
         for (var e : extra.entrySet()) {
-            if (e.getKey() == null || RESERVED.contains(e.getKey()) || e.getValue() == null) {
+            if (e.getKey() == null || RESERVED.contains(e.getKey()) || REPLICAS.equals(e.getKey()) || e.getValue() == null) {
                 throw new IllegalArgumentException("extra checkpoint entry '" + e.getKey() + "' is reserved or null; "
-                        + "the library's own entries are " + RESERVED);
+                        + "the library's own entries are " + RESERVED + " and " + REPLICAS);
             }
             m.put(e.getKey(), e.getValue());
         }
@@ -208,8 +217,12 @@ public final class Checkpoint {
 
     /** The replicas of the data-parallel run that wrote it; 1 for a run alone (and files before 1.1). */
     public int replicas() {
-        String n = metadata.get("replicas");
-        return n == null ? 1 : Integer.parseInt(n);
+        return replicated(metadata) ? Integer.parseInt(metadata.get(REPLICAS)) : 1;
+    }
+
+    /** Whether the metadata is of {@link #FORMAT_REPLICAS}. */
+    private static boolean replicated(Map<String, String> metadata) {
+        return FORMAT_REPLICAS.equals(metadata.get("format"));
     }
 
     /** Steps skipped for a non-finite value before it was taken. */
@@ -258,7 +271,7 @@ public final class Checkpoint {
     public Map<String, String> extra() {
         Map<String, String> out = new LinkedHashMap<>();
         metadata.forEach((k, v) -> {
-            if (!RESERVED.contains(k)) {
+            if (!RESERVED.contains(k) && !(REPLICAS.equals(k) && replicated(metadata))) {
                 out.put(k, v);
             }
         });
@@ -438,9 +451,10 @@ public final class Checkpoint {
             }
             meta.put(k, s);
         });
-        if (!FORMAT.equals(meta.get("format"))) {
+        if (!FORMAT.equals(meta.get("format")) && !FORMAT_REPLICAS.equals(meta.get("format"))) {
             throw new IllegalArgumentException("__metadata__.format is " + Json.write(meta.get("format"))
-                    + ", expected \"" + FORMAT + "\" (a safetensors file written by another program?)");
+                    + ", expected \"" + FORMAT + "\" or \"" + FORMAT_REPLICAS
+                    + "\" (a safetensors file written by another program, or by a newer library?)");
         }
         for (String key : RESERVED) {
             required(meta, key, "__metadata__");
@@ -498,11 +512,13 @@ public final class Checkpoint {
         if (skipped > steps) {
             throw new IllegalArgumentException("__metadata__.skippedSteps " + skipped + " exceeds steps " + steps);
         }
-        if (meta.containsKey("replicas")) {
-            long replicas = counter(meta, "replicas");
-            if (replicas < 1 || replicas > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("__metadata__.replicas is " + replicas
-                        + ", expected a number of replicas from 1 to " + Integer.MAX_VALUE);
+        if (replicated(meta)) {
+            required(meta, REPLICAS, "__metadata__");
+            long replicas = counter(meta, REPLICAS);
+            if (replicas < 2 || replicas > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("__metadata__.replicas is " + replicas + ", expected a number of "
+                        + "replicas from 2 to " + Integer.MAX_VALUE + " in a checkpoint of format \"" + FORMAT_REPLICAS
+                        + "\"");
             }
         }
         asObject(Json.parse(meta.get("optimizer")));

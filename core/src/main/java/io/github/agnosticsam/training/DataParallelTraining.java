@@ -29,7 +29,8 @@ import java.util.Map;
  *
  * <p>A replica that fails — its engine throws, or it stalls past the timeout — breaks the group:
  * the step throws the replica's own error, and every later call throws IllegalStateException; start
- * a new one and {@link #restore} the newest checkpoint. Not thread-safe, like {@link Training}.
+ * a new one and {@link #restore} the newest checkpoint. Not thread-safe, like {@link Training}, and
+ * says so: a second thread calling {@link #step} while a step runs gets an IllegalStateException.
  */
 public final class DataParallelTraining implements AutoCloseable {
     /** How long a replica waits for the others at the reduce point before the group fails. */
@@ -38,6 +39,8 @@ public final class DataParallelTraining implements AutoCloseable {
     private final List<Training> replicas;
     /** Null for one replica. */
     private final ReplicaThreads threads;
+    /** Two callers' steps would meet their replicas in different orders and pair the wrong shards. */
+    private final OneCaller caller = new OneCaller();
     private boolean closed;
 
     private DataParallelTraining(List<Training> replicas, ReplicaThreads threads) {
@@ -97,17 +100,17 @@ public final class DataParallelTraining implements AutoCloseable {
         if (size == 1) {
             return new DataParallelTraining(List.of(Training.start(first, program, policy)), null);
         }
-        List<HostTensor> parameters = first.parameters();
-        List<HostTensor> statistics = first.runningStatistics();
-        for (Network n : networks.subList(1, size)) {
-            n.setParameters(parameters);
-            n.setRunningStatistics(statistics);
-        }
         ReplicaThreads threads = ReplicaThreads.start(size, timeout);
         List<Training> replicas = new ArrayList<>(size);
         try {
-            for (int r = 0; r < size; r++) {
+            for (int r = 0; r < size; r++) { // an engine without data-parallel steps refuses here, nothing changed
                 replicas.add(Training.replica(networks.get(r), program, policy, threads.member(r)));
+            }
+            List<HostTensor> parameters = first.parameters();
+            List<HostTensor> statistics = first.runningStatistics();
+            for (Network n : networks.subList(1, size)) {
+                n.setParameters(parameters);
+                n.setRunningStatistics(statistics);
             }
         } catch (RuntimeException e) {
             replicas.forEach(Training::close);
@@ -131,6 +134,10 @@ public final class DataParallelTraining implements AutoCloseable {
      * @throws NonFiniteStepException with policy THROW, when a replica met a non-finite value
      */
     public StepResult step(Batch train, Batch validation) {
+        return caller.alone("DataParallelTraining.step", () -> stepAlone(train, validation));
+    }
+
+    private StepResult stepAlone(Batch train, Batch validation) {
         checkUsable();
         int n = replicas.size();
         if (n == 1) {
@@ -187,8 +194,10 @@ public final class DataParallelTraining implements AutoCloseable {
      * parameters, running statistics and optimizer state. It records the number of replicas.
      */
     public Checkpoint checkpoint(Map<String, String> extra) {
-        checkUsable();
-        return replicas.get(0).checkpoint(extra);
+        return caller.alone("DataParallelTraining.checkpoint", () -> {
+            checkUsable();
+            return replicas.get(0).checkpoint(extra);
+        });
     }
 
     public Checkpoint checkpoint() {
@@ -200,16 +209,19 @@ public final class DataParallelTraining implements AutoCloseable {
      * {@link CheckpointException} naming both, and nothing changes).
      */
     public void restore(Checkpoint checkpoint) {
-        checkUsable();
-        replicas.get(0).restore(checkpoint); // checks everything first; the others take the same values
-        try {
-            for (Training t : replicas.subList(1, replicas.size())) {
-                t.restore(checkpoint);
+        caller.alone("DataParallelTraining.restore", () -> {
+            checkUsable();
+            replicas.get(0).restore(checkpoint); // checks everything first; the others take the same values
+            try {
+                for (Training t : replicas.subList(1, replicas.size())) {
+                    t.restore(checkpoint);
+                }
+            } catch (RuntimeException e) {
+                threads.breakWith("restoring a replica failed: " + e);
+                throw e;
             }
-        } catch (RuntimeException e) {
-            threads.breakWith("restoring a replica failed: " + e);
-            throw e;
-        }
+            return null;
+        });
     }
 
     private void checkUsable() {

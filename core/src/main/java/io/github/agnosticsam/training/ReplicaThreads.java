@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 
 /**
@@ -17,18 +18,21 @@ import java.util.function.IntFunction;
  * one thread per replica for the whole run (an engine may keep per-thread state), with the rule
  * for failures that every in-process driver shares ({@link DataParallelTraining}, DJL's trainer on
  * several devices). A replica that fails closes its member at once, so the others, waiting at the
- * reduce point, fail then and not at the timeout; the first failure is rethrown, and every later
- * {@link #run} throws IllegalStateException naming it.
+ * reduce point, fail then and not at the timeout; one that stalls elsewhere is given the timeout
+ * to end after the first failure, and then left behind; the first failure is rethrown, and every
+ * later {@link #run} throws IllegalStateException naming it.
  */
 public final class ReplicaThreads implements AutoCloseable {
     private final List<Collective> group;
     private final List<ExecutorService> threads;
+    private final Duration timeout;
     private String broken;
     private boolean closed;
 
-    private ReplicaThreads(List<Collective> group, List<ExecutorService> threads) {
+    private ReplicaThreads(List<Collective> group, List<ExecutorService> threads, Duration timeout) {
         this.group = group;
         this.threads = threads;
+        this.timeout = timeout;
     }
 
     /** A group of {@code size} replicas whose members wait for each other at most {@code timeout}. */
@@ -43,7 +47,7 @@ public final class ReplicaThreads implements AutoCloseable {
                 return t;
             }));
         }
-        return new ReplicaThreads(group, List.copyOf(threads));
+        return new ReplicaThreads(group, List.copyOf(threads), timeout);
     }
 
     /** Replica {@code rank}'s member of the group, for its compiled step. */
@@ -65,6 +69,9 @@ public final class ReplicaThreads implements AutoCloseable {
         check();
         int n = size();
         List<Future<R>> futures = new ArrayList<>(n);
+        // Ranks in the order their tasks end: after the first failure the others get the group's
+        // timeout to end too, so a replica stuck outside the reduce point cannot hang the caller.
+        java.util.concurrent.BlockingQueue<Integer> ended = new java.util.concurrent.LinkedBlockingQueue<>();
         for (int r = 0; r < n; r++) {
             int rank = r;
             futures.add(threads.get(r).submit(() -> {
@@ -75,30 +82,52 @@ public final class ReplicaThreads implements AutoCloseable {
                 } catch (RuntimeException | Error e) {
                     group.get(rank).close();
                     throw e;
+                } finally {
+                    ended.add(rank);
                 }
             }));
         }
-        List<R> results = new ArrayList<>(n);
         Throwable cause = null;
         int failed = -1;
         int nonFinite = 0;
+        java.util.Set<Integer> running = new java.util.TreeSet<>();
         for (int r = 0; r < n; r++) {
-            try {
-                results.add(futures.get(r).get());
-            } catch (ExecutionException e) {
-                Throwable t = e.getCause();
-                nonFinite += t instanceof NonFiniteStepException ? 1 : 0;
-                if (cause == null || (cause instanceof CollectiveException && !(t instanceof CollectiveException))) {
-                    cause = t;
-                    failed = r;
+            running.add(r);
+        }
+        try {
+            for (int k = 0; k < n; k++) {
+                Integer r = cause == null ? ended.take() : ended.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+                if (r == null) {
+                    breakWith("replica " + failed + " failed (" + cause + ") and " + (running.size() == 1
+                            ? "replica " : "replicas ") + running.stream().map(String::valueOf)
+                            .collect(java.util.stream.Collectors.joining(", ")) + " did not end within " + timeout + " after it");
+                    threads.forEach(ExecutorService::shutdownNow);
+                    throw new IllegalStateException(broken, cause);
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                breakWith("interrupted while the replicas ran");
-                throw new IllegalStateException(broken, e);
+                running.remove(r);
+                Throwable t = failure(futures.get(r));
+                if (t != null) {
+                    nonFinite += t instanceof NonFiniteStepException ? 1 : 0;
+                    if (cause == null || (cause instanceof CollectiveException && !(t instanceof CollectiveException))) {
+                        cause = t;
+                        failed = r;
+                    }
+                }
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            breakWith("interrupted while the replicas ran");
+            throw new IllegalStateException(broken, e);
         }
         if (cause == null) {
+            List<R> results = new ArrayList<>(n);
+            for (Future<R> f : futures) {
+                try {
+                    results.add(f.get()); // every one has ended
+                } catch (InterruptedException | ExecutionException e) {
+                    throw new IllegalStateException("a replica's ended task has no result", e);
+                }
+            }
             return results;
         }
         if (nonFinite == n) {
@@ -112,6 +141,19 @@ public final class ReplicaThreads implements AutoCloseable {
             throw err;
         }
         throw new IllegalStateException(broken, cause);
+    }
+
+    /** What an ended task threw, or null. */
+    private static Throwable failure(Future<?> ended) {
+        try {
+            ended.get();
+            return null;
+        } catch (ExecutionException e) {
+            return e.getCause();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return e;
+        }
     }
 
     /** Marks the group as unable to go on (a restore that failed half way, say) and closes it. */

@@ -24,7 +24,7 @@ public final class StepLedger {
     private final List<String> stateNames;
     private final SummaryLayout layout;
     private final int replicas;
-    private final java.util.concurrent.atomic.AtomicBoolean stepping = new java.util.concurrent.atomic.AtomicBoolean();
+    private final OneCaller caller = new OneCaller();
     private final Deque<StepResult> pending = new ArrayDeque<>();
     private long steps;
     private long skipped;
@@ -90,15 +90,7 @@ public final class StepLedger {
      * IllegalStateException at once, naming {@code what} (the step that runs is not disturbed).
      */
     public <R> R alone(String what, java.util.function.Supplier<R> step) {
-        if (!stepping.compareAndSet(false, true)) {
-            throw new IllegalStateException(what + " called from two threads at once; it is not thread-safe: step it "
-                    + "from one thread (or hand it over with a lock)");
-        }
-        try {
-            return step.get();
-        } finally {
-            stepping.set(false);
-        }
+        return caller.alone(what, step);
     }
 
     /**

@@ -69,13 +69,18 @@ public final class StepResult {
     public Optional<String> skipReason() {
         double[] s = summary();
         int n = parameterNames.size();
-        String where = "";
+        String where = ""; // which replicas went bad; the pass and parameter below are the first among them all
         if (layout.replicas() > 1) {
+            List<Integer> bad = new java.util.ArrayList<>();
             for (int r = 0; r < layout.replicas(); r++) {
                 if (s[layout.verdict(r)] != 1) {
-                    where = "replica " + r + " of " + layout.replicas() + ": ";
-                    break;
+                    bad.add(r);
                 }
+            }
+            if (!bad.isEmpty()) {
+                where = (bad.size() == 1 ? "replica " : "replicas ")
+                        + bad.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")) + " of "
+                        + layout.replicas() + " met a non-finite value; the first: ";
             }
         }
         for (int j = 0; j < layout.passes(); j++) {

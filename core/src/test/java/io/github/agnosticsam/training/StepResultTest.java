@@ -43,6 +43,22 @@ class StepResultTest {
                 .orElseThrow())).containsExactly("pass 1 (train) loss is NaN");
     }
 
+    /** A data-parallel step's summary: means of the losses, counts of finite replicas, then the verdicts. */
+    @Test
+    void aDataParallelSummaryNamesEveryReplicaThatWentBadAndTheFirstPassAndParameter() {
+        StepLedger two = new StepLedger(SGD, MODEL.parameterNames(), MODEL.parameterShapes(), BadValuePolicy.SKIP, 2);
+        // [loss, gW0 count, gb0 count, uW0, ub0, us0, us1, verdict 0, verdict 1]
+        assertThat(two.record(() -> new double[] {0.5, 2, 2, 1, 1, 1, 1, 1, 1}).applied()).isTrue();
+        assertThat(two.record(() -> new double[] {0.5, 2, 1, 1, 1, 1, 1, 1, 0}).skipReason())
+                .hasValue("replica 1 of 2 met a non-finite value; the first: pass 1 (train) gradient of parameter b0 "
+                        + "has a NaN or infinite value");
+        assertThat(two.record(() -> new double[] {0.5, 1, 0, 1, 1, 1, 1, 0, 0}).skipReason())
+                .hasValue("replicas 0, 1 of 2 met a non-finite value; the first: pass 1 (train) gradient of parameter "
+                        + "W0 has a NaN or infinite value");
+        assertThatThrownBy(() -> two.record(() -> new double[] {0.5, 2, 2, 1, 1, 1, 1}).applied())
+                .as("the verdicts are part of the layout").hasMessageContaining("its layout needs at least 9");
+    }
+
     @Test
     void aSummaryShorterThanItsLayoutIsTheProgramsError() {
         // Losses and gradient flags only: the update flags are part of the layout.

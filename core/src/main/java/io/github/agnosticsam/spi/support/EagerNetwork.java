@@ -11,6 +11,7 @@ import io.github.agnosticsam.spi.StepOutput;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.StepSummary;
 import io.github.agnosticsam.spi.Tensors;
+import io.github.agnosticsam.spi.UnsupportedFeatureException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -249,6 +250,7 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
                 List<T> statistics = statisticTensors();
                 List<T> inputs = inputs(scalars);
                 List<List<T>> moved = new ArrayList<>(1);
+                boolean[] reduced = new boolean[1];
                 boolean cut = cut();
                 GradientOracle<T> oracle = new ReplicaOracle<>(group) {
                     @Override
@@ -267,6 +269,10 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
 
                     @Override
                     protected List<T> reduce(List<T> tensors, Collective group) {
+                        if (reduced[0]) {
+                            throw new IllegalStateException("a step program reduces at most once per step");
+                        }
+                        reduced[0] = true;
                         return reduceThroughHost(tensors, moved, group);
                     }
                 };
@@ -274,6 +280,11 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
                 StepOutput<T> out = flat()
                         ? program().defineFlat(ops, oracle, params.get(0), layout().lengths(), state, inputs)
                         : program().define(ops, oracle, programParams, state, inputs);
+                if (group != null && !reduced[0]) { // its replicas would each go their own way
+                    throw new UnsupportedFeatureException("this step program (" + program().getClass().getName()
+                            + ") has no reduce point (GradientOracle.allReduceSum): it cannot run as one of "
+                            + group.size() + " replicas");
+                }
                 // Nothing is stored before the program returned, and the summary is kept before anything
                 // is: it may be an input itself (a view of θ, say).
                 T kept = retain(out.summary());

@@ -112,11 +112,16 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
             steps.add(first.compile(program));
         } else {
             threads = ReplicaThreads.start(devices.length, DataParallelTraining.DEFAULT_TIMEOUT);
-            for (int k = 1; k < devices.length; k++) {
-                networks.add(DjlNetwork.replica(first, trainer.getManager().newSubManager(devices[k])));
-            }
-            for (int k = 0; k < devices.length; k++) {
-                steps.add(networks.get(k).compile(program, threads.member(k)));
+            try {
+                for (int k = 1; k < devices.length; k++) {
+                    networks.add(DjlNetwork.replica(first, trainer.getManager().newSubManager(devices[k])));
+                }
+                for (int k = 0; k < devices.length; k++) {
+                    steps.add(networks.get(k).compile(program, threads.member(k)));
+                }
+            } catch (RuntimeException e) { // what was made for the devices so far is freed
+                close();
+                throw e;
             }
         }
         trainer.notifyListeners(listener -> {

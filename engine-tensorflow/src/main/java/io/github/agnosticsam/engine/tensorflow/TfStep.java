@@ -9,6 +9,7 @@ import io.github.agnosticsam.spi.Pass;
 import io.github.agnosticsam.spi.StepOutput;
 import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.spi.StepSummary;
+import io.github.agnosticsam.spi.UnsupportedFeatureException;
 import io.github.agnosticsam.spi.support.AbstractCompiledStep;
 import io.github.agnosticsam.spi.support.ReplicaOracle;
 import java.util.ArrayList;
@@ -133,6 +134,11 @@ final class TfStep extends AbstractCompiledStep {
         StepOutput<Operand<TFloat32>> out = flat
                 ? program.defineFlat(ops, oracle, reads.get(0), layout().lengths(), stateReads, new ArrayList<>(scalars))
                 : program.define(ops, oracle, params, stateReads, new ArrayList<>(scalars));
+        if (group != null && toReduce == null) { // its replicas would each go their own way
+            throw new UnsupportedFeatureException("this step program (" + program.getClass().getName()
+                    + ") has no reduce point (GradientOracle.allReduceSum): it cannot run as one of " + group.size()
+                    + " replicas");
+        }
         List<Operand<TFloat32>> newParams = out.parameters();
         if (cut) { // stored as one vector again, unless the program left every tensor as it was
             newParams = same(newParams, params) ? reads : List.of(ops.concat(newParams));
