@@ -1,8 +1,8 @@
 package io.github.agnosticsam.training;
 
+import io.github.agnosticsam.algorithm.OptimizerProgram;
 import io.github.agnosticsam.model.Batch;
 import io.github.agnosticsam.model.HostTensor;
-import io.github.agnosticsam.algorithm.OptimizerProgram;
 import io.github.agnosticsam.optim.Optimizer;
 import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.StepProgram;
@@ -15,8 +15,9 @@ import java.util.Map;
 /**
  * A data-parallel training in one process (docs/algorithm.md, "Data-parallel steps"): one
  * network per replica — one per device, or several on one — each stepping its shard of the global
- * batch on a thread of its own, meeting once per step in an {@link io.github.agnosticsam.spi.support.InProcessCollective}. A step
- * takes the global batches, exactly those a run of one replica takes; with one network it is
+ * batch on a thread of its own, meeting once per step in an
+ * {@link io.github.agnosticsam.spi.support.InProcessCollective}. A step takes the global batches,
+ * exactly those a run of one replica takes; with one network it is
  * {@link Training} itself, bit for bit. Closing it frees the optimizer states and threads, not the
  * networks.
  *
