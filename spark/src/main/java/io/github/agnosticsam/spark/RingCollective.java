@@ -66,6 +66,9 @@ public final class RingCollective implements Collective {
     private final DataOutputStream out;
     private final DataInputStream in;
     private final ExecutorService sender;
+    /** The messages of a step, kept from one call to the next (a reduce's buffers are the same size every step). */
+    private byte[] outgoing = new byte[0];
+    private byte[] incoming = new byte[0];
     private String broken;
 
     private RingCollective(int rank, int size, long timeoutMillis, Socket next, Socket previous) throws IOException {
@@ -77,10 +80,8 @@ public final class RingCollective implements Collective {
         this.nextName = next == null ? "" : "rank " + (rank + 1) % size + " at " + next.getRemoteSocketAddress();
         this.previousName = previous == null ? ""
                 : "rank " + (rank + size - 1) % size + " at " + previous.getRemoteSocketAddress();
-        this.out = next == null ? null : new DataOutputStream(new java.io.BufferedOutputStream(next.getOutputStream(),
-                1 << 16));
-        this.in = previous == null ? null : new DataInputStream(new java.io.BufferedInputStream(
-                previous.getInputStream(), 1 << 16));
+        this.out = next == null ? null : new DataOutputStream(next.getOutputStream()); // one write a message
+        this.in = previous == null ? null : new DataInputStream(previous.getInputStream());
         this.sender = next == null ? null : Executors.newSingleThreadExecutor(task -> {
             Thread t = new Thread(task, "agnostic-sam ring rank " + rank + " sender");
             t.setDaemon(true);
@@ -174,6 +175,8 @@ public final class RingCollective implements Collective {
                     next.setSoTimeout(millis);
                     prev.setSoTimeout(millis);
                     next.setTcpNoDelay(true);
+                    next.setSendBufferSize(4 << 20); // keeps the link busy while the receiver adds
+                    prev.setReceiveBufferSize(4 << 20);
                     return new RingCollective(rank, n, timeout.toMillis(), next, prev);
                 } finally {
                     acceptor.shutdownNow();
@@ -350,9 +353,10 @@ public final class RingCollective implements Collective {
 
         int bytes();
 
+        /** Elements [from, until) into {@code to} from its position on. */
         void put(ByteBuffer to, int from, int until);
 
-        /** Element i becomes (received + element i), or the received value itself. */
+        /** Elements [at, until) become (received + element), or the received values themselves. */
         void take(ByteBuffer from, int at, int until, boolean add);
     }
 
@@ -367,13 +371,16 @@ public final class RingCollective implements Collective {
 
         public void put(ByteBuffer to, int from, int until) {
             to.asFloatBuffer().put(a, from, until - from);
-            to.position(to.position() + (until - from) * Float.BYTES);
         }
 
         public void take(ByteBuffer from, int at, int until, boolean add) {
+            java.nio.FloatBuffer received = from.asFloatBuffer();
+            if (!add) {
+                received.get(a, at, until - at);
+                return;
+            }
             for (int i = at; i < until; i++) {
-                float v = from.getFloat();
-                a[i] = add ? v + a[i] : v;
+                a[i] = received.get(i - at) + a[i];
             }
         }
     }
@@ -389,13 +396,16 @@ public final class RingCollective implements Collective {
 
         public void put(ByteBuffer to, int from, int until) {
             to.asDoubleBuffer().put(a, from, until - from);
-            to.position(to.position() + (until - from) * Double.BYTES);
         }
 
         public void take(ByteBuffer from, int at, int until, boolean add) {
+            java.nio.DoubleBuffer received = from.asDoubleBuffer();
+            if (!add) {
+                received.get(a, at, until - at);
+                return;
+            }
             for (int i = at; i < until; i++) {
-                double v = from.getDouble();
-                a[i] = add ? v + a[i] : v;
+                a[i] = received.get(i - at) + a[i];
             }
         }
     }
@@ -431,33 +441,34 @@ public final class RingCollective implements Collective {
             throws IOException, InterruptedException, ExecutionException {
         int sendFrom = start(send, e.length());
         int sendUntil = start(send + 1, e.length());
-        ByteBuffer outgoing = ByteBuffer.allocate(8 + (sendUntil - sendFrom) * e.bytes()).order(ByteOrder.LITTLE_ENDIAN);
-        outgoing.putInt(e.length()).putInt(sendUntil - sendFrom);
-        e.put(outgoing, sendFrom, sendUntil);
+        int sendBytes = 8 + (sendUntil - sendFrom) * e.bytes();
+        if (outgoing.length < sendBytes) {
+            outgoing = new byte[sendBytes];
+        }
+        ByteBuffer message = ByteBuffer.wrap(outgoing, 0, sendBytes).order(ByteOrder.LITTLE_ENDIAN);
+        message.putInt(e.length()).putInt(sendUntil - sendFrom);
+        e.put(message.slice().order(ByteOrder.LITTLE_ENDIAN), sendFrom, sendUntil);
+        byte[] bytes = outgoing;
         Future<?> sent = sender.submit(() -> {
-            out.write(outgoing.array());
+            out.write(bytes, 0, sendBytes);
             out.flush();
             return null;
         });
         int from = start(receive, e.length());
         int until = start(receive + 1, e.length());
-        byte[] header = in.readNBytes(8);
-        if (header.length < 8) {
-            throw new IOException("end of stream");
-        }
-        ByteBuffer h = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
-        int theirLength = h.getInt();
-        int count = h.getInt();
+        int theirLength = Integer.reverseBytes(in.readInt());
+        int count = Integer.reverseBytes(in.readInt());
         if (theirLength != e.length() || count != until - from) {
             sent.cancel(true);
             throw fail(previousName + " reduces a buffer of " + theirLength + " elements, this rank one of "
                     + e.length() + ": every replica must reduce buffers of the same length");
         }
-        byte[] body = in.readNBytes(count * e.bytes());
-        if (body.length < count * e.bytes()) {
-            throw new IOException("end of stream");
+        int receiveBytes = count * e.bytes();
+        if (incoming.length < receiveBytes) {
+            incoming = new byte[receiveBytes];
         }
-        e.take(ByteBuffer.wrap(body).order(ByteOrder.LITTLE_ENDIAN), from, until, add);
+        in.readFully(incoming, 0, receiveBytes);
+        e.take(ByteBuffer.wrap(incoming, 0, receiveBytes).order(ByteOrder.LITTLE_ENDIAN), from, until, add);
         sent.get();
     }
 
