@@ -427,12 +427,15 @@ public final class RingCollective implements Collective {
         } catch (SocketTimeoutException ex) {
             throw fail(previousName + " sent nothing for " + timeoutMillis + " ms (stalled or dead)");
         } catch (IOException ex) {
-            throw fail("the link to " + previousName + " or " + nextName + " failed: " + ex.getMessage());
+            throw fail("the link to " + previousName + " or " + nextName + " failed: " + (ex.getMessage() == null
+                    ? ex.getClass().getSimpleName() + " (the peer closed it: it died or left)" : ex.getMessage()));
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
             throw fail("interrupted");
         } catch (ExecutionException ex) {
             throw fail("sending to " + nextName + " failed: " + ex.getCause());
+        } catch (java.util.concurrent.RejectedExecutionException ex) {
+            throw fail("the ring was closed while it reduced");
         }
     }
 
