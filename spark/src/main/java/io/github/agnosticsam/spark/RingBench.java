@@ -59,7 +59,7 @@ public final class RingBench {
         int status = 0;
         for (Process p : replicas) {
             if (!p.waitFor(30, TimeUnit.MINUTES)) {
-                p.destroyForcibly();
+                p.destroyForcibly().waitFor();
             }
             status = Math.max(status, p.exitValue());
         }

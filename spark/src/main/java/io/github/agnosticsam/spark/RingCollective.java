@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -36,12 +37,13 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>Security: a replica accepts only the previous replica of its ring, proved by a challenge and
  * response with the group's shared secret (HMAC-SHA256, both ways, before any data); anything else
- * that connects is refused, logged and counted, and the listening port closes as soon as the ring
- * stands. Ports bind to the address given, not to every interface.
+ * that connects is refused, logged and counted (each connection gets at most 2 s to prove itself),
+ * and the listening port closes as soon as the ring stands. Ports bind to the address given, not
+ * to every interface. The data is not encrypted (docs/cluster.md).
  *
- * <p>Faults: every read waits at most the timeout; a peer that died, stalled or sent something
- * else breaks the ring, and this call and every later one throw {@link CollectiveException} naming
- * the peer. Not for calls from several threads at once.
+ * <p>Faults: every read and every write's completion waits at most the timeout; a peer that died,
+ * stalled or sent something else breaks the ring, and this call and every later one throw {@link
+ * CollectiveException} naming the peer. Not for calls from several threads at once.
  *
  * <pre>{@code
  * RingCollective.Listener listener = RingCollective.listen(InetAddress.getByName(host));
@@ -55,6 +57,14 @@ public final class RingCollective implements Collective {
     private static final System.Logger LOG = System.getLogger(RingCollective.class.getName());
     private static final byte[] MAGIC = "agnsam-ring-1".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     private static final int CHALLENGE = 32;
+    /** The most a connection may take to prove itself while the ring forms. */
+    private static final long HANDSHAKE_MILLIS = 2000;
+    private static final java.util.concurrent.ScheduledExecutorService CUT_OFF =
+            Executors.newSingleThreadScheduledExecutor(task -> {
+                Thread t = new Thread(task, "agnostic-sam ring handshake limit");
+                t.setDaemon(true);
+                return t;
+            });
 
     private final int rank;
     private final int size;
@@ -69,7 +79,7 @@ public final class RingCollective implements Collective {
     /** The messages of a step, kept from one call to the next (a reduce's buffers are the same size every step). */
     private byte[] outgoing = new byte[0];
     private byte[] incoming = new byte[0];
-    private String broken;
+    private volatile String broken;
 
     private RingCollective(int rank, int size, long timeoutMillis, Socket next, Socket previous) throws IOException {
         this.rank = rank;
@@ -108,7 +118,7 @@ public final class RingCollective implements Collective {
     /** One replica's listening port, before the ring is joined: its address goes to the others. */
     public static final class Listener implements AutoCloseable {
         private final ServerSocket server;
-        private int refused;
+        private volatile int refused;
 
         private Listener(ServerSocket server) {
             this.server = server;
@@ -151,25 +161,32 @@ public final class RingCollective implements Collective {
                 throw new IllegalArgumentException("the ring's secret must have at least 16 bytes, got "
                         + (secret == null ? "none" : secret.length));
             }
-            if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("the timeout must be positive, got " + timeout);
+            if (timeout == null || timeout.toMillis() < 1) {
+                throw new IllegalArgumentException("the timeout must be at least 1 ms, got " + timeout);
             }
             long deadline = System.nanoTime() + timeout.toNanos();
             try (server) {
                 if (n == 1) {
                     return new RingCollective(0, 1, timeout.toMillis(), null, null);
                 }
-                ExecutorService acceptor = Executors.newSingleThreadExecutor();
+                ExecutorService acceptor = Executors.newSingleThreadExecutor(task -> {
+                    Thread t = new Thread(task, "agnostic-sam ring rank " + rank + " acceptor");
+                    t.setDaemon(true);
+                    return t;
+                });
+                Future<Socket> previous = acceptor.submit(() -> accept(rank, n, secret, deadline));
+                Socket next = null;
+                Socket prev = null;
                 try {
-                    Future<Socket> previous = acceptor.submit(() -> accept(rank, n, secret, deadline));
-                    Socket next = connect(rank, n, ring.get((rank + 1) % n), secret, deadline);
-                    Socket prev;
+                    next = connect(rank, n, ring.get((rank + 1) % n), secret, deadline);
                     try {
-                        prev = previous.get();
+                        prev = previous.get(Math.max(1, remaining(deadline)) + 1000, TimeUnit.MILLISECONDS);
                     } catch (ExecutionException e) {
-                        next.close();
                         throw e.getCause() instanceof CollectiveException c ? c
                                 : new CollectiveException("rank " + rank + ": " + e.getCause());
+                    } catch (java.util.concurrent.TimeoutException e) {
+                        throw new CollectiveException("rank " + rank + ": rank " + (rank + n - 1) % n
+                                + " did not connect within the timeout");
                     }
                     int millis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
                     next.setSoTimeout(millis);
@@ -178,6 +195,19 @@ public final class RingCollective implements Collective {
                     next.setSendBufferSize(4 << 20); // keeps the link busy while the receiver adds
                     prev.setReceiveBufferSize(4 << 20);
                     return new RingCollective(rank, n, timeout.toMillis(), next, prev);
+                } catch (IOException | RuntimeException | InterruptedException e) {
+                    // Nothing half-made stays open: the neighbours see an end of stream, not a timeout.
+                    previous.cancel(true);
+                    closeQuietly(next);
+                    closeQuietly(prev);
+                    if (prev == null && previous.isDone() && !previous.isCancelled()) {
+                        try {
+                            closeQuietly(previous.get());
+                        } catch (ExecutionException | java.util.concurrent.CancellationException ignored) {
+                            // it accepted nothing
+                        }
+                    }
+                    throw e;
                 } finally {
                     acceptor.shutdownNow();
                 }
@@ -205,15 +235,22 @@ public final class RingCollective implements Collective {
                 } catch (SocketTimeoutException e) {
                     continue;
                 }
+                // A connection gets at most HANDSHAKE in all (the socket is closed then, however it
+                // drips its bytes), so that strangers cannot hold the ring's forming for long.
+                long limit = Math.max(1, Math.min(HANDSHAKE_MILLIS, remaining(deadline)));
+                java.util.concurrent.ScheduledFuture<?> cutOff = CUT_OFF.schedule(() -> closeQuietly(s), limit,
+                        TimeUnit.MILLISECONDS);
                 try {
-                    s.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, remaining(deadline))));
+                    s.setSoTimeout((int) limit);
                     String why = acceptHandshake(s, rank, expected, secret);
-                    if (why == null) {
+                    if (why == null && cutOff.cancel(false)) {
                         return s;
                     }
-                    refuse(s, rank, why);
+                    refuse(s, rank, why == null ? "its handshake took more than " + limit + " ms" : why);
                 } catch (IOException e) {
                     refuse(s, rank, e.toString());
+                } finally {
+                    cutOff.cancel(false);
                 }
             }
         }
@@ -222,11 +259,7 @@ public final class RingCollective implements Collective {
             refused++;
             LOG.log(System.Logger.Level.WARNING, "agnostic-sam ring rank " + rank + " refused a connection from "
                     + s.getRemoteSocketAddress() + ": " + why);
-            try {
-                s.close();
-            } catch (IOException ignored) {
-                // refused either way
-            }
+            closeQuietly(s);
         }
     }
 
@@ -237,20 +270,24 @@ public final class RingCollective implements Collective {
         IOException last = null;
         while (remaining(deadline) > 0) {
             Socket s = new Socket();
+            boolean keep = false;
             try {
                 s.connect(address, (int) Math.max(1, Math.min(Integer.MAX_VALUE, remaining(deadline))));
                 s.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, remaining(deadline))));
                 String why = connectHandshake(s, rank, to, secret);
                 if (why != null) {
-                    s.close();
                     throw new CollectiveException("rank " + rank + ": rank " + to + " at " + address
                             + " failed the handshake: " + why);
                 }
+                keep = true;
                 return s;
             } catch (java.net.ConnectException | SocketTimeoutException e) {
-                s.close();
                 last = e;
                 Thread.sleep(20);
+            } finally {
+                if (!keep) {
+                    s.close();
+                }
             }
         }
         throw new CollectiveException("rank " + rank + ": cannot reach rank " + to + " at " + address
@@ -320,6 +357,16 @@ public final class RingCollective implements Collective {
             return m.doFinal(challenge);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
+        }
+    }
+
+    private static void closeQuietly(Socket s) {
+        if (s != null) {
+            try {
+                s.close();
+            } catch (IOException ignored) {
+                // closed either way
+            }
         }
     }
 
@@ -444,12 +491,12 @@ public final class RingCollective implements Collective {
             throws IOException, InterruptedException, ExecutionException {
         int sendFrom = start(send, e.length());
         int sendUntil = start(send + 1, e.length());
-        int sendBytes = 8 + (sendUntil - sendFrom) * e.bytes();
+        int sendBytes = 12 + (sendUntil - sendFrom) * e.bytes();
         if (outgoing.length < sendBytes) {
             outgoing = new byte[sendBytes];
         }
         ByteBuffer message = ByteBuffer.wrap(outgoing, 0, sendBytes).order(ByteOrder.LITTLE_ENDIAN);
-        message.putInt(e.length()).putInt(sendUntil - sendFrom);
+        message.putInt(e.length()).putInt(sendUntil - sendFrom).putInt(e.bytes());
         e.put(message.slice().order(ByteOrder.LITTLE_ENDIAN), sendFrom, sendUntil);
         byte[] bytes = outgoing;
         Future<?> sent = sender.submit(() -> {
@@ -461,10 +508,12 @@ public final class RingCollective implements Collective {
         int until = start(receive + 1, e.length());
         int theirLength = Integer.reverseBytes(in.readInt());
         int count = Integer.reverseBytes(in.readInt());
-        if (theirLength != e.length() || count != until - from) {
+        int width = Integer.reverseBytes(in.readInt());
+        if (theirLength != e.length() || count != until - from || width != e.bytes()) {
             sent.cancel(true);
-            throw fail(previousName + " reduces a buffer of " + theirLength + " elements, this rank one of "
-                    + e.length() + ": every replica must reduce buffers of the same length");
+            throw fail(previousName + " reduces a buffer of " + theirLength + " elements of " + width
+                    + " bytes, this rank one of " + e.length() + " of " + e.bytes()
+                    + ": every replica must reduce buffers of the same length and type");
         }
         int receiveBytes = count * e.bytes();
         if (incoming.length < receiveBytes) {
@@ -472,7 +521,11 @@ public final class RingCollective implements Collective {
         }
         in.readFully(incoming, 0, receiveBytes);
         e.take(ByteBuffer.wrap(incoming, 0, receiveBytes).order(ByteOrder.LITTLE_ENDIAN), from, until, add);
-        sent.get();
+        try { // a next rank that stopped reading leaves the write blocked: bounded like every read
+            sent.get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException ex) {
+            throw fail(nextName + " took nothing for " + timeoutMillis + " ms (stalled or dead)");
+        }
     }
 
     /** Where chunk {@code c} of a buffer of {@code length} elements starts (chunk {@code size} is its end). */

@@ -15,6 +15,7 @@ import java.util.List;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.rdd.RDD;
+import scala.Tuple2;
 import scala.jdk.javaapi.CollectionConverters;
 
 /**
@@ -56,34 +57,32 @@ public final class SparkReplicas {
         if (replicas < 1) {
             throw new IllegalArgumentException("replicas must be >= 1, got " + replicas);
         }
-        if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("the timeout must be positive, got " + timeout);
+        if (timeout == null || timeout.toMillis() < 1) {
+            throw new IllegalArgumentException("the timeout must be at least 1 ms, got " + timeout);
         }
         long millis = timeout.toMillis();
         List<Integer> ranks = new ArrayList<>();
         for (int r = 0; r < replicas; r++) {
             ranks.add(r);
         }
-        RDD<Ranked<R>> stage = spark.parallelize(ranks, replicas).rdd().barrier().mapPartitions(
-                (scala.Function1<scala.collection.Iterator<Integer>, scala.collection.Iterator<Ranked<R>>> & Serializable)
-                        partition -> CollectionConverters.asScala(List.of(uncheckedReplica(job, millis)).iterator()),
-                false, scala.reflect.ClassTag$.MODULE$.apply(Ranked.class));
+        // Each result with its rank, as a Tuple2: Spark's serializers, Kryo's too, write it.
+        RDD<Tuple2<Integer, R>> stage = spark.parallelize(ranks, replicas).rdd().barrier().mapPartitions(
+                (scala.Function1<scala.collection.Iterator<Integer>, scala.collection.Iterator<Tuple2<Integer, R>>>
+                        & Serializable) partition -> CollectionConverters.asScala(
+                                List.of(uncheckedReplica(job, millis)).iterator()),
+                false, scala.reflect.ClassTag$.MODULE$.apply(Tuple2.class));
         // A shuffle after the barrier stage makes it a shuffle-map stage, which Spark retries when a
         // task fails; a failed barrier result stage is not retried.
-        List<Ranked<R>> ranked = new ArrayList<>(stage.toJavaRDD().repartition(1).collect());
-        ranked.sort(java.util.Comparator.comparingInt(Ranked::rank));
+        List<Tuple2<Integer, R>> ranked = new ArrayList<>(stage.toJavaRDD().repartition(1).collect());
+        ranked.sort(java.util.Comparator.comparingInt(Tuple2::_1));
         List<R> results = new ArrayList<>(replicas);
-        ranked.forEach(r -> results.add(r.result()));
+        ranked.forEach(r -> results.add(r._2()));
         return results;
     }
 
-    /** A replica's result and its rank. */
-    private record Ranked<R extends Serializable>(int rank, R result) implements Serializable {
-    }
-
-    private static <R extends Serializable> Ranked<R> uncheckedReplica(Job<R> job, long timeoutMillis) {
+    private static <R extends Serializable> Tuple2<Integer, R> uncheckedReplica(Job<R> job, long timeoutMillis) {
         try {
-            return new Ranked<>(BarrierTaskContext.get().partitionId(), replica(job, timeoutMillis));
+            return new Tuple2<>(BarrierTaskContext.get().partitionId(), replica(job, timeoutMillis));
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Exception e) {
@@ -112,7 +111,8 @@ public final class SparkReplicas {
                 ring.add(new InetSocketAddress(InetAddress.getByName(parts[0]), Integer.parseInt(parts[1])));
                 secret.update(parts[2].getBytes(StandardCharsets.US_ASCII));
             }
-            // The secret is this attempt's: every member's random share, seen only inside the stage.
+            // The secret is this attempt's: every member's random share. The shares travel through the
+            // driver's barrier coordinator, in clear unless spark.network.crypto.enabled is on.
             try (RingCollective collective = listener.join(rank, ring, secret.digest(), Duration.ofMillis(timeoutMillis))) {
                 return job.run(rank, replicas, collective);
             }

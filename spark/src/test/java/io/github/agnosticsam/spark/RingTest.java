@@ -210,6 +210,75 @@ class RingTest {
     }
 
     @Test
+    void silentAndDrippingStrangersCostAtMostTheHandshakeLimitEach() throws Exception {
+        RingCollective.Listener first = RingCollective.listen(InetAddress.getLoopbackAddress());
+        RingCollective.Listener second = RingCollective.listen(InetAddress.getLoopbackAddress());
+        List<InetSocketAddress> ring = List.of(first.address(), second.address());
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try (Socket silent = new Socket(); Socket dripping = new Socket()) {
+            silent.connect(second.address()); // connects and says nothing
+            dripping.connect(second.address());
+            pool.submit(() -> { // one byte of the magic every half second, forever
+                for (int i = 0; i < 100; i++) {
+                    dripping.getOutputStream().write('a');
+                    Thread.sleep(500);
+                }
+                return null;
+            });
+            long start = System.nanoTime();
+            Future<RingCollective> a = pool.submit(() -> first.join(0, ring, SECRET, Duration.ofSeconds(8)));
+            Future<RingCollective> b = pool.submit(() -> second.join(1, ring, SECRET, Duration.ofSeconds(8)));
+            try (RingCollective ra = a.get(30, TimeUnit.SECONDS); RingCollective rb = b.get(30, TimeUnit.SECONDS)) {
+                double seconds = (System.nanoTime() - start) / 1e9;
+                assertThat(second.refused()).isEqualTo(2);
+                assertThat(seconds).as("two strangers of 2 s each at most, within the 8 s timeout").isLessThan(6.5);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aNextReplicaThatStopsReadingFailsTheOthersWithinTheTimeoutWhateverN() throws Exception {
+        int n = 3;
+        List<RingCollective.Listener> listeners = new ArrayList<>();
+        List<InetSocketAddress> ring = new ArrayList<>();
+        for (int r = 0; r < n; r++) {
+            listeners.add(RingCollective.listen(InetAddress.getLoopbackAddress()));
+            ring.add(listeners.get(r).address());
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            List<Future<Object>> outcomes = new ArrayList<>();
+            for (int r = 0; r < n; r++) {
+                int rank = r;
+                outcomes.add(pool.submit(() -> {
+                    try (RingCollective c = listeners.get(rank).join(rank, ring, SECRET, Duration.ofSeconds(1))) {
+                        if (rank == 2) {
+                            Thread.sleep(30_000); // in the ring, reading nothing: stopped
+                            return "stopped";
+                        }
+                        long start = System.nanoTime();
+                        try {
+                            c.allReduceSum(new float[16_000_000]); // 64 MB: more than the sockets buffer
+                            return "reduced";
+                        } catch (CollectiveException e) {
+                            return (System.nanoTime() - start) / 1e9;
+                        }
+                    }
+                }));
+            }
+            for (int r = 0; r < 2; r++) {
+                Object outcome = outcomes.get(r).get(60, TimeUnit.SECONDS);
+                assertThat(outcome).as("rank %d fails instead of hanging", r).isInstanceOf(Double.class);
+                assertThat((Double) outcome).as("rank %d's seconds", r).isLessThan(10);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void aReplicaThatNeverComesFailsTheJoinWithinTheTimeoutNamingIt() {
         RingCollective.Listener alone = RingCollective.listen(InetAddress.getLoopbackAddress());
         RingCollective.Listener absent = RingCollective.listen(InetAddress.getLoopbackAddress());
@@ -222,6 +291,9 @@ class RingTest {
         assertThatThrownBy(() -> RingCollective.listen(InetAddress.getLoopbackAddress()).join(0, ring, new byte[8],
                 Duration.ofSeconds(1))).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("at least 16 bytes, got 8");
+        assertThatThrownBy(() -> RingCollective.listen(InetAddress.getLoopbackAddress()).join(0, ring, SECRET,
+                Duration.ofNanos(999_999))).as("below 1 ms a socket timeout would mean none")
+                .hasMessageContaining("at least 1 ms");
     }
 
     // Replicas in JVMs of their own.
