@@ -66,6 +66,26 @@ public final class RingBench {
         System.exit(status);
     }
 
+    /**
+     * The replicas' addresses through a folder they share (what Spark's allGather does on a
+     * cluster): this one's port published atomically, then every one's read, waiting for them.
+     */
+    static List<InetSocketAddress> rendezvous(Path folder, int rank, int n, RingCollective.Listener listener)
+            throws IOException, InterruptedException {
+        Files.writeString(folder.resolve(rank + ".tmp"), Integer.toString(listener.address().getPort()));
+        Files.move(folder.resolve(rank + ".tmp"), folder.resolve(rank + ".address"), StandardCopyOption.ATOMIC_MOVE);
+        List<InetSocketAddress> ring = new ArrayList<>();
+        for (int r = 0; r < n; r++) {
+            Path theirs = folder.resolve(r + ".address");
+            while (!Files.exists(theirs)) {
+                Thread.sleep(10);
+            }
+            ring.add(new InetSocketAddress(InetAddress.getLoopbackAddress(),
+                    Integer.parseInt(Files.readString(theirs, StandardCharsets.US_ASCII).strip())));
+        }
+        return ring;
+    }
+
     private static void replica(String[] args) throws IOException, InterruptedException {
         int rank = Integer.parseInt(args[1]);
         int n = Integer.parseInt(args[2]);
@@ -74,17 +94,7 @@ public final class RingBench {
         double[] megabytes = Arrays.stream(args[5].split(",")).mapToDouble(Double::parseDouble).toArray();
         int rounds = Integer.parseInt(args[6]);
         try (RingCollective.Listener listener = RingCollective.listen(InetAddress.getLoopbackAddress())) {
-            Files.writeString(folder.resolve(rank + ".tmp"), Integer.toString(listener.address().getPort()));
-            Files.move(folder.resolve(rank + ".tmp"), folder.resolve(rank + ".address"), StandardCopyOption.ATOMIC_MOVE);
-            List<InetSocketAddress> ring = new ArrayList<>();
-            for (int r = 0; r < n; r++) {
-                Path theirs = folder.resolve(r + ".address");
-                while (!Files.exists(theirs)) {
-                    Thread.sleep(10);
-                }
-                ring.add(new InetSocketAddress(InetAddress.getLoopbackAddress(),
-                        Integer.parseInt(Files.readString(theirs, StandardCharsets.US_ASCII).strip())));
-            }
+            List<InetSocketAddress> ring = rendezvous(folder, rank, n, listener);
             try (RingCollective c = listener.join(rank, ring, secret, Duration.ofMinutes(2))) {
                 if (rank == 0) {
                     System.out.printf(Locale.ROOT, "ring all-reduce of float32 buffers, %d replicas (processes) on "

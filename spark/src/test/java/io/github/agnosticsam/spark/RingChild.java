@@ -11,11 +11,9 @@ import io.github.agnosticsam.training.BadValuePolicy;
 import io.github.agnosticsam.training.Training;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -41,18 +39,7 @@ public final class RingChild {
         byte[] secret = HexFormat.of().parseHex(args[4]);
         Duration timeout = Duration.ofMillis(Long.parseLong(args[5]));
         try (RingCollective.Listener listener = RingCollective.listen(InetAddress.getLoopbackAddress())) {
-            Path mine = folder.resolve(rank + ".address");
-            Files.writeString(folder.resolve(rank + ".tmp"), Integer.toString(listener.address().getPort()));
-            Files.move(folder.resolve(rank + ".tmp"), mine, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            List<InetSocketAddress> ring = new ArrayList<>();
-            for (int r = 0; r < size; r++) {
-                Path theirs = folder.resolve(r + ".address");
-                while (!Files.exists(theirs)) {
-                    Thread.sleep(10);
-                }
-                ring.add(new InetSocketAddress(InetAddress.getLoopbackAddress(),
-                        Integer.parseInt(Files.readString(theirs, StandardCharsets.US_ASCII).strip())));
-            }
+            List<InetSocketAddress> ring = RingBench.rendezvous(folder, rank, size, listener);
             try (RingCollective collective = listener.join(rank, ring, secret, timeout)) {
                 Files.writeString(folder.resolve(rank + ".joined"), "");
                 if (mode.equals("loop")) {
