@@ -117,6 +117,26 @@ public interface DataParallelContract extends EngineContract {
     }
 
     @Test
+    default void aSecondThreadEnteringADataParallelStepFailsFastAndTheRunningStepIsUndisturbed() throws Exception {
+        Data data = new Data(65);
+        HeldStep held = new HeldStep();
+        Sgd blocking = Sgd.builder().lr(held.lr(0.1)).build();
+        List<Network> nets = networks(Kit.MODEL, 65, 2);
+        try (DataParallelTraining t = DataParallelTraining.start(nets, blocking, BadValuePolicy.THROW)) {
+            t.step(data.train(0));
+            HeldStep.Race<StepResult> race = held.race(() -> t.step(data.train(1)), () -> t.step(data.train(2)));
+            assertThat(race.secondThrew()).as("a second thread's step would pair the wrong shards at the reduce point")
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("DataParallelTraining.step called from two threads at once");
+            assertThat(race.first().applied()).as("the step that was running").isTrue();
+            assertThat(t.steps()).as("the refused call is no step").isEqualTo(2);
+            assertThat(states(t).get(1)).isEqualTo(states(t).get(0));
+        } finally {
+            closeAll(nets);
+        }
+    }
+
+    @Test
     default void replicasHoldBitIdenticalValuesAfterEveryStep() {
         ModelSpec model = kit().statisticsModel();
         Data data = new Data(62);

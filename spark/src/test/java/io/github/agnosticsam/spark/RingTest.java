@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.agnosticsam.Engines;
+import io.github.agnosticsam.conformance.SyntheticBatches;
 import io.github.agnosticsam.model.Activation;
 import io.github.agnosticsam.model.Batch;
 import io.github.agnosticsam.model.HostTensor;
@@ -56,16 +57,7 @@ class RingTest {
 
     /** A seeded batch of {@code n} examples for the test's model. */
     static Batch batch(long seed, int n) {
-        SplittableRandom random = new SplittableRandom(seed);
-        double[] x = new double[n * 6];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = random.nextDouble(-2, 2);
-        }
-        int[] y = new int[n];
-        for (int i = 0; i < n; i++) {
-            y[i] = random.nextInt(4);
-        }
-        return new Batch(HostTensor.of(x, n, 6), y);
+        return SyntheticBatches.learnable(MODEL, n, new SplittableRandom(seed));
     }
 
     /** {@code size} replicas on threads, joined over loopback; {@code body} runs on each. */

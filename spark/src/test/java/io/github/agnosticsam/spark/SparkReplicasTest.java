@@ -42,6 +42,7 @@ class SparkReplicasTest {
         SparkConf conf = new SparkConf().setAppName(name).setMaster("local-cluster[2,1,1024]")
                 .set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1")
                 .set("spark.ui.enabled", "false")
+                .set("spark.barrier.sync.timeout", "120s") // bounds the one allGather (docs/cluster.md)
                 // Kryo, as many clusters run: the replicas' results go through it after the stage.
                 .set("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
                 // The executors' JVMs load this test's classes (the job, the reference engine).

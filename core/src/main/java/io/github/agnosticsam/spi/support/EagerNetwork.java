@@ -208,6 +208,9 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
          */
         private final List<Double> inputValues = new ArrayList<>();
         private final List<T> inputTensors = new ArrayList<>();
+        /** The reduce point's host buffers, the same size every step: kept from one step to the next. */
+        private double[] reduceSums = new double[0];
+        private float[] reduceFloats = new float[0];
         /** Counted in the first run only: a program cannot branch on values, so every run issues as many. */
         private long operations = -1;
 
@@ -328,7 +331,10 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
                 pieces.add(piece);
                 length += piece.values().length;
             }
-            double[] sums = new double[length];
+            if (reduceSums.length != length) { // a collective sums whole arrays: exactly the payload's length
+                reduceSums = new double[length];
+            }
+            double[] sums = reduceSums;
             int at = 0;
             for (HostTensor piece : pieces) {
                 System.arraycopy(piece.values(), 0, sums, at, piece.values().length);
@@ -345,7 +351,10 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
                     sums[i] /= n;
                 }
             } else { // summed, and the statistics' means taken, in the engine's float32, as a device would
-                float[] buffer = new float[length];
+                if (reduceFloats.length != length) {
+                    reduceFloats = new float[length];
+                }
+                float[] buffer = reduceFloats;
                 for (int i = 0; i < length; i++) {
                     buffer[i] = (float) sums[i];
                 }

@@ -204,13 +204,20 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
         double[] scalars = ledger.nextScalars();
         NDList[][] train = shards(batch, "train");
         NDList[][] val = needsValidation ? shards(validation, "validation") : null;
+        if (threads == null) { // one device: the listeners read the predictions in the step's own scope
+            StepResult[] result = new StepResult[1];
+            steps.get(0).run(train[0], val == null ? null : val[0], scalars, summary -> {
+                result[0] = record(summary, batch, train, new NDList[] {networks.get(0).trainPredictions()});
+            });
+            return result[0];
+        }
         int n = devices.length;
         StepSummary[] summaries = new StepSummary[n];
         NDList[] predictions = new NDList[n];
-        java.util.function.IntFunction<Void> replica = k -> {
+        threads.run(k -> {
             steps.get(k).run(train[k], val == null ? null : val[k], scalars, summary -> {
                 summaries[k] = summary;
-                // Kept past the step's scratch scope, with the shard: the listeners read them after every device.
+                // Kept past the step's scratch scope, with the batch: the listeners read them after every device.
                 NDList kept = new NDList();
                 for (NDArray p : networks.get(k).trainPredictions()) {
                     NDArray copy = p.duplicate();
@@ -220,19 +227,20 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
                 predictions[k] = kept;
             });
             return null;
-        };
-        if (threads == null) {
-            replica.apply(0);
-        } else {
-            threads.run(replica);
-        }
-        // The ledger first: with policy THROW a non-finite step throws here, and a step that was not
-        // applied is not reported to the listeners (DJL's divergence check would throw).
-        StepResult result = ledger.record(summaries[0]);
+        });
+        return record(summaries[0], batch, train, predictions);
+    }
+
+    /**
+     * The ledger first: with policy THROW a non-finite step throws here, and a step that was not
+     * applied is not reported to the listeners (DJL's divergence check would throw).
+     */
+    private StepResult record(StepSummary summary, Batch batch, NDList[][] train, NDList[] predictions) {
+        StepResult result = ledger.record(summary);
         if (result.applied()) {
             Map<Device, NDList> labels = new java.util.LinkedHashMap<>();
             Map<Device, NDList> outputs = new java.util.LinkedHashMap<>();
-            for (int k = 0; k < n; k++) {
+            for (int k = 0; k < devices.length; k++) {
                 labels.put(devices[k], train[k][1]);
                 outputs.put(devices[k], predictions[k]);
             }
