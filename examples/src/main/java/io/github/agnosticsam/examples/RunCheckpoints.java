@@ -16,7 +16,7 @@ import java.util.stream.Stream;
  * steps run ({@code step-0000001200.safetensors}), written atomically, the newest {@code keep}
  * kept. A checkpoint is taken after every epoch and, with {@code every} > 0, every that many steps.
  */
-record RunCheckpoints(Path dir, long every, int keep) {
+record RunCheckpoints(Path dir, long every, int keep) implements CheckpointSink {
     private static final Pattern NAME = Pattern.compile("step-(\\d{10})\\.safetensors");
 
     RunCheckpoints {
@@ -78,7 +78,8 @@ record RunCheckpoints(Path dir, long every, int keep) {
     }
 
     /** Writes a checkpoint, then removes all but the newest {@code keep}. */
-    void save(Checkpoint checkpoint) {
+    @Override
+    public void save(Checkpoint checkpoint) {
         checkpoint.write(dir.resolve(fileName(checkpoint.steps())));
         List<Path> all = list(dir);
         for (int i = 0; i < all.size() - keep; i++) {

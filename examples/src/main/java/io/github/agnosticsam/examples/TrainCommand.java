@@ -77,6 +77,16 @@ final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /**
+     * Set by {@link ClusterTrain}: this process runs one replica of a run spread over processes (it
+     * reads no --checkpoint, --json or --resume of its own but for the local copy of the checkpoint
+     * to resume from), writes checkpoints to {@code clusterSink} (replica 0's; null for the others)
+     * and its report into {@code clusterReport}. Null for a run of this process alone.
+     */
+    TrainingRun.Member clusterMember;
+    CheckpointSink clusterSink;
+    StringBuilder clusterReport;
+
     @Override
     public Integer call() {
         TrainingRun.Resumed resumed = resume == null ? null : TrainingRun.Resumed.newest(resume);
@@ -91,6 +101,64 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--sharpness-images " + sharpnessImages + " needs --sharpness-every N");
         }
         Diagnosis.Settings sharpness = Diagnosis.Settings.defaults().withImages(sharpnessImages);
+        CheckpointSink where = clusterMember != null ? clusterSink : localCheckpoints();
+        // Resumed without --engine: on the checkpoint's engine, not the default (it would change the numbers).
+        String engineChosen = engineName != null || from == null ? engineName : from.engine();
+        int images = ImageDataset.declaredSize(data.dir, true);
+        if (resumed != null && TrainingRun.stepsPerEpoch(run, images) > 0) {
+            resumed.check(TrainingRun.stepsPerEpoch(run, images), run.epochs); // before any work, not after the load
+        }
+        Optimizer built = checkpointsFault(fromFile, () -> TrainingRun.optimizer(optimizer, run,
+                TrainingRun.totalSteps(run, images)));
+        ImageDataset train = ImageDataset.load(data.dir, true);
+        ImageDataset test = ImageDataset.load(data.dir, false);
+        TrainingRun.SharpnessSeries series = sharpnessEvery == null ? TrainingRun.SharpnessSeries.NONE
+                : new TrainingRun.SharpnessSeries(sharpnessEvery, Diagnosis.batches(train, ModelSpec.standard(run.model),
+                        "--sharpness-images", sharpness.images(), sharpness.batch()), sharpness);
+        PrintWriter out = spec.commandLine().getOut();
+        try (Engine engine = engineOptions.create(engineChosen)) {
+            out.printf(Locale.ROOT, "engine %s on %s%s; %s, %s%n", engine.name(), engine.device(),
+                    engineName == null && from != null ? " (the checkpoint's; --engine NAME for another)" : "",
+                    run.model, optimizer);
+            out.flush();
+            if (from != null) {
+                out.printf(Locale.ROOT, "resuming from step %d (%s, written by %s)%n", from.steps(), resume, from.engine());
+            }
+            TrainingRun.Result r = TrainingRun.run(engine, optimizer, built, run, train, test, clusterMember == null,
+                    new TrainingRun.Checkpointing(where, resumed, recordedOptions()), series, clusterMember);
+            out.printf(Locale.ROOT, "test accuracy %.4f (%.1f s)%n", r.testAccuracy(), r.seconds());
+            TrainingRun.Epoch last = r.history().get(r.history().size() - 1);
+            if (last.sharpness() != null) {
+                out.printf(Locale.ROOT, "after epoch %d: %s%n", last.epoch(), Diagnosis.summary(last.sharpness()));
+            }
+            if (json != null || clusterReport != null) {
+                Map<String, Object> config = new LinkedHashMap<>();
+                config.put("engine", engine.name());
+                config.put("device", engine.device());
+                config.put("threads", engineOptions.threads);
+                config.put("optimizer", optimizer);
+                config.putAll(run.describe());
+                config.put("data", data.dir.toString());
+                config.put("resumedFrom", from == null ? null : from.steps());
+                config.put("sharpnessEvery", sharpnessEvery);
+                config.put("sharpness", sharpnessEvery == null ? null : sharpness.toMap());
+                if (clusterReport != null) {
+                    clusterReport.append(Json.write(Reports.run(config, r), true));
+                } else {
+                    Reports.write(json, Reports.run(config, r));
+                    out.println("wrote " + json);
+                }
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * The local folder a run writes its checkpoints to (--checkpoint, or --resume's to go on in), or
+     * null; checked before any work: distinct from the inputs and outputs, writable, and holding no
+     * other run's checkpoints.
+     */
+    private RunCheckpoints localCheckpoints() {
         Path dir = checkpointDir != null ? checkpointDir : resume;
         if (dir == null && (checkpointEvery != null || keep != null)) {
             throw new IllegalArgumentException("--checkpoint-every and --keep need --checkpoint DIR");
@@ -115,51 +183,7 @@ final class TrainCommand implements Callable<Integer> {
             }
             where.prepare();
         }
-        // Resumed without --engine: on the checkpoint's engine, not the default (it would change the numbers).
-        String engineChosen = engineName != null || from == null ? engineName : from.engine();
-        int images = ImageDataset.declaredSize(data.dir, true);
-        if (resumed != null && TrainingRun.stepsPerEpoch(run, images) > 0) {
-            resumed.check(TrainingRun.stepsPerEpoch(run, images), run.epochs); // before any work, not after the load
-        }
-        Optimizer built = checkpointsFault(fromFile, () -> TrainingRun.optimizer(optimizer, run,
-                TrainingRun.totalSteps(run, images)));
-        ImageDataset train = ImageDataset.load(data.dir, true);
-        ImageDataset test = ImageDataset.load(data.dir, false);
-        TrainingRun.SharpnessSeries series = sharpnessEvery == null ? TrainingRun.SharpnessSeries.NONE
-                : new TrainingRun.SharpnessSeries(sharpnessEvery, Diagnosis.batches(train, ModelSpec.standard(run.model),
-                        "--sharpness-images", sharpness.images(), sharpness.batch()), sharpness);
-        PrintWriter out = spec.commandLine().getOut();
-        try (Engine engine = engineOptions.create(engineChosen)) {
-            out.printf(Locale.ROOT, "engine %s on %s%s; %s, %s%n", engine.name(), engine.device(),
-                    engineName == null && from != null ? " (the checkpoint's; --engine NAME for another)" : "",
-                    run.model, optimizer);
-            out.flush();
-            if (from != null) {
-                out.printf(Locale.ROOT, "resuming from step %d (%s, written by %s)%n", from.steps(), resume, from.engine());
-            }
-            TrainingRun.Result r = TrainingRun.run(engine, optimizer, built, run, train, test, true,
-                    new TrainingRun.Checkpointing(where, resumed, recordedOptions()), series);
-            out.printf(Locale.ROOT, "test accuracy %.4f (%.1f s)%n", r.testAccuracy(), r.seconds());
-            TrainingRun.Epoch last = r.history().get(r.history().size() - 1);
-            if (last.sharpness() != null) {
-                out.printf(Locale.ROOT, "after epoch %d: %s%n", last.epoch(), Diagnosis.summary(last.sharpness()));
-            }
-            if (json != null) {
-                Map<String, Object> config = new LinkedHashMap<>();
-                config.put("engine", engine.name());
-                config.put("device", engine.device());
-                config.put("threads", engineOptions.threads);
-                config.put("optimizer", optimizer);
-                config.putAll(run.describe());
-                config.put("data", data.dir.toString());
-                config.put("resumedFrom", from == null ? null : from.steps());
-                config.put("sharpnessEvery", sharpnessEvery);
-                config.put("sharpness", sharpnessEvery == null ? null : sharpness.toMap());
-                Reports.write(json, Reports.run(config, r));
-                out.println("wrote " + json);
-            }
-        }
-        return 0;
+        return where;
     }
 
     /** The options that define the run: recorded in each checkpoint, taken from it by --resume. */
@@ -189,7 +213,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** Checks the run's options before any work (the optimizer's are checked when it is built). */
-    private void checkRun(Path fromFile) {
+    void checkRun(Path fromFile) {
         checkpointsFault(fromFile, () -> {
             run.check();
             if (sharpnessEvery != null && sharpnessEvery < 1) {

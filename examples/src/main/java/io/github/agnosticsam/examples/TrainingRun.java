@@ -9,12 +9,16 @@ import io.github.agnosticsam.optim.Optimizer;
 import io.github.agnosticsam.optim.Optimizers;
 import io.github.agnosticsam.optim.Schedule;
 import io.github.agnosticsam.optim.Sgd;
+import io.github.agnosticsam.spi.Collective;
 import io.github.agnosticsam.spi.Engine;
 import io.github.agnosticsam.spi.Network;
+import io.github.agnosticsam.spi.StepProgram;
 import io.github.agnosticsam.training.BadValuePolicy;
 import io.github.agnosticsam.training.Checkpoint;
 import io.github.agnosticsam.training.CheckpointException;
 import io.github.agnosticsam.training.DataParallelTraining;
+import io.github.agnosticsam.training.StepResult;
+import io.github.agnosticsam.training.Training;
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -90,7 +94,7 @@ final class TrainingRun {
      * Where a run writes its checkpoints (or null), the checkpoint it resumes from (or null) and its
      * configuration as option texts, recorded in each checkpoint.
      */
-    record Checkpointing(RunCheckpoints where, Resumed from, Map<String, String> options) {
+    record Checkpointing(CheckpointSink where, Resumed from, Map<String, String> options) {
     }
 
     /**
@@ -116,6 +120,23 @@ final class TrainingRun {
      */
     static Result run(Engine engine, String optimizerName, Optimizer optimizer, RunOptions o, ImageDataset trainSet,
             ImageDataset testSet, boolean progress, Checkpointing checkpointing, SharpnessSeries series) {
+        return run(engine, optimizerName, optimizer, o, trainSet, testSet, progress, checkpointing, series, null);
+    }
+
+    /**
+     * This process's replica of a run whose --replicas run in several processes or machines: its
+     * rank and the group the replicas meet in once per step.
+     */
+    record Member(int rank, Collective group) {
+    }
+
+    /**
+     * As above; with a {@code member}, this process runs only that replica (it takes its shard of
+     * every global batch), the others run elsewhere with the same options and data.
+     */
+    static Result run(Engine engine, String optimizerName, Optimizer optimizer, RunOptions o, ImageDataset trainSet,
+            ImageDataset testSet, boolean progress, Checkpointing checkpointing, SharpnessSeries series,
+            Member member) {
         ModelSpec spec = ModelSpec.standard(o.model);
         ImageDataset data = trainSet.subset(o.limit, o.seed).withNoise(o.noise, o.seed + 1);
         int stepsPerEpoch = data.size() / o.batch;
@@ -131,11 +152,10 @@ final class TrainingRun {
         double secondsBefore = 0;
         double runSeconds;
         long started = System.nanoTime();
-        try (Replicas replicas = Replicas.build(engine, spec, o);
-                DataParallelTraining training = DataParallelTraining.start(replicas.networks, optimizer,
-                        BadValuePolicy.THROW);
-                Meter meter = new Meter(replicas.networks.get(0), series)) {
-            Network network = replicas.networks.get(0); // every replica holds the same values after each step
+        try (Replicas training = member == null ? Replicas.inProcess(engine, spec, o, optimizer)
+                : Replicas.member(engine, spec, o, optimizer, member);
+                Meter meter = new Meter(training.network(), series)) {
+            Network network = training.network(); // every replica holds the same values after each step
             if (training.program().usesValidationBatch() && o.valBatch % o.replicas != 0) {
                 throw new IllegalArgumentException("--val-batch " + o.valBatch + " is not a multiple of --replicas "
                         + o.replicas + ": every replica takes an equal share of each validation batch");
@@ -175,7 +195,7 @@ final class TrainingRun {
                             bar.stepTo(s + 1);
                             bar.setExtraMessage(String.format(Locale.ROOT, " loss %.3f", lossSum / (s + 1)));
                         }
-                        RunCheckpoints where = checkpointing.where();
+                        CheckpointSink where = checkpointing.where();
                         if (where != null && where.every() > 0 && training.steps() % where.every() == 0
                                 && s + 1 < stepsPerEpoch) { // the epoch's own checkpoint comes after its evaluation
                             where.save(checkpoint(training, checkpointing, history, lossSum,
@@ -212,24 +232,131 @@ final class TrainingRun {
         return new Result(optimizerName, history, history.get(history.size() - 1).testAccuracy(), runSeconds);
     }
 
-    /** The networks of a run's replicas, all at the run's initial values; closing closes them all. */
-    private record Replicas(List<Network> networks) implements AutoCloseable {
-        static Replicas build(Engine engine, ModelSpec spec, RunOptions o) {
-            Replicas r = new Replicas(new ArrayList<>(o.replicas));
-            try {
-                for (int k = 0; k < o.replicas; k++) {
-                    r.networks.add(engine.build(spec, spec.initialParameters(o.seed)));
-                }
-            } catch (RuntimeException | Error e) {
-                r.close();
-                throw e;
-            }
-            return r;
-        }
+    /**
+     * The replicas a run steps: every one in this process ({@link DataParallelTraining}), or this
+     * process's one of a group ({@link Training#replica}). Each takes the global batches; after
+     * each step every replica holds the same values, so {@link #network()} is any replica's.
+     */
+    private interface Replicas extends AutoCloseable {
+        Network network();
+
+        StepProgram program();
+
+        StepResult step(Batch train, Batch validation);
+
+        long steps();
+
+        void restore(Checkpoint checkpoint);
+
+        Checkpoint checkpoint(Map<String, String> extra);
 
         @Override
-        public void close() {
-            networks.forEach(Network::close);
+        void close();
+
+        static Replicas inProcess(Engine engine, ModelSpec spec, RunOptions o, Optimizer optimizer) {
+            List<Network> networks = new ArrayList<>(o.replicas);
+            DataParallelTraining training;
+            try {
+                for (int k = 0; k < o.replicas; k++) {
+                    networks.add(engine.build(spec, spec.initialParameters(o.seed)));
+                }
+                training = DataParallelTraining.start(networks, optimizer, BadValuePolicy.THROW);
+            } catch (RuntimeException | Error e) {
+                networks.forEach(Network::close);
+                throw e;
+            }
+            return new Replicas() {
+                @Override
+                public Network network() {
+                    return networks.get(0);
+                }
+
+                @Override
+                public StepProgram program() {
+                    return training.program();
+                }
+
+                @Override
+                public StepResult step(Batch train, Batch validation) {
+                    return training.step(train, validation);
+                }
+
+                @Override
+                public long steps() {
+                    return training.steps();
+                }
+
+                @Override
+                public void restore(Checkpoint checkpoint) {
+                    training.restore(checkpoint);
+                }
+
+                @Override
+                public Checkpoint checkpoint(Map<String, String> extra) {
+                    return training.checkpoint(extra);
+                }
+
+                @Override
+                public void close() {
+                    training.close();
+                    networks.forEach(Network::close);
+                }
+            };
+        }
+
+        static Replicas member(Engine engine, ModelSpec spec, RunOptions o, Optimizer optimizer, Member member) {
+            if (member.group().size() != o.replicas || member.rank() < 0 || member.rank() >= o.replicas) {
+                throw new IllegalArgumentException("replica " + member.rank() + " of a group of " + member.group().size()
+                        + " cannot run a run of --replicas " + o.replicas);
+            }
+            Network network = engine.build(spec, spec.initialParameters(o.seed));
+            Training training;
+            try {
+                training = Training.replica(network, optimizer, BadValuePolicy.THROW, member.group());
+            } catch (RuntimeException | Error e) {
+                network.close();
+                throw e;
+            }
+            int rank = member.rank();
+            int n = o.replicas;
+            return new Replicas() {
+                @Override
+                public Network network() {
+                    return network;
+                }
+
+                @Override
+                public StepProgram program() {
+                    return training.program();
+                }
+
+                @Override
+                public StepResult step(Batch train, Batch validation) {
+                    return training.step(train.shard(rank, n, "train"),
+                            validation == null ? null : validation.shard(rank, n, "validation"));
+                }
+
+                @Override
+                public long steps() {
+                    return training.steps();
+                }
+
+                @Override
+                public void restore(Checkpoint checkpoint) {
+                    training.restore(checkpoint);
+                }
+
+                @Override
+                public Checkpoint checkpoint(Map<String, String> extra) {
+                    return training.checkpoint(extra);
+                }
+
+                @Override
+                public void close() {
+                    training.close();
+                    network.close();
+                }
+            };
         }
     }
 
@@ -283,7 +410,7 @@ final class TrainingRun {
     private static final String SECONDS = "cli.seconds";
 
     /** The run's state beside the step's: its options, the epochs done, the current epoch's loss sum. */
-    private static Checkpoint checkpoint(DataParallelTraining training, Checkpointing checkpointing, List<Epoch> history,
+    private static Checkpoint checkpoint(Replicas training, Checkpointing checkpointing, List<Epoch> history,
             double lossSum, double seconds) {
         Map<String, String> extra = new LinkedHashMap<>();
         extra.put(OPTIONS, Json.write(checkpointing.options()));
