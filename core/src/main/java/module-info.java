@@ -4,6 +4,8 @@
  * <p>The packages are layers; each imports only the ones listed after it (a test checks this):
  * <ul>
  * <li>{@code io.github.agnosticsam} — finding an engine ({@code Engines}): where a user starts;
+ * <li>{@code io.github.agnosticsam.tensorboard} — TensorBoard event files of a run
+ *     ({@code SummaryWriter}, {@code TensorBoardListener});
  * <li>{@code io.github.agnosticsam.training} — running an optimizer on a network ({@code Training},
  *     {@code StepResult}, {@code Checkpoint});
  * <li>{@code io.github.agnosticsam.diagnostics} — the curvature and landscape of a network's loss;
@@ -23,6 +25,7 @@
  */
 module io.github.agnosticsam.core {
     exports io.github.agnosticsam;
+    exports io.github.agnosticsam.tensorboard;
     exports io.github.agnosticsam.training;
     exports io.github.agnosticsam.diagnostics;
     exports io.github.agnosticsam.spi.support;

@@ -31,6 +31,7 @@ class LayersTest {
     /** Top to bottom; a layer may use only the layers listed after it. */
     static final ArchRule LAYERS = layeredArchitecture().consideringOnlyDependenciesInLayers()
             .layer("engines").definedBy(BASE)
+            .layer("tensorboard").definedBy(BASE + ".tensorboard..")
             .layer("training").definedBy(BASE + ".training..")
             .layer("diagnostics").definedBy(BASE + ".diagnostics..")
             .layer("algorithm").definedBy(BASE + ".algorithm..")
@@ -41,18 +42,19 @@ class LayersTest {
             .layer("io").definedBy(BASE + ".io..")
             .layer("internal").definedBy(BASE + ".internal..")
             .whereLayer("engines").mayNotBeAccessedByAnyLayer()
-            .whereLayer("training").mayOnlyBeAccessedByLayers("engines")
+            .whereLayer("tensorboard").mayNotBeAccessedByAnyLayer()
+            .whereLayer("training").mayOnlyBeAccessedByLayers("engines", "tensorboard")
             .whereLayer("diagnostics").mayNotBeAccessedByAnyLayer()
             .whereLayer("algorithm").mayOnlyBeAccessedByLayers("training")
             .whereLayer("support").mayOnlyBeAccessedByLayers("training", "diagnostics", "algorithm")
-            .whereLayer("optim").mayOnlyBeAccessedByLayers("training", "algorithm")
-            .whereLayer("spi").mayOnlyBeAccessedByLayers("engines", "training", "diagnostics", "algorithm", "support",
+            .whereLayer("optim").mayOnlyBeAccessedByLayers("tensorboard", "training", "algorithm")
+            .whereLayer("spi").mayOnlyBeAccessedByLayers("engines", "tensorboard", "training", "diagnostics", "algorithm", "support",
                     "optim")
-            .whereLayer("model").mayOnlyBeAccessedByLayers("engines", "training", "diagnostics", "algorithm",
+            .whereLayer("model").mayOnlyBeAccessedByLayers("engines", "tensorboard", "training", "diagnostics", "algorithm",
                     "support", "spi", "optim")
             .whereLayer("io").mayOnlyBeAccessedByLayers("training", "diagnostics", "algorithm", "support", "spi",
                     "optim", "model")
-            .whereLayer("internal").mayOnlyBeAccessedByLayers("engines", "training", "diagnostics", "algorithm",
+            .whereLayer("internal").mayOnlyBeAccessedByLayers("engines", "tensorboard", "training", "diagnostics", "algorithm",
                     "support", "spi", "optim", "model", "io");
 
     @Test
@@ -72,7 +74,7 @@ class LayersTest {
         for (JavaClass c : CORE) {
             packages.add(c.getPackageName());
         }
-        assertThat(packages).containsExactlyInAnyOrder(BASE, BASE + ".training", BASE + ".diagnostics",
+        assertThat(packages).containsExactlyInAnyOrder(BASE, BASE + ".tensorboard", BASE + ".training", BASE + ".diagnostics",
                 BASE + ".algorithm", BASE + ".spi.support", BASE + ".optim", BASE + ".spi", BASE + ".model",
                 BASE + ".io", BASE + ".internal");
     }

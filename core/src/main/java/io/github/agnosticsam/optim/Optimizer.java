@@ -1,7 +1,9 @@
 package io.github.agnosticsam.optim;
 
 import io.github.agnosticsam.spi.Pass;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 
 /**
@@ -21,5 +23,24 @@ public sealed interface Optimizer permits BaseOptimizer, Sam, AgnosticSam {
     /** Gradient evaluations per step: the number of {@link #passes()}. */
     default int gradientEvaluations() {
         return passes().size();
+    }
+
+    /**
+     * The scheduled hyperparameters of step {@code step} (from 0), by name: {@code lr}, then
+     * {@code rho} (SAM) or {@code rho1} and {@code rho2} (Agnostic-SAM).
+     */
+    default Map<String, Double> scheduledAt(long step) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        if (this instanceof BaseOptimizer b) {
+            m.put("lr", b.lr().at(step));
+        } else if (this instanceof Sam s) {
+            m.put("lr", s.base().lr().at(step));
+            m.put("rho", s.rho().at(step));
+        } else if (this instanceof AgnosticSam a) {
+            m.put("lr", a.base().lr().at(step));
+            m.put("rho1", a.rho1().at(step));
+            m.put("rho2", a.rho2().at(step));
+        }
+        return m;
     }
 }

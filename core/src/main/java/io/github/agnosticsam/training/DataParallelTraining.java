@@ -42,6 +42,7 @@ public final class DataParallelTraining implements AutoCloseable {
     private final ReplicaThreads threads;
     /** Two callers' steps would meet their replicas in different orders and pair the wrong shards. */
     private final OneCaller caller = new OneCaller();
+    private final List<StepListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private boolean closed;
 
     private DataParallelTraining(List<Training> replicas, ReplicaThreads threads) {
@@ -139,6 +140,12 @@ public final class DataParallelTraining implements AutoCloseable {
     }
 
     private StepResult stepAlone(Batch train, Batch validation) {
+        StepResult result = stepReplicas(train, validation);
+        listeners.forEach(l -> l.afterStep(result));
+        return result;
+    }
+
+    private StepResult stepReplicas(Batch train, Batch validation) {
         checkUsable();
         int n = replicas.size();
         if (n == 1) {
@@ -149,6 +156,15 @@ public final class DataParallelTraining implements AutoCloseable {
         List<Batch> validations = validation == null ? null : shards(validation, "validation");
         return threads.run(r -> replicas.get(r).step(trains.get(r), validations == null ? null : validations.get(r)))
                 .get(0);
+    }
+
+    /** Tells {@code listener} of every later step (replica 0's result), on the caller's thread; returns this. */
+    public DataParallelTraining listen(StepListener listener) {
+        if (listener == null) {
+            throw new IllegalArgumentException("listener must not be null");
+        }
+        listeners.add(listener);
+        return this;
     }
 
     private List<Batch> shards(Batch batch, String role) {

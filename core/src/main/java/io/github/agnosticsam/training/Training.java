@@ -31,6 +31,7 @@ public final class Training implements AutoCloseable {
     private final Network network;
     private final StepLedger ledger;
     private final CompiledStep compiled;
+    private final List<StepListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile boolean closed;
 
     private Training(Network network, StepProgram program, BadValuePolicy policy, Collective group) {
@@ -105,7 +106,18 @@ public final class Training implements AutoCloseable {
 
     private StepResult stepAlone(Batch train, Batch validation) {
         double[] scalars = check(train, validation);
-        return ledger.record(compiled.run(train, validation, scalars));
+        StepResult result = ledger.record(compiled.run(train, validation, scalars));
+        listeners.forEach(l -> l.afterStep(result));
+        return result;
+    }
+
+    /** Tells {@code listener} of every later step (a TensorBoard log, say); returns this Training. */
+    public Training listen(StepListener listener) {
+        if (listener == null) {
+            throw new IllegalArgumentException("listener must not be null");
+        }
+        listeners.add(listener);
+        return this;
     }
 
     /** The checks of a step, before anything runs; returns its scalar inputs. */

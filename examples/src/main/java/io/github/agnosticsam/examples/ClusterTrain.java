@@ -43,6 +43,9 @@ public final class ClusterTrain {
                         + "from its --checkpoint by itself");
             }
         }
+        if (parsed.hasMatchedOption("--tensorboard")) {
+            throw new IllegalArgumentException("--tensorboard is not supported on a cluster yet");
+        }
         command.checkRun(null);
         return command.run.replicas;
     }

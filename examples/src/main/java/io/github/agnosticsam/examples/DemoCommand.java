@@ -7,8 +7,11 @@ import io.github.agnosticsam.model.Batch;
 import io.github.agnosticsam.model.ModelSpec;
 import io.github.agnosticsam.optim.Optimizer;
 import io.github.agnosticsam.spi.Engine;
+import io.github.agnosticsam.tensorboard.SummaryWriter;
 import io.github.agnosticsam.training.CheckpointException;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -37,6 +40,9 @@ final class DemoCommand implements Callable<Integer> {
     private static final String LANDSCAPE_FROM = "sgd";
     private static final String LANDSCAPE_TO = "agnostic-sam";
     private static final double[] LANDSCAPE_ALPHAS = Landscape.grid(-0.5, 1.5, 41);
+    /** The runs' TensorBoard folders, one per optimizer, in the output folder; and the steps between logged steps. */
+    private static final String TENSORBOARD = "tensorboard";
+    private static final int TENSORBOARD_EVERY = 10;
 
     @Option(names = "--engine", paramLabel = "NAME", description = "Engine (default: the default engine).")
     String engineName;
@@ -121,12 +127,14 @@ final class DemoCommand implements Callable<Integer> {
                     w.flush();
                 } else {
                     where.clear();
+                    SummaryWriter.clear(out.resolve(TENSORBOARD).resolve(name));
                 }
                 where.prepare();
                 Optimizer optimizer = TrainingRun.optimizer(name, o, TrainingRun.totalSteps(o, train.size()));
                 results.add(TrainingRun.run(engine, name, optimizer, o, train, test, true,
                         new TrainingRun.Checkpointing(where, from, options),
-                        new TrainingRun.SharpnessSeries(o.epochs, diagnosed, diagnosis)));
+                        new TrainingRun.SharpnessSeries(o.epochs, diagnosed, diagnosis), null,
+                        new TrainingRun.Board(out.resolve(TENSORBOARD).resolve(name), TENSORBOARD_EVERY)));
             }
             // The loss between SGD's and Agnostic-SAM's solutions (same seed, same start).
             long landscapeStart = System.nanoTime();
@@ -177,6 +185,15 @@ final class DemoCommand implements Callable<Integer> {
         Charts.finalAccuracy(results, title, out.resolve("final-accuracy.png"));
         Charts.lossCurves(Map.of("training loss", landscape), title + ": between two solutions", "α: 0 = "
                 + LANDSCAPE_FROM + "'s final model, 1 = " + LANDSCAPE_TO + "'s", out.resolve("landscape.png"));
+        // The picture of the landscape, in the run it ends at (after its last step).
+        try (SummaryWriter board = SummaryWriter.open(out.resolve(TENSORBOARD).resolve(LANDSCAPE_TO))) {
+            TrainingRun.Result to = results.stream().filter(r -> r.optimizer().equals(LANDSCAPE_TO)).findFirst()
+                    .orElseThrow();
+            board.addImage("landscape/" + LANDSCAPE_FROM + "_to_" + LANDSCAPE_TO,
+                    Files.readAllBytes(out.resolve("landscape.png")), (long) to.history().size() * TrainingRun.stepsPerEpoch(o, train.size()));
+        } catch (IOException e) {
+            throw new OutputFiles.OutputException("cannot read " + out.resolve("landscape.png") + ": " + e.getMessage());
+        }
         double diagnostics = landscapeSeconds;
         for (TrainingRun.Result r : results) {
             diagnostics += Diagnosis.seconds(finalSharpness(r));
@@ -185,7 +202,8 @@ final class DemoCommand implements Callable<Integer> {
         w.printf(Locale.ROOT, "the diagnostics and the landscape took %.1f s of the demo's %.1f s (%.0f %% on top of the rest)%n",
                 diagnostics, total, 100 * diagnostics / (total - diagnostics));
         w.println("wrote " + out.resolve("report.json") + ", " + out.resolve("test-accuracy.png") + ", "
-                + out.resolve("final-accuracy.png") + ", " + out.resolve("landscape.png"));
+                + out.resolve("final-accuracy.png") + ", " + out.resolve("landscape.png") + "; TensorBoard: "
+                + "tensorboard --logdir " + out.resolve(TENSORBOARD));
         w.flush();
         return 0;
     }

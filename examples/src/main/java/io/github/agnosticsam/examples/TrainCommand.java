@@ -74,6 +74,15 @@ final class TrainCommand implements Callable<Integer> {
             description = "The first N training images (clean labels) the series is measured on (default: ${DEFAULT-VALUE}).")
     int sharpnessImages;
 
+    @Option(names = "--tensorboard", paramLabel = "DIR",
+            description = "Log the run for TensorBoard into a folder of its own in DIR (tensorboard --logdir DIR shows "
+                    + "every run there side by side), docs/tensorboard.md. A resumed run goes on in its folder.")
+    Path tensorboard;
+
+    @Option(names = "--tensorboard-every", paramLabel = "STEPS", defaultValue = "10",
+            description = "Steps between the per-step figures logged (default: ${DEFAULT-VALUE}).")
+    int tensorboardEvery;
+
     @Spec
     CommandSpec spec;
 
@@ -97,6 +106,9 @@ final class TrainCommand implements Callable<Integer> {
         Path fromFile = resumed == null ? null : resumed.file;
         checkRun(fromFile);
         engineOptions.check();
+        if (tensorboardEvery < 1) {
+            throw new IllegalArgumentException("--tensorboard-every must be >= 1 (steps), got " + tensorboardEvery);
+        }
         if (sharpnessEvery == null && spec.commandLine().getParseResult().hasMatchedOption("--sharpness-images")) {
             throw new IllegalArgumentException("--sharpness-images " + sharpnessImages + " needs --sharpness-every N");
         }
@@ -124,8 +136,25 @@ final class TrainCommand implements Callable<Integer> {
             if (from != null) {
                 out.printf(Locale.ROOT, "resuming from step %d (%s, written by %s)%n", from.steps(), resume, from.engine());
             }
+            Map<String, String> recorded = recordedOptions();
+            TrainingRun.Board board = null;
+            if (tensorboard != null) {
+                String runName = from == null ? null : TrainingRun.recordedBoardRun(from);
+                if (runName == null) {
+                    runName = String.format(Locale.ROOT, "%s-%s-%s", optimizer, run.model,
+                            java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern(
+                                    "yyyyMMdd-HHmmss", Locale.ROOT)));
+                }
+                // Resumed, the log goes on at the run's cadence unless told otherwise.
+                int every = from != null && !spec.commandLine().getParseResult().hasMatchedOption("--tensorboard-every")
+                        ? TrainingRun.recordedBoardEvery(from, tensorboardEvery) : tensorboardEvery;
+                recorded.put(TrainingRun.BOARD_RUN, runName);
+                recorded.put(TrainingRun.BOARD_EVERY, Integer.toString(every));
+                board = new TrainingRun.Board(tensorboard.resolve(runName), every);
+                out.println("TensorBoard: " + board.dir());
+            }
             TrainingRun.Result r = TrainingRun.run(engine, optimizer, built, run, train, test, clusterMember == null,
-                    new TrainingRun.Checkpointing(where, resumed, recordedOptions()), series, clusterMember);
+                    new TrainingRun.Checkpointing(where, resumed, recorded), series, clusterMember, board);
             out.printf(Locale.ROOT, "test accuracy %.4f (%.1f s)%n", r.testAccuracy(), r.seconds());
             TrainingRun.Epoch last = r.history().get(r.history().size() - 1);
             if (last.sharpness() != null) {

@@ -13,10 +13,12 @@ import io.github.agnosticsam.spi.Collective;
 import io.github.agnosticsam.spi.Engine;
 import io.github.agnosticsam.spi.Network;
 import io.github.agnosticsam.spi.StepProgram;
+import io.github.agnosticsam.tensorboard.TensorBoardListener;
 import io.github.agnosticsam.training.BadValuePolicy;
 import io.github.agnosticsam.training.Checkpoint;
 import io.github.agnosticsam.training.CheckpointException;
 import io.github.agnosticsam.training.DataParallelTraining;
+import io.github.agnosticsam.training.StepListener;
 import io.github.agnosticsam.training.StepResult;
 import io.github.agnosticsam.training.Training;
 import java.math.BigDecimal;
@@ -120,7 +122,7 @@ final class TrainingRun {
      */
     static Result run(Engine engine, String optimizerName, Optimizer optimizer, RunOptions o, ImageDataset trainSet,
             ImageDataset testSet, boolean progress, Checkpointing checkpointing, SharpnessSeries series) {
-        return run(engine, optimizerName, optimizer, o, trainSet, testSet, progress, checkpointing, series, null);
+        return run(engine, optimizerName, optimizer, o, trainSet, testSet, progress, checkpointing, series, null, null);
     }
 
     /**
@@ -131,12 +133,19 @@ final class TrainingRun {
     }
 
     /**
+     * A run's TensorBoard log (docs/tensorboard.md): its folder, and the steps between logged steps.
+     * A resumed run continues the folder's stream after the checkpoint's step.
+     */
+    record Board(Path dir, int every) {
+    }
+
+    /**
      * As above; with a {@code member}, this process runs only that replica (it takes its shard of
      * every global batch), the others run elsewhere with the same options and data.
      */
     static Result run(Engine engine, String optimizerName, Optimizer optimizer, RunOptions o, ImageDataset trainSet,
             ImageDataset testSet, boolean progress, Checkpointing checkpointing, SharpnessSeries series,
-            Member member) {
+            Member member, Board board) {
         ModelSpec spec = ModelSpec.standard(o.model);
         ImageDataset data = trainSet.subset(o.limit, o.seed).withNoise(o.noise, o.seed + 1);
         int stepsPerEpoch = data.size() / o.batch;
@@ -154,8 +163,12 @@ final class TrainingRun {
         long started = System.nanoTime();
         try (Replicas training = member == null ? Replicas.inProcess(engine, spec, o, optimizer)
                 : Replicas.member(engine, spec, o, optimizer, member);
-                Meter meter = new Meter(training.network(), series)) {
+                Meter meter = new Meter(training.network(), series);
+                TensorBoardListener log = board == null ? null : board(board, optimizer, checkpointing)) {
             Network network = training.network(); // every replica holds the same values after each step
+            if (log != null) {
+                training.listen(log);
+            }
             if (training.program().usesValidationBatch() && o.valBatch % o.replicas != 0) {
                 throw new IllegalArgumentException("--val-batch " + o.valBatch + " is not a multiple of --replicas "
                         + o.replicas + ": every replica takes an equal share of each validation batch");
@@ -211,6 +224,9 @@ final class TrainingRun {
                     Map<?, ?> sharpness = series.at(epoch, o.epochs) ? meter.measure() : null;
                     history.add(new Epoch(epoch, lossSum / stepsPerEpoch, trainAccuracy, testAccuracy, seconds,
                             sharpness));
+                    if (log != null) {
+                        logEpoch(log, history.get(history.size() - 1), training.steps(), network);
+                    }
                     if (checkpointing.where() != null) {
                         checkpointing.where().save(checkpoint(training, checkpointing, history, 0,
                                 secondsBefore + (System.nanoTime() - started - meter.nanos) / 1e9));
@@ -226,6 +242,9 @@ final class TrainingRun {
                 // Resumed from a run that finished without the series: its final model is measured now.
                 history.set(history.size() - 1, new Epoch(last.epoch(), last.trainLoss(), last.trainAccuracy(),
                         last.testAccuracy(), last.seconds(), meter.measure()));
+                if (log != null) {
+                    logSharpness(log, history.get(history.size() - 1).sharpness(), training.steps());
+                }
             }
             runSeconds = secondsBefore + (System.nanoTime() - started - meter.nanos) / 1e9;
         }
@@ -249,6 +268,8 @@ final class TrainingRun {
         void restore(Checkpoint checkpoint);
 
         Checkpoint checkpoint(Map<String, String> extra);
+
+        void listen(StepListener listener);
 
         @Override
         void close();
@@ -294,6 +315,11 @@ final class TrainingRun {
                 @Override
                 public Checkpoint checkpoint(Map<String, String> extra) {
                     return training.checkpoint(extra);
+                }
+
+                @Override
+                public void listen(StepListener listener) {
+                    training.listen(listener);
                 }
 
                 @Override
@@ -352,12 +378,55 @@ final class TrainingRun {
                 }
 
                 @Override
+                public void listen(StepListener listener) {
+                    training.listen(listener);
+                }
+
+                @Override
                 public void close() {
                     training.close();
                     network.close();
                 }
             };
         }
+    }
+
+    /** Opens the run's TensorBoard log: a new run with its options as text, or the resumed run's stream after its step. */
+    private static TensorBoardListener board(Board board, Optimizer optimizer, Checkpointing checkpointing) {
+        Resumed from = checkpointing.from();
+        if (from != null) {
+            return TensorBoardListener.resume(board.dir(), from.checkpoint.steps(), optimizer, board.every());
+        }
+        TensorBoardListener log = TensorBoardListener.open(board.dir(), optimizer, board.every());
+        StringBuilder table = new StringBuilder("| option | value |\n|---|---|\n");
+        checkpointing.options().forEach((k, v) -> table.append("| ").append(k).append(" | ").append(v).append(" |\n"));
+        log.writer().addText("hparams", table.toString(), 0);
+        return log;
+    }
+
+    /** An epoch's figures, as report.json has them, and the parameters' histograms. */
+    private static void logEpoch(TensorBoardListener log, Epoch e, long steps, Network network) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("epoch/train_loss", e.trainLoss());
+        m.put("epoch/train_accuracy", e.trainAccuracy());
+        m.put("epoch/test_accuracy", e.testAccuracy());
+        m.put("epoch/seconds", e.seconds());
+        log.epoch(steps, m);
+        log.parameters(steps, network);
+        if (e.sharpness() != null) {
+            logSharpness(log, e.sharpness(), steps);
+        }
+    }
+
+    /** The series' figures: lambda_max, the trace and its standard error, rho-sharpness (one step and ascent). */
+    private static void logSharpness(TensorBoardListener log, Map<?, ?> figures, long steps) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("sharpness/lambda_max", Diagnosis.number(figures, "lambdaMax", "value"));
+        m.put("sharpness/trace", Diagnosis.number(figures, "trace", "value"));
+        m.put("sharpness/trace_standard_error", Diagnosis.number(figures, "trace", "standardError"));
+        m.put("sharpness/rho_sharpness_one_step", Diagnosis.number(figures, "sharpness", "oneStep"));
+        m.put("sharpness/rho_sharpness_ascent", Diagnosis.number(figures, "sharpness", "ascent"));
+        log.epoch(steps, m);
     }
 
     /**
@@ -405,6 +474,36 @@ final class TrainingRun {
     }
 
     static final String OPTIONS = "cli.options";
+    /** The entry of {@link #OPTIONS} that names the run's TensorBoard folder (within --tensorboard DIR). */
+    static final String BOARD_RUN = "tensorboardRun";
+
+    /** The entry of {@link #OPTIONS} that holds the steps between the log's per-step figures. */
+    static final String BOARD_EVERY = "tensorboardEvery";
+
+    /** The TensorBoard run folder's name a checkpoint records, or null. */
+    static String recordedBoardRun(Checkpoint checkpoint) {
+        Object name = recorded(checkpoint, BOARD_RUN);
+        return name instanceof String s && s.matches("[A-Za-z0-9._-]+") ? s : null;
+    }
+
+    /** The steps between the log's per-step figures a checkpoint records, or {@code otherwise}. */
+    static int recordedBoardEvery(Checkpoint checkpoint, int otherwise) {
+        Object every = recorded(checkpoint, BOARD_EVERY);
+        try {
+            int n = every instanceof String s ? Integer.parseInt(s) : otherwise;
+            return n >= 1 ? n : otherwise;
+        } catch (NumberFormatException e) {
+            return otherwise;
+        }
+    }
+
+    private static Object recorded(Checkpoint checkpoint, String key) {
+        try {
+            return Json.parse(checkpoint.extra().get(OPTIONS)) instanceof Map<?, ?> m ? m.get(key) : null;
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
     private static final String HISTORY = "cli.history";
     private static final String LOSS_SUM = "cli.epochLossSum";
     private static final String SECONDS = "cli.seconds";

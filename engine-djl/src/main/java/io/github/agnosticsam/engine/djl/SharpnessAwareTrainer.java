@@ -127,6 +127,8 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
         trainer.notifyListeners(listener -> {
             if (listener instanceof CheckpointListener c) {
                 c.bind(this);
+            } else if (listener instanceof TensorBoardTrainingListener t) {
+                t.bind(this);
             }
         });
     }
@@ -237,6 +239,11 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
      */
     private StepResult record(StepSummary summary, Batch batch, NDList[][] train, NDList[] predictions) {
         StepResult result = ledger.record(summary);
+        trainer.notifyListeners(listener -> {
+            if (listener instanceof TensorBoardTrainingListener t) {
+                t.stepped(result);
+            }
+        });
         if (result.applied()) {
             Map<Device, NDList> labels = new java.util.LinkedHashMap<>();
             Map<Device, NDList> outputs = new java.util.LinkedHashMap<>();
@@ -328,6 +335,11 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
         return ledger.skippedSteps();
     }
 
+    /** The network on the first device (the block's own arrays). */
+    io.github.agnosticsam.spi.Network network() {
+        return networks.get(0);
+    }
+
     public Trainer trainer() {
         return trainer;
     }
@@ -377,6 +389,11 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
                     c.restored(this, e);
                 }
             }));
+            trainer.notifyListeners(listener -> {
+                if (listener instanceof TensorBoardTrainingListener t) {
+                    t.restored(this, checkpoint.steps());
+                }
+            });
             return null;
         });
     }
@@ -387,6 +404,8 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
         trainer.notifyListeners(listener -> {
             if (listener instanceof CheckpointListener c) {
                 c.unbind(this);
+            } else if (listener instanceof TensorBoardTrainingListener t) {
+                t.unbind(this);
             }
         });
         steps.forEach(EagerNetwork.Step::close);
