@@ -19,11 +19,16 @@ import io.github.agnosticsam.optim.Optimizer;
 import io.github.agnosticsam.optim.Sgd;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The README's quick-start for DJL users compiles and runs, and the README shows this very code. */
 class ReadmeQuickStartTest {
+
+    @TempDir
+    Path runs;
 
     @Test
     void quickStartRuns() throws Exception {
@@ -51,7 +56,8 @@ class ReadmeQuickStartTest {
                     .build();
             DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                     .addEvaluator(new Accuracy())
-                    .addTrainingListeners(TrainingListener.Defaults.basic());
+                    .addTrainingListeners(TrainingListener.Defaults.basic())
+                    .addTrainingListeners(new TensorBoardTrainingListener(runs.resolve("asam"), optimizer, 10));
             try (Trainer trainer = model.newTrainer(config)) {
                 trainer.initialize(new Shape(1, 784));
                 try (SharpnessAwareTrainer sam = SharpnessAwareTrainer.of(trainer, optimizer)) {
@@ -60,6 +66,9 @@ class ReadmeQuickStartTest {
                 System.out.println(trainer.getTrainingResult());
                 // quick-start:end
                 assertThat(trainer.getTrainingResult().getValidateEvaluation("Accuracy")).isGreaterThan(0.8f);
+                Map<String, Map<Long, Float>> logged = TensorBoardTrainingListenerTest.scalars(runs.resolve("asam"));
+                assertThat(logged.get("train/loss")).hasSize(3 * 512 / 64 / 10);
+                assertThat(logged.get("epoch/validate_Accuracy")).hasSize(3);
             }
             model.close();
         }

@@ -12,12 +12,21 @@ import io.github.agnosticsam.optim.Sgd;
 import io.github.agnosticsam.spi.Engine;
 import io.github.agnosticsam.spi.EngineOptions;
 import io.github.agnosticsam.spi.Network;
+import io.github.agnosticsam.tensorboard.TensorBoardListener;
 import io.github.agnosticsam.training.StepResult;
 import io.github.agnosticsam.training.Training;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.proto.Event;
 
 /** The README's quick-start for TensorFlow Java users compiles and runs, and the README shows this code. */
 class ReadmeQuickStartTest {
@@ -54,14 +63,59 @@ class ReadmeQuickStartTest {
         assertThat(accuracy).isGreaterThan(0.8);
     }
 
+    /** README's "Watch it train": a Training user's TensorBoard log, read back with TensorFlow's own Event classes. */
+    @Test
+    void tensorBoardListenerRuns(@TempDir Path runs) throws Exception {
+        ModelSpec model = ModelSpec.standard("mlp");
+        SplittableRandom random = new SplittableRandom(4);
+        Batch train = TfEngineTest.batch(model, 64, random);
+        Batch validation = TfEngineTest.batch(model, 16, random);
+        Batch testBatch = TfEngineTest.batch(model, 200, random);
+        Optimizer optimizer = Optimizers.named("agnostic-sam").base(Sgd.builder().lr(0.05).build()).build();
+        try (Engine engine = Engines.load("tensorflow", EngineOptions.DEFAULT);
+             Network network = engine.build(model, model.initialParameters(0))) {
+            // tensorboard:begin
+            try (TensorBoardListener board = TensorBoardListener.open(runs.resolve("asam"), optimizer, 10);
+                 Training training = Training.start(network, optimizer)) {
+                training.listen(board);                         // train/loss, train/lr, train/rho1, ... every 10 steps
+                for (int s = 0; s < 20; s++) {
+                    training.step(train, validation);
+                }
+                double accuracy = network.evaluate(testBatch).accuracy();
+                board.epoch(training.steps(), Map.of("epoch/test_accuracy", accuracy));
+                board.parameters(training.steps(), network);    // histograms
+            }
+            // tensorboard:end
+        }
+        Map<String, List<Long>> steps = new TreeMap<>();
+        for (Path f : Files.list(runs.resolve("asam")).toList()) {
+            ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(f)).order(ByteOrder.LITTLE_ENDIAN);
+            while (b.hasRemaining()) {
+                byte[] data = new byte[(int) b.getLong()];
+                b.getInt();
+                b.get(data);
+                b.getInt();
+                Event e = Event.parseFrom(data);
+                e.getSummary().getValueList().forEach(v -> steps.computeIfAbsent(v.getTag(), t -> new ArrayList<>())
+                        .add(e.getStep()));
+            }
+        }
+        assertThat(steps.get("train/loss")).containsExactly(10L, 20L);
+        assertThat(steps.get("train/rho2")).containsExactly(10L, 20L);
+        assertThat(steps.get("epoch/test_accuracy")).containsExactly(20L);
+        assertThat(steps).containsKey("parameters/" + model.parameterNames().get(0));
+    }
+
     @Test
     void readmeShowsThisCode() throws Exception {
         String test = Files.readString(Path.of("src/test/java/io/github/agnosticsam/engine/tensorflow/ReadmeQuickStartTest.java"));
         String readme = Files.readString(Path.of("../README.md"));
-        String snippet = test.substring(test.indexOf("// quick-start:begin") + "// quick-start:begin".length(),
-                test.indexOf("// quick-start:end"));
-        for (String line : snippet.strip().split("\n")) {
-            assertThat(readme).as("README quick-start line").contains(line.strip());
+        for (String name : List.of("quick-start", "tensorboard")) {
+            String snippet = test.substring(test.indexOf("// " + name + ":begin") + ("// " + name + ":begin").length(),
+                    test.indexOf("// " + name + ":end"));
+            for (String line : snippet.strip().split("\n")) {
+                assertThat(readme).as("README " + name + " line").contains(line.strip());
+            }
         }
     }
 }
