@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * PyTorch's exact second derivatives of a small tanh MLP's training loss (float64 autograd:
+ * PyTorch's exact second derivatives of a small tanh (or ReLU) MLP's training loss (float64 autograd:
  * {@code conformance/tools/generate_curvature.py}), what the curvature diagnostics are checked
  * against on every engine. Vectors hold every parameter element in parameter order.
  *
@@ -27,7 +27,7 @@ record CurvatureGolden(ModelSpec.Mlp model, List<HostTensor> params, List<Batch>
         List<double[][]> products, double[] eigenvalues, double trace, List<double[]> probes, double[] probeValues,
         double rho, double rhoOneStep) {
 
-    private static final String RESOURCE = "/io/github/agnosticsam/conformance/curvature/tanh-mlp.json";
+    private static final String FOLDER = "/io/github/agnosticsam/conformance/curvature/";
 
     /** Hutchinson's estimate for the golden probes: the mean of their zᵀHz. */
     double probeMean() {
@@ -40,10 +40,17 @@ record CurvatureGolden(ModelSpec.Mlp model, List<HostTensor> params, List<Batch>
 
     @SuppressWarnings("unchecked") // Json.parse makes every object a Map<String, Object>, every array a List
     static CurvatureGolden load() {
-        Map<String, Object> root = (Map<String, Object>) Json.parse(resource());
+        return load("tanh-mlp.json");
+    }
+
+    /** A case of the folder: {@code tanh-mlp.json}, or {@code relu-mlp.json} (the same MLP with ReLU). */
+    @SuppressWarnings("unchecked")
+    static CurvatureGolden load(String name) {
+        Map<String, Object> root = (Map<String, Object>) Json.parse(resource(FOLDER + name));
         Map<String, Object> model = (Map<String, Object>) root.get("model");
         int[] layers = ((List<Object>) model.get("layers")).stream().mapToInt(o -> ((Number) o).intValue()).toArray();
-        ModelSpec.Mlp spec = new ModelSpec.Mlp(layers, Activation.TANH, number(model.get("labelSmoothing")));
+        Activation activation = "relu".equals(model.get("activation")) ? Activation.RELU : Activation.TANH;
+        ModelSpec.Mlp spec = new ModelSpec.Mlp(layers, activation, number(model.get("labelSmoothing")));
         List<HostTensor> params = new ArrayList<>();
         for (Object p : (List<Object>) root.get("params")) {
             params.add(tensor(p));
@@ -92,10 +99,10 @@ record CurvatureGolden(ModelSpec.Mlp model, List<HostTensor> params, List<Batch>
         return HostTensor.of(flat, rows.length, rows[0].length);
     }
 
-    private static String resource() {
-        try (InputStream in = CurvatureGolden.class.getResourceAsStream(RESOURCE)) {
+    private static String resource(String path) {
+        try (InputStream in = CurvatureGolden.class.getResourceAsStream(path)) {
             if (in == null) {
-                throw new IllegalStateException("missing resource " + RESOURCE + " in the conformance jar");
+                throw new IllegalStateException("missing resource " + path + " in the conformance jar");
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {

@@ -42,6 +42,8 @@ final class BuggyEngine implements Engine {
     private final SetterBug<Network> setRunningStatistics;
     private final SetterBug<Network> setParameters;
     private final ReplicaBug replicas;
+    /** Wrong exact Hessian-vector products, declared; null: the real network's, as it declares them. */
+    private ProductBug products;
 
     private BuggyEngine(Engine real, UnaryOperator<StepProgram> bug, EvaluationBug evaluation,
             SetterBug<CompiledStep> setState, SetterBug<Network> setRunningStatistics,
@@ -148,6 +150,18 @@ final class BuggyEngine implements Engine {
     /** The engine, whose networks evaluate batches as {@code bug} does. */
     static Engine withEvaluation(Engine engine, EvaluationBug bug) {
         return new BuggyEngine(engine, UnaryOperator.identity(), bug);
+    }
+
+    /** The engine, whose networks declare exact Hessian-vector products and form them as {@code bug} does. */
+    static Engine withExactProducts(Engine engine, ProductBug bug) {
+        BuggyEngine buggy = new BuggyEngine(engine, UnaryOperator.identity(), Network::evaluate);
+        buggy.products = bug;
+        return buggy;
+    }
+
+    /** A wrong {@link Network#hessianVectorProduct}, made from the real network. */
+    interface ProductBug {
+        double[] product(Network real, Batch batch, double[] v);
     }
 
     /** A wrong gradient oracle made from the engine's own (and its algebra). */
@@ -374,6 +388,16 @@ final class BuggyEngine implements Engine {
         @Override
         public Evaluation evaluate(Batch batch) {
             return evaluation.evaluate(real, batch);
+        }
+
+        @Override
+        public boolean hasExactHessianVectorProducts() {
+            return products != null || real.hasExactHessianVectorProducts();
+        }
+
+        @Override
+        public double[] hessianVectorProduct(Batch batch, double[] v) {
+            return products != null ? products.product(real, batch, v) : real.hessianVectorProduct(batch, v);
         }
 
         @Override

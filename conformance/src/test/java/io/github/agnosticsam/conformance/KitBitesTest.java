@@ -77,6 +77,14 @@ class KitBitesTest {
                             return new Evaluation(Probes.gradients(network, batch).loss(), right.correct(),
                                     right.count());
                         })),
+                new PlantedBug("exact Hessian-vector products declared, central differences of gradients returned",
+                        engine -> BuggyEngine.withExactProducts(engine, (network, batch, v) -> {
+                            try (io.github.agnosticsam.diagnostics.Curvature c = io.github.agnosticsam.diagnostics.Curvature
+                                    .of(network, List.of(batch), io.github.agnosticsam.diagnostics.CurvatureOptions
+                                            .defaults().withExactProducts(false))) {
+                                return c.hessianVectorProduct(v);
+                            }
+                        })),
                 new PlantedBug("an oracle that reads the train batch for the validation passes",
                         engine -> BuggyEngine.withPasses(engine, p -> p.usesValidationBatch() ? Pass.TRAIN_PERTURBED : p)),
                 new PlantedBug("running statistics moved by the perturbed train pass",

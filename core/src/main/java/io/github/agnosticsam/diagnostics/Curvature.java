@@ -12,8 +12,10 @@ import java.util.function.UnaryOperator;
 /**
  * Curvature diagnostics of a network's training loss on a named set of batches, on any engine: the
  * largest Hessian eigenvalues, the Hessian's trace and ρ-sharpness. Everything is built from the
- * loss and gradient at given parameter values — the engine's own backward pass, no second-order
- * autodiff — and every vector lives on the host in double precision. See docs/diagnostics.md.
+ * loss and gradient at given parameter values and from Hessian-vector products — exact where the
+ * engine differentiates its gradients ({@code Network.hasExactHessianVectorProducts()}, see {@link
+ * #exactProducts()}), central differences of gradients otherwise — and every vector lives on the
+ * host in double precision. See docs/diagnostics.md.
  *
  * <p>The loss is the size-weighted mean of the batches' mean losses (and so is the gradient). Each
  * batch is evaluated in training mode with its own batch statistics (BatchNorm) through {@link
@@ -21,7 +23,7 @@ import java.util.function.UnaryOperator;
  * gradient evaluation, as the costs count them, is the gradient over the whole set: one pass per
  * batch.
  *
- * <p>A Hessian-vector product is a central difference of two gradients along a vector v:
+ * <p>Without exact products, a Hessian-vector product is a central difference of two gradients along a vector v:
  * {@code Hv ≈ (∇L(θ + εv) − ∇L(θ − εv)) / 2ε} with {@code ε = hRelative·rms(θ)}, the parameters'
  * root mean square (1 when θ = 0), so that the step follows the parameters' scale. v is the vector
  * the method works with: a unit vector in Lanczos, power iteration and {@link #hessianVectorProduct}
@@ -43,6 +45,7 @@ public final class Curvature implements AutoCloseable {
     private final CurvatureOptions options;
     private final ProductRule rule;
     private final int dimension;
+    private final boolean exact;
     /** ε = hRelative·rms(θ) of the call under way. */
     private double eps;
 
@@ -75,6 +78,7 @@ public final class Curvature implements AutoCloseable {
         this.options = options;
         this.rule = rule;
         this.dimension = loss.dimension();
+        this.exact = options.exactProducts() && network.hasExactHessianVectorProducts();
     }
 
     /** Diagnostics with {@link CurvatureOptions#defaults()}. */
@@ -399,9 +403,20 @@ public final class Curvature implements AutoCloseable {
         });
     }
 
-    /** H·v by the rule, from gradients at θ ± ε·v: 2 gradient evaluations. */
+    /** H·v: exact where the engine has it, else by the rule, from gradients at θ ± ε·v: 2 gradient evaluations. */
     private double[] along(double[] v) {
+        if (exact) {
+            return loss.exactProduct(v);
+        }
         return rule.product(delta -> Arrays.copyOfRange(lossAndGradient(delta), 1, dimension + 1), v, eps);
+    }
+
+    /**
+     * Whether the products are exact (the engine's second-order autodiff, {@link
+     * CurvatureOptions#exactProducts()}) rather than central differences of gradients.
+     */
+    public boolean exactProducts() {
+        return exact;
     }
 
     /** {@code [L, ∇L...]} at θ + δ (δ null: at θ itself): one gradient evaluation. */

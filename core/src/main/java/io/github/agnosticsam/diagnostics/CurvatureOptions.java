@@ -16,8 +16,12 @@ package io.github.agnosticsam.diagnostics;
  *     converged. Lanczos keeps one vector of D doubles per product
  * @param seed start vectors and Rademacher probes are drawn on the host from this seed, so every
  *     engine uses the same ones (default 0)
+ * @param exactProducts whether Hessian-vector products are exact on an engine that has them
+ *     ({@code Network.hasExactHessianVectorProducts()}: double backward, no step); false, or an
+ *     engine without them: central differences with {@code hRelative} (default true)
  */
-public record CurvatureOptions(double hRelative, double tolerance, int maxIterations, long seed) {
+public record CurvatureOptions(double hRelative, double tolerance, int maxIterations, long seed,
+        boolean exactProducts) {
     /**
      * The step measured best for λ_max and the trace together on the standard MLP (784-256-10) in
      * float64, ReLU and tanh (docs/diagnostics.md); no step is right for every model.
@@ -39,23 +43,33 @@ public record CurvatureOptions(double hRelative, double tolerance, int maxIterat
         }
     }
 
+    /** Options as before exact products existed: exact ones are used where the engine has them. */
+    public CurvatureOptions(double hRelative, double tolerance, int maxIterations, long seed) {
+        this(hRelative, tolerance, maxIterations, seed, true);
+    }
+
     public static CurvatureOptions defaults() {
-        return new CurvatureOptions(DEFAULT_H_RELATIVE, DEFAULT_TOLERANCE, DEFAULT_MAX_ITERATIONS, 0);
+        return new CurvatureOptions(DEFAULT_H_RELATIVE, DEFAULT_TOLERANCE, DEFAULT_MAX_ITERATIONS, 0, true);
     }
 
     public CurvatureOptions withHRelative(double value) {
-        return new CurvatureOptions(value, tolerance, maxIterations, seed);
+        return new CurvatureOptions(value, tolerance, maxIterations, seed, exactProducts);
     }
 
     public CurvatureOptions withTolerance(double value) {
-        return new CurvatureOptions(hRelative, value, maxIterations, seed);
+        return new CurvatureOptions(hRelative, value, maxIterations, seed, exactProducts);
     }
 
     public CurvatureOptions withMaxIterations(int value) {
-        return new CurvatureOptions(hRelative, tolerance, value, seed);
+        return new CurvatureOptions(hRelative, tolerance, value, seed, exactProducts);
     }
 
     public CurvatureOptions withSeed(long value) {
-        return new CurvatureOptions(hRelative, tolerance, maxIterations, value);
+        return new CurvatureOptions(hRelative, tolerance, maxIterations, value, exactProducts);
+    }
+
+    /** Central differences even where the engine has exact products (false), or exact ones there (true). */
+    public CurvatureOptions withExactProducts(boolean value) {
+        return new CurvatureOptions(hRelative, tolerance, maxIterations, seed, value);
     }
 }

@@ -141,6 +141,29 @@ final class TrainingLoss implements AutoCloseable {
         return sum;
     }
 
+    /**
+     * H·v at θ exactly, by the engine ({@code Network.hessianVectorProduct}), as the size-weighted mean
+     * of the batches' products; counted as 2 evaluations (about what it costs: docs/diagnostics.md).
+     */
+    double[] exactProduct(double[] v) {
+        network.setParameters(original);
+        evaluations += 2;
+        double[] sum = new double[v.length];
+        for (Batch batch : batches) {
+            double[] hv = network.hessianVectorProduct(batch, v);
+            for (int i = 0; i < sum.length; i++) {
+                sum[i] += batch.size() * hv[i];
+            }
+        }
+        for (int i = 0; i < sum.length; i++) {
+            sum[i] /= examples;
+            if (!Double.isFinite(sum[i])) {
+                throw new IllegalStateException("the exact Hessian-vector product at θ is not finite");
+            }
+        }
+        return sum;
+    }
+
     /** Refuses a vector that is not one finite value per parameter element, naming it. */
     void checkVector(double[] v, String name) {
         if (v == null || v.length != dimension()) {

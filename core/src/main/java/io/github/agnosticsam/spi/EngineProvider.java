@@ -13,9 +13,10 @@ public interface EngineProvider {
      * default methods, so an engine built against 1.0 runs on every 1.x core; an engine built
      * against a newer minor or another major is refused with a clear error. 1.1 added data-parallel
      * steps: {@link Network#compile(StepProgram, Collective)} and the reduce point of {@link
-     * GradientOracle}.
+     * GradientOracle}. 1.2 added exact Hessian-vector products: {@link
+     * Network#hessianVectorProduct} and {@link Network#hasExactHessianVectorProducts}.
      */
-    String SPI_VERSION = "1.1";
+    String SPI_VERSION = "1.2";
 
     /**
      * The SPI version this engine was built against. Implement it as

@@ -77,6 +77,27 @@ public interface Network extends AutoCloseable {
                 + ") cannot run a step as one of " + group.size() + " replicas");
     }
 
+    /**
+     * Whether {@link #hessianVectorProduct} is exact on this network (second-order autodiff); the
+     * curvature diagnostics use it then, and central differences of gradients otherwise. Since SPI 1.2.
+     */
+    default boolean hasExactHessianVectorProducts() {
+        return false;
+    }
+
+    /**
+     * The exact product H·v of the Hessian of the mean training loss on {@code batch} at the current
+     * parameters, in training mode (BatchNorm normalises with the batch's statistics; the running
+     * statistics do not move); {@code v} and the result hold every parameter element, in parameter
+     * order. Parameters and running statistics are left as they were. Since SPI 1.2.
+     *
+     * @throws UnsupportedFeatureException when {@link #hasExactHessianVectorProducts()} is false
+     */
+    default double[] hessianVectorProduct(Batch batch, double[] v) {
+        throw new UnsupportedFeatureException("this engine's network (" + getClass().getName()
+                + ") has no exact Hessian-vector products: use central differences of gradients");
+    }
+
     @Override
     void close();
 }

@@ -76,13 +76,14 @@ final class Diagnosis {
     }
 
     /** λ_max, the trace and ρ-sharpness of one model, and the seconds the three took. */
-    record Figures(Eigenvalue lambdaMax, Trace trace, Sharpness sharpness, double seconds) {
+    record Figures(Eigenvalue lambdaMax, Trace trace, Sharpness sharpness, double seconds, String products) {
         Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("lambdaMax", lambdaMax.toMap());
             m.put("trace", trace.toMap());
             m.put("sharpness", sharpness.toMap());
             m.put("seconds", seconds);
+            m.put("hessianVectorProducts", products);
             return m;
         }
 
@@ -96,7 +97,7 @@ final class Diagnosis {
                     + String.format(Locale.ROOT, "rho-sharpness   one step %.6g, ascent %.6g  (rho %s, loss %.6g; %d "
                             + "gradient evaluations)%n", sharpness.oneStep(), sharpness.ascent(), sharpness.rho(),
                             sharpness.loss(), sharpness.gradientEvaluations())
-                    + String.format(Locale.ROOT, "(%.1f s)%n", seconds);
+                    + String.format(Locale.ROOT, "(%.1f s; Hessian-vector products: %s)%n", seconds, products);
         }
     }
 
@@ -142,13 +143,18 @@ final class Diagnosis {
         return ((Number) ((Map<?, ?>) figures.get(diagnostic)).get(key)).doubleValue();
     }
 
+    /** How the products were formed: "exact", or "central differences (h X)". */
+    static String products(Curvature c) {
+        return c.exactProducts() ? "exact" : "central differences (h " + c.options().hRelative() + ")";
+    }
+
     /** The three diagnostics of the network {@code c} diagnoses, as it is now. */
     static Figures measure(Curvature c, Settings s) {
         long start = System.nanoTime();
         Eigenvalue top = c.lambdaMax();
         Trace trace = c.trace(s.probes());
         Sharpness sharpness = c.sharpness(s.rho(), s.ascentSteps());
-        return new Figures(top, trace, sharpness, (System.nanoTime() - start) / 1e9);
+        return new Figures(top, trace, sharpness, (System.nanoTime() - start) / 1e9, products(c));
     }
 
     /**

@@ -32,7 +32,12 @@ final class EngineOptionsMixin {
 
     /** Creates the engine, by name or (null) by system property and priority. */
     Engine create(String name) {
+        return create(name, Map.of());
+    }
+
+    /** The same, with engine properties (an engine ignores those that are not its own). */
+    Engine create(String name, Map<String, String> properties) {
         check();
-        return Engines.load(name, new EngineOptions(Device.fromId(device), threads, Map.of()));
+        return Engines.load(name, new EngineOptions(Device.fromId(device), threads, properties));
     }
 }

@@ -58,9 +58,15 @@ final class SharpnessCommand implements Callable<Integer> {
     int ascentSteps;
 
     @Option(names = "--h", defaultValue = "" + CurvatureOptions.DEFAULT_H_RELATIVE,
-            description = "Finite-difference step relative to the parameters' scale (default: ${DEFAULT-VALUE}; "
-                    + "check a result against half of it).")
+            description = "Finite-difference step relative to the parameters' scale, where the products are central "
+                    + "differences (default: ${DEFAULT-VALUE}; check a result against half of it).")
     double hRelative;
+
+    @Option(names = "--exact-products",
+            description = "Exact Hessian-vector products (double backward) instead of central differences: djl only, "
+                    + "and it holds about two parameter-sized tensors of native memory per product until the command "
+                    + "ends (docs/diagnostics.md).")
+    boolean exactProducts;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the start vector and probes (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -88,9 +94,14 @@ final class SharpnessCommand implements Callable<Integer> {
         ModelSpec model = Diagnosis.standardModel(checkpoint, from);
         List<Batch> batches = Diagnosis.batches(ImageDataset.load(data.dir, true), model, "--images", images, batch);
         PrintWriter out = spec.commandLine().getOut();
-        try (Engine engine = engineOptions.create(engineName);
+        try (Engine engine = engineOptions.create(engineName,
+                exactProducts ? Map.of("djl.exactProducts", "true") : Map.of()); // djl's documented property
                 Network net = Diagnosis.network(engine, model, from);
                 Curvature c = Curvature.of(net, batches, settings.curvature())) {
+            if (exactProducts && !c.exactProducts()) {
+                throw new IllegalArgumentException("--exact-products: engine " + engine.name() + " has no exact "
+                        + "Hessian-vector products (djl has them)");
+            }
             out.printf(Locale.ROOT, "%s after %d steps (%s), engine %s on %s; %d images in batches of %d%n", model,
                     from.steps(), checkpoint, engine.name(), engine.device(), images, batch);
             out.flush();

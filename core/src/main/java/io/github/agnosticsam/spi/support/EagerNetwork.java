@@ -157,6 +157,65 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
         }
     }
 
+    /**
+     * H·v exactly, for an engine with second-order autodiff: {@code values} are the parameters (one
+     * flat tensor with flat storage), {@code v} the direction split as the parameters are; the
+     * result as the gradients of {@link #gradients} are. Overridden with {@link
+     * #hasExactHessianVectorProducts()}.
+     */
+    protected List<T> exactProducts(List<T> values, List<T> statistics, B batch, List<T> v) {
+        throw new UnsupportedFeatureException("this engine's network (" + getClass().getName()
+                + ") has no exact Hessian-vector products: use central differences of gradients");
+    }
+
+    @Override
+    public final double[] hessianVectorProduct(Batch batch, double[] v) {
+        if (!hasExactHessianVectorProducts()) {
+            throw new UnsupportedFeatureException("this engine's network (" + getClass().getName()
+                    + ") has no exact Hessian-vector products: use central differences of gradients");
+        }
+        checkOpen();
+        if (batch == null) {
+            throw new IllegalArgumentException("batch must not be null");
+        }
+        batch.checkFits(model(), "batch");
+        List<int[]> shapes = model().parameterShapes();
+        int total = 0;
+        for (int[] shape : shapes) {
+            total += elements(shape);
+        }
+        if (v == null || v.length != total) {
+            throw new IllegalArgumentException("v must hold every parameter element (" + total + "), got "
+                    + (v == null ? "null" : v.length));
+        }
+        try (Scope scope = openScope()) {
+            List<T> directions = new ArrayList<>(shapes.size());
+            int at = 0;
+            for (int[] shape : shapes) {
+                int n = elements(shape);
+                directions.add(upload(new HostTensor(shape, java.util.Arrays.copyOfRange(v, at, at + n))));
+                at += n;
+            }
+            List<T> products = exactProducts(parameterTensors(), statisticTensors(), upload(batch), directions);
+            double[] out = new double[total];
+            at = 0;
+            for (T p : flatStorage() ? split(products.get(0)) : products) {
+                double[] part = download(p).values();
+                System.arraycopy(part, 0, out, at, part.length);
+                at += part.length;
+            }
+            return out;
+        }
+    }
+
+    private static int elements(int[] shape) {
+        int n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        return n;
+    }
+
     @Override
     protected final double[] evaluationLogits(Batch chunk) {
         try (Scope scope = openScope()) {

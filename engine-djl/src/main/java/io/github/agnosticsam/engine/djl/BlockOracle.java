@@ -69,6 +69,65 @@ final class BlockOracle {
     }
 
     /**
+     * H·v exactly, by double backward: the gradients g of the loss at {@code values} are taken with
+     * their own graph (libtorch's create_graph), then the gradient of g·v. The leaves are fresh (as in
+     * {@link #evaluate}), so no parameter's gradient is touched; between the two backward passes the
+     * leaves' gradients are zeroed in place (g·v's graph does not hold g itself), so the second pass
+     * leaves exactly H·v in them. Running statistics: copies, as in {@link #evaluate}.
+     *
+     * <p>It leaks: create_graph ties each leaf and its gradient into a reference cycle through the
+     * gradient's graph, which only clearing the gradient ({@code p.grad = None}) breaks, and DJL
+     * 0.36's API cannot (its {@code zeroGrad} zeroes in place; the gradient keeps its graph). About
+     * two parameter-sized tensors stay per product (docs/diagnostics.md): hence opt-in.
+     */
+    static List<NDArray> hessianVectorProduct(Block block, List<Parameter> trainable, LossFunction loss,
+            NDManager scope, List<NDArray> values, Map<Parameter, NDArray> currentStatistics, NDList[] batch,
+            List<NDArray> v) {
+        Map<String, NDArray> leaves = new HashMap<>();
+        List<NDArray> leafList = new ArrayList<>(values.size());
+        for (int i = 0; i < values.size(); i++) {
+            NDArray leaf = values.get(i).stopGradient();
+            leaf.attach(scope);
+            leaf.setRequiresGradient(true);
+            leaves.put(trainable.get(i).getId(), leaf);
+            leafList.add(leaf);
+        }
+        ValueStore store = new ValueStore(scope, leaves, currentStatistics, new HashMap<>());
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(true);
+        try {
+            NDList predictions = block.forward(store, batch[0], true);
+            NDArray lossValue = loss.evaluate(batch[1], predictions);
+            lossValue.attach(scope);
+            NDArray seed = scope.ones(lossValue.getShape(), lossValue.getDataType(), lossValue.getDevice());
+            JniUtils.backward((PtNDArray) lossValue, (PtNDArray) seed, true, true);
+            NDArray dot = null;
+            for (int i = 0; i < leafList.size(); i++) {
+                NDArray g = leafList.get(i).getGradient();
+                g.attach(scope);
+                NDArray term = g.mul(v.get(i)).sum();
+                dot = dot == null ? term : dot.add(term);
+            }
+            for (NDArray leaf : leafList) {
+                JniUtils.zeroGrad((PtNDArray) leaf);
+            }
+            NDArray one = scope.ones(dot.getShape(), dot.getDataType(), dot.getDevice());
+            JniUtils.backward((PtNDArray) dot, (PtNDArray) one, false, false);
+        } finally {
+            JniUtils.setGradMode(gradMode);
+        }
+        List<NDArray> products = new ArrayList<>(leafList.size());
+        for (NDArray leaf : leafList) {
+            NDArray grad = leaf.getGradient();
+            NDArray hv = grad.duplicate();
+            hv.attach(scope);
+            grad.close();
+            products.add(hv);
+        }
+        return products;
+    }
+
+    /**
      * The block's output in evaluation mode at {@code values} (one per parameter) and {@code
      * currentStatistics}, read as they are.
      */

@@ -29,6 +29,10 @@ import java.util.Map;
  *       {@code host} reads the verdict (cheap on the CPU, where PyTorch's calls are synchronous),
  *       {@code device} keeps it in arrays (what a GPU needs: a read stalls its stream); {@code auto}
  *       (default) is host on the CPU.</li>
+ *   <li>{@code djl.exactProducts=true} — exact Hessian-vector products for the curvature
+ *       diagnostics (double backward), instead of central differences of gradients. Off by
+ *       default: through DJL 0.36's API each product leaks about two parameter-sized tensors of
+ *       native memory for the life of the process (docs/diagnostics.md, "Exact products").</li>
  * </ul>
  * The device is the GPU when DJL sees one ({@code auto}), or forced ({@code cpu}, {@code gpu});
  * {@code threads} sets PyTorch's intra-op threads.
@@ -38,12 +42,14 @@ public final class DjlEngine implements Engine {
     static final String CACHE_DIR = "djl.cacheDir";
     static final String STORAGE = "djl.storage";
     static final String CHECKS = "djl.checks";
+    static final String EXACT_PRODUCTS = "djl.exactProducts";
 
     private final ai.djl.engine.Engine pytorch;
     private final Device device;
     private final NDManager manager;
     private final boolean flat;
     private final boolean hostChecks;
+    private boolean exactProducts;
 
     private DjlEngine(ai.djl.engine.Engine pytorch, Device device, boolean flat, String checks) {
         this.pytorch = pytorch;
@@ -63,12 +69,19 @@ public final class DjlEngine implements Engine {
         if (!checks.equals("auto") && !checks.equals("host") && !checks.equals("device")) {
             throw new IllegalArgumentException(CHECKS + " must be auto, host or device, got '" + checks + "'");
         }
+        String exact = options.properties().getOrDefault(EXACT_PRODUCTS, System.getProperty(EXACT_PRODUCTS, "false"));
+        if (!exact.equals("true") && !exact.equals("false")) {
+            throw new IllegalArgumentException(EXACT_PRODUCTS + " must be true or false, got '" + exact + "'");
+        }
         configure(options.properties());
         ai.djl.engine.Engine pytorch = loadPyTorch();
         if (options.threads() > 0) {
             JniUtils.setNumThreads(options.threads());
         }
-        return new DjlEngine(pytorch, chooseDevice(pytorch, options.device()), storage.equals("flat"), checks);
+        DjlEngine engine = new DjlEngine(pytorch, chooseDevice(pytorch, options.device()), storage.equals("flat"),
+                checks);
+        engine.exactProducts = exact.equals("true");
+        return engine;
     }
 
     /** Sets DJL's system properties before DJL's engine class is first touched. */
@@ -156,7 +169,9 @@ public final class DjlEngine implements Engine {
                 shape[i + 1] = input[i];
             }
             block.initialize(networkManager, DataType.FLOAT32, new Shape(shape));
-            return DjlNetwork.standard(model, block, networkManager, initialParameters, flat, hostChecks);
+            DjlNetwork network = DjlNetwork.standard(model, block, networkManager, initialParameters, flat, hostChecks);
+            network.exactProducts = exactProducts;
+            return network;
         } catch (RuntimeException e) {
             networkManager.close();
             throw e;

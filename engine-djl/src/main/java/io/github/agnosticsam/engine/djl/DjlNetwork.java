@@ -318,6 +318,22 @@ final class DjlNetwork extends EagerNetwork<NDArray, NDList[]> {
         return new Gradients<>(r.loss(), gradients, moved);
     }
 
+    /** Exact products by double backward (BlockOracle), with {@code djl.exactProducts=true} only: they leak. */
+    boolean exactProducts;
+
+    @Override
+    public boolean hasExactHessianVectorProducts() {
+        return exactProducts;
+    }
+
+    @Override
+    protected List<NDArray> exactProducts(List<NDArray> values, List<NDArray> current, NDList[] batch,
+            List<NDArray> v) {
+        List<NDArray> products = BlockOracle.hessianVectorProduct(block, trainable, loss, scope,
+                flat != null ? split(values.get(0)) : values, byParameter(current), batch, v);
+        return flat != null ? List.of(join(products)) : products;
+    }
+
     @Override
     protected NDArray logits(List<NDArray> parameters, List<NDArray> current, NDList[] batch) {
         if (flat == null && ownParameters == null) {
