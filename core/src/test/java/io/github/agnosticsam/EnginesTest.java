@@ -132,9 +132,9 @@ class EnginesTest {
 
     @Test
     void spiVersionsOfTheSameMajorUpToThisCoreAreAccepted() {
-        assertThat(EngineProvider.SPI_VERSION).isEqualTo("1.1");
+        assertThat(EngineProvider.SPI_VERSION).isEqualTo("1.2");
         assertThat(DJL.spiVersion()).as("an engine that does not declare a version").isEqualTo("1.0");
-        assertThat(Engines.select(List.of(DJL), "djl", null)).as("built against 1.0, on a 1.1 core").isSameAs(DJL);
+        assertThat(Engines.select(List.of(DJL), "djl", null)).as("built against 1.0, on a 1.2 core").isSameAs(DJL);
         Versioned current = new Versioned("mine", EngineProvider.SPI_VERSION);
         assertThat(Engines.select(List.of(current), "mine", null)).isSameAs(current);
     }
@@ -143,7 +143,7 @@ class EnginesTest {
     void aNewerOrOtherMajorSpiVersionIsAClearError() {
         assertThatThrownBy(() -> Engines.select(List.of(new Versioned("mine", "1.7")), "mine", null))
                 .isInstanceOf(EngineNotFoundException.class)
-                .hasMessageContaining("built against SPI 1.7").hasMessageContaining("provides SPI 1.1")
+                .hasMessageContaining("built against SPI 1.7").hasMessageContaining("provides SPI 1.2")
                 .hasMessageContaining("use an agnostic-sam-core that provides SPI 1.7");
         assertThatThrownBy(() -> Engines.select(List.of(new Versioned("mine", "0.9")), "mine", null))
                 .hasMessageContaining("built for SPI 1.x");
