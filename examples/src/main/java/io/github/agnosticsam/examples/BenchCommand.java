@@ -145,8 +145,9 @@ final class BenchCommand implements Callable<Integer> {
                         batch(train, order, batch, valBatch, spec), out);
             }
             List<Map<String, Object>> results = new ArrayList<>();
-            out.printf(Locale.ROOT, "%-12s %-20s %12s %6s %12s %9s %10s %9s %9s %8s%n", "model", "optimizer", "step ms",
-                    "evals", "bare ms", "overhead", "RSS MiB", "ops/step", "bare ops", "tensors");
+            out.printf(Locale.ROOT, "%-12s %-20s %12s %6s %12s %9s %10s %9s %9s %8s %11s%n", "model", "optimizer",
+                    "step ms", "evals", "bare ms", "overhead", "RSS MiB", "ops/step", "bare ops", "tensors",
+                    "faults/bare");
             for (int m = 0; m < specs.size(); m++) {
                 ModelSpec spec = specs.get(m);
                 Batch trainBatch = batch(train, order, 0, batch, spec);
@@ -156,15 +157,15 @@ final class BenchCommand implements Callable<Integer> {
                     r.put("model", names.get(m));
                     results.add(r);
                     if (opsOnly) {
-                        out.printf(Locale.ROOT, "%-12s %-20s %12s %6d %12s %9s %10s %9d %9d %8d%n", names.get(m), name,
-                                "-", r.get("gradientEvaluations"), "-", "-", "-", r.get("operationsPerStep"),
-                                r.get("bareOperations"), r.get("parameterTensors"));
+                        out.printf(Locale.ROOT, "%-12s %-20s %12s %6d %12s %9s %10s %9d %9d %8d %11s%n", names.get(m),
+                                name, "-", r.get("gradientEvaluations"), "-", "-", "-", r.get("operationsPerStep"),
+                                r.get("bareOperations"), r.get("parameterTensors"), "-");
                     } else {
-                        out.printf(Locale.ROOT, "%-12s %-20s %12.3f %6d %12.3f %9.3f %10.0f %9d %9d %8d%n", names.get(m),
-                                name, (double) r.get("medianStepSeconds") * 1e3, r.get("gradientEvaluations"),
-                                (double) r.get("medianBareSeconds") * 1e3, r.get("overhead"),
-                                (long) r.get("rssBytes") / 1048576.0, r.get("operationsPerStep"),
-                                r.get("bareOperations"), r.get("parameterTensors"));
+                        out.printf(Locale.ROOT, "%-12s %-20s %12.3f %6d %12.3f %9.3f %10.0f %9d %9d %8d %11.0f%n",
+                                names.get(m), name, (double) r.get("medianStepSeconds") * 1e3,
+                                r.get("gradientEvaluations"), (double) r.get("medianBareSeconds") * 1e3,
+                                r.get("overhead"), (long) r.get("rssBytes") / 1048576.0, r.get("operationsPerStep"),
+                                r.get("bareOperations"), r.get("parameterTensors"), r.get("minorFaultsPerBarePasses"));
                     }
                     if (replicas > 1) {
                         out.printf(Locale.ROOT, "%-12s %-20s reduce point: %+d ops/step over one replica%s%n", "", "",
@@ -234,12 +235,15 @@ final class BenchCommand implements Callable<Integer> {
                     bare.run(trainBatch, v, bareScalars).read();
                 });
             }
+            long bareFaults = 0;
             for (int s = 0; s < measured; s++) {
                 long t0 = System.nanoTime();
                 training.step(trainBatch, v).loss();
+                long faults = minorFaults();
                 long t1 = System.nanoTime();
                 bare.run(trainBatch, v, bareScalars).read();
                 long t2 = System.nanoTime();
+                bareFaults += minorFaults() - faults;
                 stepTimes[s] = (t1 - t0) / 1e9;
                 bareTimes[s] = (t2 - t1) / 1e9;
             }
@@ -249,6 +253,7 @@ final class BenchCommand implements Callable<Integer> {
                 r.put("medianStepSeconds", stepSeconds);
                 r.put("medianBareSeconds", bareSeconds);
                 r.put("overhead", stepSeconds / bareSeconds);
+                r.put("minorFaultsPerBarePasses", measured == 0 ? 0.0 : (double) bareFaults / measured);
             }
             r.put("gradientEvaluations", training.program().passes().size());
             r.put("operationsPerStep", training.replica(0).operationsPerStep());
@@ -385,6 +390,20 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** A size from /proc/self/status (VmRSS, VmHWM) in bytes; -1 where there is none. */
+    /**
+     * The process's minor page faults so far (/proc/self/stat, field 10): pages the allocator gave
+     * back to the system and touched again (docs/operations.md, "Memory allocator").
+     */
+    static long minorFaults() {
+        try {
+            String stat = Files.readString(Path.of("/proc/self/stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(fields[7]); // minflt is field 10; fields here start at field 3
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
     static long memory(String key) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {

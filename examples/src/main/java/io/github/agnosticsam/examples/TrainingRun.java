@@ -29,6 +29,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -253,81 +257,56 @@ final class TrainingRun {
 
     /**
      * The replicas a run steps: every one in this process ({@link DataParallelTraining}), or this
-     * process's one of a group ({@link Training#replica}). Each takes the global batches; after
-     * each step every replica holds the same values, so {@link #network()} is any replica's.
+     * process's one of a group ({@link Training#replica}), seen through the operations the run uses.
+     * Each takes the global batches; after each step every replica holds the same values, so {@code
+     * network} is any replica's.
      */
-    private interface Replicas extends AutoCloseable {
-        Network network();
+    private record Replicas(Network network, StepProgram program, BiFunction<Batch, Batch, StepResult> stepper,
+            LongSupplier counter, Consumer<Checkpoint> restorer, Function<Map<String, String>, Checkpoint> checkpointer,
+            Consumer<StepListener> listener, Runnable closer) implements AutoCloseable {
 
-        StepProgram program();
+        StepResult step(Batch train, Batch validation) {
+            return stepper.apply(train, validation);
+        }
 
-        StepResult step(Batch train, Batch validation);
+        long steps() {
+            return counter.getAsLong();
+        }
 
-        long steps();
+        void restore(Checkpoint checkpoint) {
+            restorer.accept(checkpoint);
+        }
 
-        void restore(Checkpoint checkpoint);
+        Checkpoint checkpoint(Map<String, String> extra) {
+            return checkpointer.apply(extra);
+        }
 
-        Checkpoint checkpoint(Map<String, String> extra);
-
-        void listen(StepListener listener);
+        void listen(StepListener l) {
+            listener.accept(l);
+        }
 
         @Override
-        void close();
+        public void close() {
+            closer.run();
+        }
 
         static Replicas inProcess(Engine engine, ModelSpec spec, RunOptions o, Optimizer optimizer) {
             List<Network> networks = new ArrayList<>(o.replicas);
-            DataParallelTraining training;
+            DataParallelTraining t;
             try {
                 for (int k = 0; k < o.replicas; k++) {
                     networks.add(engine.build(spec, spec.initialParameters(o.seed)));
                 }
-                training = DataParallelTraining.start(networks, optimizer, BadValuePolicy.THROW);
+                t = DataParallelTraining.start(networks, optimizer, BadValuePolicy.THROW);
             } catch (RuntimeException | Error e) {
                 networks.forEach(Network::close);
                 throw e;
             }
-            return new Replicas() {
-                @Override
-                public Network network() {
-                    return networks.get(0);
-                }
-
-                @Override
-                public StepProgram program() {
-                    return training.program();
-                }
-
-                @Override
-                public StepResult step(Batch train, Batch validation) {
-                    return training.step(train, validation);
-                }
-
-                @Override
-                public long steps() {
-                    return training.steps();
-                }
-
-                @Override
-                public void restore(Checkpoint checkpoint) {
-                    training.restore(checkpoint);
-                }
-
-                @Override
-                public Checkpoint checkpoint(Map<String, String> extra) {
-                    return training.checkpoint(extra);
-                }
-
-                @Override
-                public void listen(StepListener listener) {
-                    training.listen(listener);
-                }
-
-                @Override
-                public void close() {
-                    training.close();
-                    networks.forEach(Network::close);
-                }
-            };
+            return new Replicas(networks.get(0), t.program(), t::step, t::steps, t::restore, t::checkpoint, t::listen,
+                    () -> {
+                        t.close();
+                        networks.forEach(Network::close);
+                    });
         }
 
         static Replicas member(Engine engine, ModelSpec spec, RunOptions o, Optimizer optimizer, Member member) {
@@ -336,58 +315,22 @@ final class TrainingRun {
                         + " cannot run a run of --replicas " + o.replicas);
             }
             Network network = engine.build(spec, spec.initialParameters(o.seed));
-            Training training;
+            Training t;
             try {
-                training = Training.replica(network, optimizer, BadValuePolicy.THROW, member.group());
+                t = Training.replica(network, optimizer, BadValuePolicy.THROW, member.group());
             } catch (RuntimeException | Error e) {
                 network.close();
                 throw e;
             }
             int rank = member.rank();
             int n = o.replicas;
-            return new Replicas() {
-                @Override
-                public Network network() {
-                    return network;
-                }
-
-                @Override
-                public StepProgram program() {
-                    return training.program();
-                }
-
-                @Override
-                public StepResult step(Batch train, Batch validation) {
-                    return training.step(train.shard(rank, n, "train"),
-                            validation == null ? null : validation.shard(rank, n, "validation"));
-                }
-
-                @Override
-                public long steps() {
-                    return training.steps();
-                }
-
-                @Override
-                public void restore(Checkpoint checkpoint) {
-                    training.restore(checkpoint);
-                }
-
-                @Override
-                public Checkpoint checkpoint(Map<String, String> extra) {
-                    return training.checkpoint(extra);
-                }
-
-                @Override
-                public void listen(StepListener listener) {
-                    training.listen(listener);
-                }
-
-                @Override
-                public void close() {
-                    training.close();
-                    network.close();
-                }
-            };
+            // This replica's shard of each global batch.
+            BiFunction<Batch, Batch, StepResult> shards = (train, validation) -> t.step(train.shard(rank, n, "train"),
+                    validation == null ? null : validation.shard(rank, n, "validation"));
+            return new Replicas(network, t.program(), shards, t::steps, t::restore, t::checkpoint, t::listen, () -> {
+                t.close();
+                network.close();
+            });
         }
     }
 

@@ -32,15 +32,8 @@ final class BlockOracle {
     /** {@code batch} is {data, labels}; every array made lives in {@code scope}. */
     static Result evaluate(Block block, List<Parameter> trainable, LossFunction loss, NDManager scope,
             List<NDArray> values, Map<Parameter, NDArray> currentStatistics, NDList[] batch) {
-        Map<String, NDArray> leaves = new HashMap<>();
-        List<NDArray> leafList = new ArrayList<>(values.size());
-        for (int i = 0; i < values.size(); i++) {
-            NDArray leaf = values.get(i).stopGradient();
-            leaf.attach(scope);
-            leaf.setRequiresGradient(true);
-            leaves.put(trainable.get(i).getId(), leaf);
-            leafList.add(leaf);
-        }
+        List<NDArray> leafList = leaves(values, scope);
+        Map<String, NDArray> leaves = byId(trainable, leafList);
         Map<Parameter, NDArray> statistics = new HashMap<>();
         ValueStore store = new ValueStore(scope, leaves, currentStatistics, statistics);
         NDArray lossValue;
@@ -83,15 +76,8 @@ final class BlockOracle {
     static List<NDArray> hessianVectorProduct(Block block, List<Parameter> trainable, LossFunction loss,
             NDManager scope, List<NDArray> values, Map<Parameter, NDArray> currentStatistics, NDList[] batch,
             List<NDArray> v) {
-        Map<String, NDArray> leaves = new HashMap<>();
-        List<NDArray> leafList = new ArrayList<>(values.size());
-        for (int i = 0; i < values.size(); i++) {
-            NDArray leaf = values.get(i).stopGradient();
-            leaf.attach(scope);
-            leaf.setRequiresGradient(true);
-            leaves.put(trainable.get(i).getId(), leaf);
-            leafList.add(leaf);
-        }
+        List<NDArray> leafList = leaves(values, scope);
+        Map<String, NDArray> leaves = byId(trainable, leafList);
         ValueStore store = new ValueStore(scope, leaves, currentStatistics, new HashMap<>());
         boolean gradMode = JniUtils.isGradMode();
         JniUtils.setGradMode(true);
@@ -127,17 +113,35 @@ final class BlockOracle {
         return products;
     }
 
+    /** Fresh leaves that take gradients: detached views of {@code values}, in {@code scope}. */
+    private static List<NDArray> leaves(List<NDArray> values, NDManager scope) {
+        List<NDArray> leaves = new ArrayList<>(values.size());
+        for (NDArray value : values) {
+            NDArray leaf = value.stopGradient();
+            leaf.attach(scope);
+            leaf.setRequiresGradient(true);
+            leaves.add(leaf);
+        }
+        return leaves;
+    }
+
+    /** The arrays of the trainable parameters, by parameter id (what the block's store looks up). */
+    private static Map<String, NDArray> byId(List<Parameter> trainable, List<NDArray> arrays) {
+        Map<String, NDArray> byId = new HashMap<>();
+        for (int i = 0; i < arrays.size(); i++) {
+            byId.put(trainable.get(i).getId(), arrays.get(i));
+        }
+        return byId;
+    }
+
     /**
      * The block's output in evaluation mode at {@code values} (one per parameter) and {@code
      * currentStatistics}, read as they are.
      */
     static NDArray logits(Block block, List<Parameter> trainable, NDManager scope, List<NDArray> values,
             Map<Parameter, NDArray> currentStatistics, NDArray x) {
-        Map<String, NDArray> byId = new HashMap<>();
-        for (int i = 0; i < values.size(); i++) {
-            byId.put(trainable.get(i).getId(), values.get(i));
-        }
-        return block.forward(new ValueStore(scope, byId, currentStatistics, null), new NDList(x), false)
+        return block.forward(new ValueStore(scope, byId(trainable, values), currentStatistics, null), new NDList(x),
+                false)
                 .singletonOrThrow();
     }
 
