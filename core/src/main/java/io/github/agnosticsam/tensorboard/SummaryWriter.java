@@ -23,8 +23,8 @@ import java.util.zip.CRC32C;
  * A TensorBoard run: event files ({@code events.out.tfevents.<seconds>.<host>.<pid>.<n>}) in one
  * folder, with scalars, histograms, PNG images and text, as PyTorch's {@code SummaryWriter} writes
  * them: each record is its length, the masked CRC-32C of the length, an {@code Event} protocol
- * buffer and the masked CRC-32C of that. Written JDK-only (the six messages it needs are encoded
- * here, docs/tensorboard.md says why).
+ * buffer and the masked CRC-32C of that. Written JDK-only (the ten small messages it needs are
+ * encoded here, docs/tensorboard.md says why).
  *
  * <p>Records are kept whole in memory and reach the file in one write each time the writer flushes
  * (every 2 s of adds, every 64 KiB, on {@link #flush} and on {@link #close}), so a reader, or a
@@ -37,6 +37,7 @@ import java.util.zip.CRC32C;
  */
 public final class SummaryWriter implements AutoCloseable {
     private static final String PREFIX = "events.out.tfevents.";
+    private static final String PARTIAL = ".resume-";
     private static final long FLUSH_NANOS = 2_000_000_000L;
     private static final int FLUSH_BYTES = 64 * 1024;
     private static final AtomicLong FILES = new AtomicLong();
@@ -54,7 +55,10 @@ public final class SummaryWriter implements AutoCloseable {
         this.channel = channel;
     }
 
-    /** A new run in {@code dir} (created if needed); event files already there stay and are read with it. */
+    /**
+     * A new run in {@code dir} (created if needed); the records of event files already there are kept,
+     * copied into this writer's file (the old files are removed).
+     */
     public static SummaryWriter open(Path dir) {
         return resume(dir, Long.MAX_VALUE);
     }
@@ -72,7 +76,13 @@ public final class SummaryWriter implements AutoCloseable {
             Files.createDirectories(dir);
             List<Path> old;
             try (Stream<Path> files = Files.list(dir)) {
-                old = files.filter(p -> p.getFileName().toString().startsWith(PREFIX)).sorted().toList();
+                List<Path> all = files.toList();
+                for (Path p : all) { // what an interrupted resume left: never a record of the run
+                    if (p.getFileName().toString().startsWith(PARTIAL)) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+                old = all.stream().filter(p -> p.getFileName().toString().startsWith(PREFIX)).sorted().toList();
             }
             ByteArrayOutputStream kept = new ByteArrayOutputStream();
             kept.writeBytes(record(Proto.event(now(), 0, b -> b.string(3, "brain.Event:2"))));
@@ -89,9 +99,10 @@ public final class SummaryWriter implements AutoCloseable {
             }
             Path file = dir.resolve(PREFIX + (System.currentTimeMillis() / 1000) + "." + host() + "."
                     + ProcessHandle.current().pid() + "." + FILES.incrementAndGet());
-            // Written whole under a name TensorBoard does not read, then renamed into place; only then
-            // are the old files removed (a kill in between leaves records twice until the next resume).
-            Path partial = dir.resolve(".partial-" + file.getFileName());
+            // Written whole under a name TensorBoard does not read (no "tfevents" in it), then renamed
+            // into place; only then are the old files removed (a kill in between leaves records twice
+            // until the next resume, which reads them all and keeps each record once per file set).
+            Path partial = dir.resolve(PARTIAL + FILES.get() + ".tmp");
             Files.write(partial, kept.toByteArray());
             try (FileChannel c = FileChannel.open(partial, StandardOpenOption.WRITE)) {
                 c.force(true);
@@ -171,7 +182,8 @@ public final class SummaryWriter implements AutoCloseable {
         }
         for (double v : values) {
             if (Double.isFinite(v)) {
-                int b = buckets == 1 ? 0 : (int) Math.min(buckets - 1, Math.floor((v - min) / width));
+                // Each limit is its bucket's inclusive upper bound, as TensorBoard reads them.
+                int b = buckets == 1 ? 0 : (int) Math.min(buckets - 1, Math.max(0, Math.ceil((v - min) / width) - 1));
                 counts[b]++;
             }
         }

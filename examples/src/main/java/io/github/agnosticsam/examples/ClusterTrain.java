@@ -28,8 +28,9 @@ public final class ClusterTrain {
     }
 
     /**
-     * Parses and checks {@code train}'s options as train does before any work, and returns
-     * --replicas.
+     * Parses and checks {@code train}'s options as train does before it reads any data, file or
+     * engine (options that contradict a checkpoint being continued are found by the replicas, which
+     * read it), and returns --replicas.
      *
      * @throws IllegalArgumentException naming the bad option and value, in one line
      */
@@ -46,8 +47,23 @@ public final class ClusterTrain {
         if (parsed.hasMatchedOption("--tensorboard")) {
             throw new IllegalArgumentException("--tensorboard is not supported on a cluster yet");
         }
-        command.checkRun(null);
+        command.checkOptions(null);
         return command.run.replicas;
+    }
+
+    /**
+     * Checks, before the run, that the launcher can write the report to {@code file} (as train's
+     * --json is checked).
+     *
+     * @throws RuntimeException one line naming the file, when it cannot
+     */
+    public static void checkReport(Path file) {
+        OutputFiles.checkWritable(file);
+    }
+
+    /** Writes replica 0's JSON report to {@code file}, atomically (as train's --json). */
+    public static void writeReport(Path file, String json) {
+        OutputFiles.write(file, out -> out.write(json.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     }
 
     /** train's usage, for a launcher's --help. */

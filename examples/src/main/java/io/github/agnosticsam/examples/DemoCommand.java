@@ -185,8 +185,10 @@ final class DemoCommand implements Callable<Integer> {
         Charts.finalAccuracy(results, title, out.resolve("final-accuracy.png"));
         Charts.lossCurves(Map.of("training loss", landscape), title + ": between two solutions", "α: 0 = "
                 + LANDSCAPE_FROM + "'s final model, 1 = " + LANDSCAPE_TO + "'s", out.resolve("landscape.png"));
-        // The picture of the landscape, in the run it ends at (after its last step).
-        try (SummaryWriter board = SummaryWriter.open(out.resolve(TENSORBOARD).resolve(LANDSCAPE_TO))) {
+        // The picture of the landscape, in a run of its own (drawn anew each time, a resumed demo too).
+        Path landscapeRun = out.resolve(TENSORBOARD).resolve("landscape");
+        SummaryWriter.clear(landscapeRun);
+        try (SummaryWriter board = SummaryWriter.open(landscapeRun)) {
             TrainingRun.Result to = results.stream().filter(r -> r.optimizer().equals(LANDSCAPE_TO)).findFirst()
                     .orElseThrow();
             board.addImage("landscape/" + LANDSCAPE_FROM + "_to_" + LANDSCAPE_TO,

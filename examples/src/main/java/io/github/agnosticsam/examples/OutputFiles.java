@@ -68,6 +68,22 @@ final class OutputFiles {
     }
 
     /**
+     * Checks, before any work, that a folder an option names takes new files: created if needed,
+     * refused naming the option when it is a file or cannot be written.
+     */
+    static void checkFolder(String option, Path folder) {
+        if (Files.isRegularFile(folder)) {
+            throw new OutputException(option + " " + folder + " is a file: give a folder");
+        }
+        try {
+            Files.createDirectories(folder);
+            Files.delete(Files.createTempFile(folder, ".probe", ".tmp"));
+        } catch (IOException | RuntimeException e) {
+            throw new OutputException(option + " " + folder + ": cannot write into it: " + reason(e));
+        }
+    }
+
+    /**
      * A file a command reads or writes ({@code file}), or the files a folder it writes holds ({@code
      * file} null, {@code includes} says which), as the message names it: "--png", "the checkpoint A".
      */

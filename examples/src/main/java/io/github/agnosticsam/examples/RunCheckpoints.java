@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -17,7 +16,7 @@ import java.util.stream.Stream;
  * kept. A checkpoint is taken after every epoch and, with {@code every} > 0, every that many steps.
  */
 record RunCheckpoints(Path dir, long every, int keep) implements CheckpointSink {
-    private static final Pattern NAME = Pattern.compile("step-(\\d{10})\\.safetensors");
+    private static final Pattern NAME = CheckpointSink.FILE_NAME;
 
     RunCheckpoints {
         if (every < 0) {
@@ -124,7 +123,7 @@ record RunCheckpoints(Path dir, long every, int keep) implements CheckpointSink 
     }
 
     private static String fileName(long steps) {
-        return String.format(Locale.ROOT, "step-%010d.safetensors", steps);
+        return CheckpointSink.fileName(steps);
     }
 
     /** The checkpoint files of a folder, oldest first. */

@@ -104,13 +104,10 @@ final class TrainCommand implements Callable<Integer> {
             adopt(resumed.file, from);
         }
         Path fromFile = resumed == null ? null : resumed.file;
-        checkRun(fromFile);
+        checkOptions(fromFile);
         engineOptions.check();
-        if (tensorboardEvery < 1) {
-            throw new IllegalArgumentException("--tensorboard-every must be >= 1 (steps), got " + tensorboardEvery);
-        }
-        if (sharpnessEvery == null && spec.commandLine().getParseResult().hasMatchedOption("--sharpness-images")) {
-            throw new IllegalArgumentException("--sharpness-images " + sharpnessImages + " needs --sharpness-every N");
+        if (tensorboard != null && clusterMember == null) {
+            OutputFiles.checkFolder("--tensorboard", tensorboard);
         }
         Diagnosis.Settings sharpness = Diagnosis.Settings.defaults().withImages(sharpnessImages);
         CheckpointSink where = clusterMember != null ? clusterSink : localCheckpoints();
@@ -241,8 +238,29 @@ final class TrainCommand implements Callable<Integer> {
         return m;
     }
 
+    /**
+     * Every check of the options that needs no data, file or engine (what a launcher on another
+     * machine can check before the run starts): the run's, the optimizer's hyperparameters (built
+     * once here), --val-batch against --replicas, and the options that need others.
+     */
+    void checkOptions(Path fromFile) {
+        checkRun(fromFile);
+        Optimizer probe = checkpointsFault(fromFile, () -> TrainingRun.optimizer(optimizer, run, 1));
+        boolean validation = probe.passes().stream().anyMatch(io.github.agnosticsam.spi.Pass::usesValidationBatch);
+        if (validation && run.valBatch % run.replicas != 0) {
+            throw new IllegalArgumentException("--val-batch " + run.valBatch + " is not a multiple of --replicas "
+                    + run.replicas + ": every replica takes an equal share of each validation batch");
+        }
+        if (tensorboardEvery < 1) {
+            throw new IllegalArgumentException("--tensorboard-every must be >= 1 (steps), got " + tensorboardEvery);
+        }
+        if (sharpnessEvery == null && spec.commandLine().getParseResult().hasMatchedOption("--sharpness-images")) {
+            throw new IllegalArgumentException("--sharpness-images " + sharpnessImages + " needs --sharpness-every N");
+        }
+    }
+
     /** Checks the run's options before any work (the optimizer's are checked when it is built). */
-    void checkRun(Path fromFile) {
+    private void checkRun(Path fromFile) {
         checkpointsFault(fromFile, () -> {
             run.check();
             if (sharpnessEvery != null && sharpnessEvery < 1) {

@@ -215,6 +215,9 @@ final class TrainingRun {
                         CheckpointSink where = checkpointing.where();
                         if (where != null && where.every() > 0 && training.steps() % where.every() == 0
                                 && s + 1 < stepsPerEpoch) { // the epoch's own checkpoint comes after its evaluation
+                            if (log != null) { // what a resume keeps of the log must be on disk with the checkpoint
+                                log.writer().flush();
+                            }
                             where.save(checkpoint(training, checkpointing, history, lossSum,
                                     secondsBefore + (System.nanoTime() - started - meter.nanos) / 1e9));
                         }

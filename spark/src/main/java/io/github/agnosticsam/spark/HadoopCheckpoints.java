@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
@@ -27,7 +26,7 @@ import org.apache.hadoop.fs.FileSystem;
  * the copy is whole).
  */
 final class HadoopCheckpoints implements CheckpointSink {
-    private static final Pattern NAME = Pattern.compile("step-(\\d{10})\\.safetensors");
+    private static final Pattern NAME = CheckpointSink.FILE_NAME;
     private static final String PARTIAL = ".partial-";
 
     private final FileSystem fs;
@@ -85,7 +84,7 @@ final class HadoopCheckpoints implements CheckpointSink {
 
     @Override
     public void save(Checkpoint checkpoint) {
-        String name = String.format(Locale.ROOT, "step-%010d.safetensors", checkpoint.steps());
+        String name = CheckpointSink.fileName(checkpoint.steps());
         org.apache.hadoop.fs.Path target = new org.apache.hadoop.fs.Path(dir, name);
         org.apache.hadoop.fs.Path partial = new org.apache.hadoop.fs.Path(dir, PARTIAL + UUID.randomUUID() + "-" + name);
         Path local = null;

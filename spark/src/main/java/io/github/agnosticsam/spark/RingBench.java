@@ -63,9 +63,17 @@ public final class RingBench {
                     + "       RingBench --steps ENGINE MODEL[,MODEL...] REPLICAS [ROUNDS]");
             System.exit(2);
         }
-        int n = Integer.parseInt(args[steps ? 3 : 0]);
+        int n;
+        int rounds;
+        try {
+            n = Integer.parseInt(args[steps ? 3 : 0]);
+            rounds = args.length > (steps ? 4 : 2) ? Integer.parseInt(args[steps ? 4 : 2]) : 30;
+        } catch (NumberFormatException e) {
+            System.err.println("RingBench: REPLICAS and ROUNDS must be whole numbers, got " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         String sizes = steps ? "steps:" + args[1] + ":" + args[2] : args[1];
-        int rounds = args.length > (steps ? 4 : 2) ? Integer.parseInt(args[steps ? 4 : 2]) : 30;
         if (n < 2 || rounds < 1) {
             System.err.println("RingBench: REPLICAS must be >= 2 and ROUNDS >= 1, got " + n + " and " + rounds);
             System.exit(2);

@@ -4,10 +4,8 @@ import io.github.agnosticsam.examples.ClusterTrain;
 import io.github.agnosticsam.spi.Collective;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -107,11 +105,17 @@ public final class SparkTrain {
         try {
             options = Options.parse(args);
             replicas = ClusterTrain.check(options.train());
+            if (options.json() != null) {
+                ClusterTrain.checkReport(options.json());
+            }
             new HadoopCheckpoints(options.checkpoint(), options.every(), options.keep(),
                     SparkHadoopUtil.get().newConfiguration(new SparkConf()));
         } catch (IllegalArgumentException e) {
             err.println("agnostic-sam-spark: " + e.getMessage() + " (see --help)");
             return 2;
+        } catch (RuntimeException e) { // an output that cannot be written
+            err.println("agnostic-sam-spark: " + e.getMessage());
+            return 1;
         }
         SparkConf conf = new SparkConf().setAppName("agnostic-sam train, " + replicas + " replicas")
                 // Bounds the stage's one allGather, where a task that never arrives would keep the others.
@@ -133,18 +137,14 @@ public final class SparkTrain {
                 results = SparkReplicas.run(spark, replicas, options.ringTimeout(), new ReplicaJob(options));
             } finally {
                 progress.interrupt();
+                progress.join(5000); // its last line before the report
             }
             out.print(results.get(0)[0]);
             if (options.json() != null) {
-                Path tmp = Files.createTempFile(options.json().toAbsolutePath().getParent(), ".report", ".json");
-                Files.writeString(tmp, results.get(0)[1], StandardCharsets.UTF_8);
-                Files.move(tmp, options.json(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                ClusterTrain.writeReport(options.json(), results.get(0)[1]);
                 out.println("wrote " + options.json());
             }
             return 0;
-        } catch (IOException e) {
-            err.println("agnostic-sam-spark: cannot write " + options.json() + ": " + e.getMessage());
-            return 1;
         } catch (Exception e) { // SparkException is checked, and Scala throws it undeclared
             err.println("agnostic-sam-spark: the run failed: " + rootMessage(e));
             return 1;

@@ -164,15 +164,18 @@ public abstract class EagerNetwork<T, B> extends AbstractNetwork {
      * #hasExactHessianVectorProducts()}.
      */
     protected List<T> exactProducts(List<T> values, List<T> statistics, B batch, List<T> v) {
-        throw new UnsupportedFeatureException("this engine's network (" + getClass().getName()
+        throw noExactProducts();
+    }
+
+    private UnsupportedFeatureException noExactProducts() {
+        return new UnsupportedFeatureException("this engine's network (" + getClass().getName()
                 + ") has no exact Hessian-vector products: use central differences of gradients");
     }
 
     @Override
     public final double[] hessianVectorProduct(Batch batch, double[] v) {
         if (!hasExactHessianVectorProducts()) {
-            throw new UnsupportedFeatureException("this engine's network (" + getClass().getName()
-                    + ") has no exact Hessian-vector products: use central differences of gradients");
+            throw noExactProducts();
         }
         checkOpen();
         if (batch == null) {

@@ -358,6 +358,12 @@ public final class SharpnessAwareTrainer implements AutoCloseable {
             if (threads != null) {
                 threads.check();
             }
+            // A TensorBoard log resumed from this checkpoint keeps what is on disk: put it there first.
+            trainer.notifyListeners(listener -> {
+                if (listener instanceof TensorBoardTrainingListener t) {
+                    t.flush();
+                }
+            });
             return Checkpoint.capture(networks.get(0), steps.get(0), ledger, extra);
         });
     }

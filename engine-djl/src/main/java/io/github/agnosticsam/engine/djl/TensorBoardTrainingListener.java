@@ -91,6 +91,11 @@ public final class TensorBoardTrainingListener extends TrainingListenerAdapter {
 
     @Override
     public void onTrainingEnd(Trainer trainer) {
+        flush();
+    }
+
+    /** Writes what was logged so far (before a checkpoint is taken). */
+    void flush() {
         if (log != null) {
             log.writer().flush();
         }
