@@ -40,6 +40,24 @@ class SparkTrainOptionsTest {
         refused("--resume is not one of train's options here", "--checkpoint", "file:///tmp/x", "--resume", "/tmp/y");
         refused("Unknown options: '--epoch', '3'", "--checkpoint", "file:///tmp/x", "--epoch", "3");
         refused("--checkpoint nope://x/y: no file system for it", "--checkpoint", "nope://x/y");
+        // What train checks only once it builds the optimizer or knows its passes, checked here too.
+        refused("rho1", "--checkpoint", "file:///tmp/x", "--rho1", "-0.5");
+        refused("--val-batch 33 is not a multiple of --replicas 2", "--checkpoint", "file:///tmp/x", "--replicas",
+                "2", "--val-batch", "33");
+        refused("--sharpness-images 64 needs --sharpness-every N", "--checkpoint", "file:///tmp/x",
+                "--sharpness-images", "64");
+    }
+
+    @Test
+    void aReportThatCannotBeWrittenIsOneLineBeforeTheRunWithStatus1(@org.junit.jupiter.api.io.TempDir
+            java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = dir.resolve("a-file");
+        java.nio.file.Files.writeString(file, "x");
+        Ran r = run("--checkpoint", dir.resolve("c").toUri().toString(), "--json",
+                file.resolve("report.json").toString());
+        assertThat(r.status()).as(r.err()).isEqualTo(1);
+        assertThat(r.err().lines()).hasSize(1);
+        assertThat(r.err()).startsWith("agnostic-sam-spark: ").contains(file.resolve("report.json").toString());
     }
 
     @Test
