@@ -96,7 +96,8 @@ public final class SparkTrain {
     static int run(String[] args, PrintStream out, PrintStream err) {
         if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
             out.println(USAGE);
-            out.println("train's options (all but --checkpoint, --checkpoint-every, --keep, --json and --resume):");
+            out.println("train's options (all but --checkpoint, --checkpoint-every, --keep, --json, --resume and "
+                    + "--tensorboard):");
             out.println(ClusterTrain.usage());
             return 0;
         }
