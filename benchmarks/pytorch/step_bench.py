@@ -14,7 +14,7 @@ in place, restore them from a copy, then torch.optim.SGD) with this project's al
 gradient checked for finiteness, and the new parameters, momentum buffers and running statistics
 kept only when all of them are finite, without reading a value back to the host in the step
 (--no-guard leaves the guard out). The loss is read once per step, as bench reads it. Freed memory
-is reused (see MALLOC below; --system-malloc: glibc's defaults).
+is reused (config/malloc.env, as the launcher does; --system-malloc: glibc's defaults).
 
 ops/step: the aten operators one step runs, forward and backward passes included, views (which
 launch no kernel) aside, counted below autograd by a TorchDispatchMode; "bare ops" the same for
@@ -27,6 +27,7 @@ libopenblas0-pthread first (the header line names the BLAS library loaded).
 
 import argparse
 import gzip
+import json
 import os
 import statistics
 import struct
@@ -248,9 +249,14 @@ def rss():
 
 # glibc's malloc hands each freed large block back to the kernel, so every new full-size tensor
 # page-faults afresh: 1.5 ms for an 800 KB one on this VM, where reusing freed memory takes 40 us.
-# The djl engine's steps show no such cost, so the reference keeps freed memory too (as PyTorch's
-# caching allocator does on a GPU): the script re-executes itself once with these settings.
-MALLOC = {"MALLOC_MMAP_THRESHOLD_": "268435456", "MALLOC_TRIM_THRESHOLD_": "268435456"}
+# The reference keeps freed memory, as the agnostic-sam launcher does for the engines (and PyTorch's
+# caching allocator on a GPU): the script re-executes itself once with the settings of
+# config/malloc.env, the one home of them, that the environment does not set already.
+def malloc_settings():
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "config", "malloc.env")
+    with open(path) as f:
+        pairs = (line.strip().split("=", 1) for line in f if line.startswith("MALLOC_"))
+        return {k: v for k, v in pairs}
 
 
 def warm_up(iteration, steps, seconds):
@@ -273,8 +279,9 @@ def warm_up(iteration, steps, seconds):
 
 
 def main():
-    if any(os.environ.get(k) != v for k, v in MALLOC.items()) and "--system-malloc" not in sys.argv:
-        os.execve(sys.executable, [sys.executable] + sys.argv, {**os.environ, **MALLOC})
+    missing = {k: v for k, v in malloc_settings().items() if k not in os.environ}
+    if missing and "--system-malloc" not in sys.argv:
+        os.execve(sys.executable, [sys.executable] + sys.argv, {**os.environ, **missing})
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="mlp")
     parser.add_argument("--batch", type=int, default=128)
@@ -287,6 +294,7 @@ def main():
     parser.add_argument("--no-guard", action="store_true", help="leave the bad-value guard out")
     parser.add_argument("--data", default=DATA)
     parser.add_argument("--system-malloc", action="store_true", help="keep glibc's default malloc settings")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON, in bench's keys")
     args = parser.parse_args()
     names = args.optimizers.split(",")
     for n in names:
@@ -303,6 +311,7 @@ def main():
           f"{', no guard' if args.no_guard else ''}{', system malloc' if args.system_malloc else ''}")
     print(f"{'optimizer':<20} {'step ms':>12} {'evals':>6} {'bare ms':>12} {'overhead':>9} {'RSS MiB':>10} "
           f"{'ops/step':>9} {'bare ops':>9} {'tensors':>8}")
+    results = []
     for name in names:
         torch.manual_seed(0)
         net = network(args.model)
@@ -325,6 +334,16 @@ def main():
         print(f"{name:<20} {s_med * 1e3:12.3f} {len(passes(name)):6d} {b_med * 1e3:12.3f} {s_med / b_med:9.3f} "
               f"{rss() / 1048576:10.0f} {step_ops:9d} {bare_ops:9d} {len(step.params):8d}")
         sys.stdout.flush()
+        results.append({"model": args.model, "optimizer": name, "medianStepSeconds": s_med,
+                        "medianBareSeconds": b_med, "overhead": s_med / b_med, "gradientEvaluations": len(passes(name)),
+                        "operationsPerStep": step_ops, "bareOperations": bare_ops})
+    if args.json:
+        # Whole or not at all, as bench writes its reports.
+        with open(args.json + ".tmp", "w") as f:
+            json.dump({"engine": "pytorch", "version": torch.__version__, "guard": not args.no_guard,
+                       "threads": torch.get_num_threads(), "batch": args.batch, "valBatch": args.val_batch,
+                       "results": results}, f, indent=2)
+        os.replace(args.json + ".tmp", args.json)
 
 
 if __name__ == "__main__":

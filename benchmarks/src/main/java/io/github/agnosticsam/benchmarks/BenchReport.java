@@ -1,5 +1,8 @@
 package io.github.agnosticsam.benchmarks;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -16,7 +19,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
 /**
  * Runs {@link StepBenchmark} in one JMH run and prints, per model and optimizer, the median step
  * time, the median time of its bare gradient evaluations, their ratio (the optimizer's overhead),
- * and Agnostic-SAM FAST ÷ SAM.
+ * and Agnostic-SAM FAST ÷ SAM. Its forks get the launcher's malloc settings (config/malloc.env).
  *
  * <p>Usage: {@code BenchReport [engine=djl] [models=mlp,cnn] [threads=0] [warmup=5] [iterations=8] [time=1]
  *     [optimizers=sgd,sam,agnostic-sam-fast,agnostic-sam]}
@@ -25,7 +28,49 @@ public final class BenchReport {
     private BenchReport() {
     }
 
-    public static void main(String[] args) throws RunnerException {
+    /**
+     * The settings of config/malloc.env (the launcher's, docs/operations.md "Memory allocator") that the
+     * environment does not set; none when AGNOSTIC_SAM_SYSTEM_MALLOC is set, as for the launcher.
+     */
+    /** The MALLOC_ variables of this JVM's environment, which its forks inherit. */
+    private static String mallocEnvironment() {
+        List<String> set = new ArrayList<>();
+        System.getenv().forEach((k, v) -> {
+            if (k.startsWith("MALLOC_")) {
+                set.add(k + "=" + v);
+            }
+        });
+        return set.isEmpty() ? "glibc's defaults" : String.join(" ", set.stream().sorted().toList());
+    }
+
+    static Map<String, String> missingMallocSettings() throws IOException {
+        Map<String, String> missing = new LinkedHashMap<>();
+        if (System.getenv("AGNOSTIC_SAM_SYSTEM_MALLOC") != null) {
+            return missing;
+        }
+        try (InputStream in = BenchReport.class.getResourceAsStream("malloc.env")) {
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                String[] kv = line.strip().split("=", 2);
+                if (kv.length == 2 && kv[0].startsWith("MALLOC_") && System.getenv(kv[0]) == null) {
+                    missing.put(kv[0], kv[1]);
+                }
+            }
+        }
+        return missing;
+    }
+
+    public static void main(String[] args) throws RunnerException, IOException, InterruptedException {
+        Map<String, String> missing = missingMallocSettings();
+        if (!missing.isEmpty()) {
+            // JMH's forks inherit this JVM's environment, and a JVM cannot change its own: run again with it.
+            ProcessHandle.Info self = ProcessHandle.current().info();
+            List<String> command = new ArrayList<>();
+            command.add(self.command().orElseThrow());
+            command.addAll(List.of(self.arguments().orElseThrow()));
+            ProcessBuilder again = new ProcessBuilder(command).inheritIO();
+            again.environment().putAll(missing);
+            System.exit(again.start().waitFor());
+        }
         Map<String, String> a = new LinkedHashMap<>(Map.of("engine", "djl", "models", "mlp,cnn", "threads", "0",
                 "warmup", "5", "iterations", "8", "time", "1",
                 "optimizers", "sgd,sam,agnostic-sam-fast,agnostic-sam"));
@@ -62,8 +107,8 @@ public final class BenchReport {
             }
             median.put(key + "/" + p.getParam("measure"), r.getPrimaryResult().getStatistics().getPercentile(50));
         }
-        System.out.printf(Locale.ROOT, "%nengine %s, threads %s (0 = engine default), batch 128, validation batch 32%n",
-                a.get("engine"), a.get("threads"));
+        System.out.printf(Locale.ROOT, "%nengine %s, threads %s (0 = engine default), batch 128, validation batch 32; "
+                + "forks' malloc settings: %s%n", a.get("engine"), a.get("threads"), mallocEnvironment());
         System.out.printf(Locale.ROOT, "%-5s %-18s %12s %12s %9s %9s%n", "model", "optimizer", "step ms", "bare ms",
                 "overhead", "steps/s");
         for (String key : keys) {

@@ -7,13 +7,47 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The launcher's stderr filter (./agnostic-sam's filter_stderr), run by bash on what the natives print. */
+/**
+ * The launcher's stderr filter (./agnostic-sam's filter_stderr), run by bash on what the natives print, and
+ * the malloc environment it gives java.
+ */
 class LauncherTest {
+    private static final Path LAUNCHER = Path.of("..", "agnostic-sam");
+
+    /** The MALLOC_ variables that the launcher's malloc block leaves in the environment of java. */
+    private static List<String> mallocEnvironment(Map<String, String> env) throws IOException, InterruptedException {
+        String script = Files.readString(LAUNCHER);
+        int start = script.indexOf("if [[ -z \"${AGNOSTIC_SAM_SYSTEM_MALLOC:-}\" ]]; then");
+        assertThat(start).as("the launcher's malloc block").isPositive();
+        String block = script.substring(start, script.indexOf("\nfi\n", start) + 4);
+        ProcessBuilder builder = new ProcessBuilder("bash", "-c",
+                "root=" + LAUNCHER.toAbsolutePath().getParent() + "\n" + block + "env | grep ^MALLOC_ | sort");
+        builder.environment().keySet().removeIf(k -> k.startsWith("MALLOC_") || k.startsWith("AGNOSTIC_SAM_"));
+        builder.environment().putAll(env);
+        Process bash = builder.start();
+        String out = new String(bash.getInputStream().readAllBytes(), UTF_8);
+        assertThat(bash.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        return out.lines().toList();
+    }
+
+    @Test
+    void javaGetsConfigMallocEnvsSettingsUnlessTheEnvironmentSetsThemOrAsksForGlibcsDefaults() throws Exception {
+        List<String> file = Files.readAllLines(Path.of("..", "config", "malloc.env")).stream()
+                .filter(l -> l.startsWith("MALLOC_")).sorted().toList();
+        assertThat(file).hasSize(3).anyMatch(l -> l.startsWith("MALLOC_ARENA_MAX="));
+        assertThat(mallocEnvironment(Map.of())).isEqualTo(file);
+        assertThat(mallocEnvironment(Map.of("MALLOC_ARENA_MAX", "4")))
+                .contains("MALLOC_ARENA_MAX=4").hasSize(3).doesNotContain("MALLOC_ARENA_MAX=1");
+        assertThat(mallocEnvironment(Map.of("AGNOSTIC_SAM_SYSTEM_MALLOC", "1"))).isEmpty();
+    }
+
     private static String filtered(String stderr) throws IOException, InterruptedException {
-        String script = Files.readString(Path.of("..", "agnostic-sam"));
+        String script = Files.readString(LAUNCHER);
         int start = script.indexOf("filter_stderr() {");
         String function = script.substring(start, script.indexOf("\n}\n", start) + 3);
         Process bash = new ProcessBuilder("bash", "-c", function + "filter_stderr").start();
