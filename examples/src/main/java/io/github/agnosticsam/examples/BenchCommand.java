@@ -35,8 +35,10 @@ import picocli.CommandLine.Spec;
         description = {"For each optimizer, in its own phase: median step time, the median time of the bare "
                 + "forward+backward passes the step needs (same batches, same run), their ratio, the process RSS, and the engine operations a step and its bare passes issue "
                 + "(eager engines: tensor-algebra calls outside the gradient passes; graph engines: the graph nodes a run needs) "
-                + "beside the model's parameter tensors.",
-                "--soak N instead runs N steps of the first optimizer and reports RSS at the start and the end."})
+                + "beside the model's parameter tensors, and minor page faults per bare pass.",
+                "--soak N instead runs N steps of the first optimizer and reports RSS at the start and the end.",
+                "Beside plain PyTorch eager, in interleaved rounds: /usr/bin/python3 benchmarks/compare.py "
+                        + "(README, \"Benchmarks\")."})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--engine", paramLabel = "NAME", description = "Engine (default: the default engine).")
     String engineName;
