@@ -28,10 +28,6 @@ public final class BenchReport {
     private BenchReport() {
     }
 
-    /**
-     * The settings of config/malloc.env (the launcher's, docs/operations.md "Memory allocator") that the
-     * environment does not set; none when AGNOSTIC_SAM_SYSTEM_MALLOC is set, as for the launcher.
-     */
     /** The MALLOC_ variables of this JVM's environment, which its forks inherit. */
     private static String mallocEnvironment() {
         List<String> set = new ArrayList<>();
@@ -43,6 +39,11 @@ public final class BenchReport {
         return set.isEmpty() ? "glibc's defaults" : String.join(" ", set.stream().sorted().toList());
     }
 
+    /**
+     * The settings of config/malloc.env (the launcher's; docs/operations.md, "djl: the memory
+     * allocator") that the environment does not set; none when AGNOSTIC_SAM_SYSTEM_MALLOC is set, as
+     * for the launcher.
+     */
     static Map<String, String> missingMallocSettings() throws IOException {
         Map<String, String> missing = new LinkedHashMap<>();
         if (System.getenv("AGNOSTIC_SAM_SYSTEM_MALLOC") != null) {
