@@ -3,7 +3,7 @@
 
     /usr/bin/python3 benchmarks/compare.py [--rounds 5] [--models mlp,cnn,resnet-small]
         [--optimizers sgd,agnostic-sam] [--engines djl,tensorflow] [--steps 60] [--threads 2]
-        [--runner NAME=COMMAND ...] [--json FILE]
+        [--warmup-seconds S] [--runner NAME=COMMAND ...] [--no-pytorch] [--json FILE]
 
 A round runs every runner once per model, the runners' order rotated from round to round, so that
 a slow spell of the machine falls on all of them; each run is a fresh process with `bench`'s
@@ -48,6 +48,8 @@ def runners(args):
         name, sep, command = spec.partition("=")
         if not sep or not name or not command:
             sys.exit(f"compare.py: --runner takes NAME=COMMAND, got '{spec}'")
+        if name in out or (name in (BASELINE, "pytorch-guarded") and not args.no_pytorch):
+            sys.exit(f"compare.py: --runner '{name}' is already a runner; give it another name")
         out[name] = lambda m, j, c=command: shlex.split(c) + ["--model", m, "--json", j] + common
     if not args.no_pytorch:
         out[BASELINE] = lambda m, j: [sys.executable, STEP_BENCH, "--no-guard", "--model", m, "--json", j] + common
@@ -55,12 +57,17 @@ def runners(args):
     return out
 
 
-def run(argv, path):
+def run(argv, path, model):
+    """The rows of one run's JSON, which it must have written (a fresh path per run) for this model."""
     done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if done.returncode != 0:
-        sys.exit(f"compare.py: {' '.join(argv)} failed (exit {done.returncode}):\n{done.stdout[-3000:]}")
+    if done.returncode != 0 or not os.path.exists(path):
+        sys.exit(f"compare.py: {' '.join(argv)} failed (exit {done.returncode}"
+                 f"{'' if os.path.exists(path) else ', no JSON written'}):\n{done.stdout[-3000:]}")
     with open(path) as f:
-        return json.load(f)["results"]
+        rows = json.load(f)["results"]
+    if not rows or any(row["model"] != model for row in rows):
+        sys.exit(f"compare.py: {' '.join(argv)} reported {[row['model'] for row in rows]}, not {model}")
+    return rows
 
 
 def main():
@@ -78,9 +85,11 @@ def main():
     args = parser.parse_args()
     if args.rounds < 1:
         sys.exit(f"compare.py: --rounds must be at least 1, got {args.rounds}")
+    models = [m for m in args.models.split(",") if m]
+    if not models:
+        sys.exit(f"compare.py: --models names no model: '{args.models}'")
     table = runners(args)
     names = list(table)
-    models = args.models.split(",")
     # (model, optimizer, runner) -> list of (step s, bare s), one per round
     figures = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -88,8 +97,8 @@ def main():
             order = names[r % len(names):] + names[:r % len(names)]
             for model in models:
                 for name in order:
-                    path = os.path.join(tmp, f"{name}.json")
-                    for row in run(table[name](model, path), path):
+                    path = os.path.join(tmp, f"round{r}-{model}-{names.index(name)}.json")
+                    for row in run(table[name](model, path), path, model):
                         figures.setdefault((model, row["optimizer"], name), []).append(
                             (row["medianStepSeconds"], row["medianBareSeconds"], row.get("minorFaultsPerBarePasses")))
                     print(f"round {r + 1}/{args.rounds} {model} {name} done", file=sys.stderr, flush=True)

@@ -29,6 +29,7 @@ import argparse
 import gzip
 import json
 import os
+import re
 import statistics
 import struct
 import sys
@@ -252,11 +253,15 @@ def rss():
 # The reference keeps freed memory, as the agnostic-sam launcher does for the engines (and PyTorch's
 # caching allocator on a GPU): the script re-executes itself once with the settings of
 # config/malloc.env, the one home of them, that the environment does not set already.
-def malloc_settings():
+# As the launcher: a variable set (non-empty) in the environment wins, AGNOSTIC_SAM_SYSTEM_MALLOC or
+# --system-malloc keeps glibc's defaults.
+def missing_malloc_settings():
+    if os.environ.get("AGNOSTIC_SAM_SYSTEM_MALLOC") or "--system-malloc" in sys.argv:
+        return {}
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "config", "malloc.env")
     with open(path) as f:
-        pairs = (line.strip().split("=", 1) for line in f if line.startswith("MALLOC_"))
-        return {k: v for k, v in pairs}
+        pairs = (re.match(r"(MALLOC_[A-Z_]+)=(.*)", line.strip()) for line in f)
+        return {m[1]: m[2] for m in pairs if m and not os.environ.get(m[1])}
 
 
 def warm_up(iteration, steps, seconds):
@@ -279,8 +284,8 @@ def warm_up(iteration, steps, seconds):
 
 
 def main():
-    missing = {k: v for k, v in malloc_settings().items() if k not in os.environ}
-    if missing and "--system-malloc" not in sys.argv:
+    missing = missing_malloc_settings()
+    if missing:
         os.execve(sys.executable, [sys.executable] + sys.argv, {**os.environ, **missing})
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="mlp")

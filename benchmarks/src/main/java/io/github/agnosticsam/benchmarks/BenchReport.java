@@ -9,6 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
@@ -46,31 +48,46 @@ public final class BenchReport {
      */
     static Map<String, String> missingMallocSettings() throws IOException {
         Map<String, String> missing = new LinkedHashMap<>();
-        if (System.getenv("AGNOSTIC_SAM_SYSTEM_MALLOC") != null) {
+        if (isSet("AGNOSTIC_SAM_SYSTEM_MALLOC")) {
             return missing;
         }
         try (InputStream in = BenchReport.class.getResourceAsStream("malloc.env")) {
+            if (in == null) {
+                System.err.println("BenchReport: no malloc.env in the jar; the forks get this environment's malloc");
+                return missing;
+            }
             for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-                String[] kv = line.strip().split("=", 2);
-                if (kv.length == 2 && kv[0].startsWith("MALLOC_") && System.getenv(kv[0]) == null) {
-                    missing.put(kv[0], kv[1]);
+                Matcher m = SETTING.matcher(line.strip());
+                if (m.matches() && !isSet(m.group(1))) {
+                    missing.put(m.group(1), m.group(2));
                 }
             }
         }
         return missing;
     }
 
+    private static final Pattern SETTING = Pattern.compile("(MALLOC_[A-Z_]+)=(.*)");
+
+    /** As the launcher's {@code ${NAME:-}}: set means set and not empty. */
+    private static boolean isSet(String name) {
+        String value = System.getenv(name);
+        return value != null && !value.isEmpty();
+    }
+
     public static void main(String[] args) throws RunnerException, IOException, InterruptedException {
         Map<String, String> missing = missingMallocSettings();
-        if (!missing.isEmpty()) {
-            // JMH's forks inherit this JVM's environment, and a JVM cannot change its own: run again with it.
-            ProcessHandle.Info self = ProcessHandle.current().info();
+        ProcessHandle.Info self = ProcessHandle.current().info();
+        if (!missing.isEmpty() && self.command().isPresent() && self.arguments().isPresent()) {
+            // JMH's forks inherit this JVM's environment, and a JVM cannot change its own: run again with it
+            // (once: the run again finds every setting present).
             List<String> command = new ArrayList<>();
-            command.add(self.command().orElseThrow());
-            command.addAll(List.of(self.arguments().orElseThrow()));
+            command.add(self.command().get());
+            command.addAll(List.of(self.arguments().get()));
             ProcessBuilder again = new ProcessBuilder(command).inheritIO();
             again.environment().putAll(missing);
-            System.exit(again.start().waitFor());
+            Process child = again.start();
+            Runtime.getRuntime().addShutdownHook(new Thread(child::destroy));
+            System.exit(child.waitFor());
         }
         Map<String, String> a = new LinkedHashMap<>(Map.of("engine", "djl", "models", "mlp,cnn", "threads", "0",
                 "warmup", "5", "iterations", "8", "time", "1",

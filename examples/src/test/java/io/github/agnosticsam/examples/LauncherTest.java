@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The launcher's stderr filter (./agnostic-sam's filter_stderr), run by bash on what the natives print, and
@@ -21,12 +22,17 @@ class LauncherTest {
 
     /** The MALLOC_ variables that the launcher's malloc block leaves in the environment of java. */
     private static List<String> mallocEnvironment(Map<String, String> env) throws IOException, InterruptedException {
+        return mallocEnvironment(LAUNCHER.toAbsolutePath().getParent(), env);
+    }
+
+    private static List<String> mallocEnvironment(Path root, Map<String, String> env)
+            throws IOException, InterruptedException {
         String script = Files.readString(LAUNCHER);
-        int start = script.indexOf("if [[ -z \"${AGNOSTIC_SAM_SYSTEM_MALLOC:-}\" ]]; then");
+        int start = script.indexOf("if [[ -z \"${AGNOSTIC_SAM_SYSTEM_MALLOC:-}\"");
         assertThat(start).as("the launcher's malloc block").isPositive();
         String block = script.substring(start, script.indexOf("\nfi\n", start) + 4);
-        ProcessBuilder builder = new ProcessBuilder("bash", "-c",
-                "root=" + LAUNCHER.toAbsolutePath().getParent() + "\n" + block + "env | grep ^MALLOC_ | sort");
+        ProcessBuilder builder = new ProcessBuilder("bash", "-c", "set -euo pipefail\nroot='" + root + "'\n" + block
+                + "env | grep ^MALLOC_ | sort || true");
         builder.environment().keySet().removeIf(k -> k.startsWith("MALLOC_") || k.startsWith("AGNOSTIC_SAM_"));
         builder.environment().putAll(env);
         Process bash = builder.start();
@@ -44,6 +50,15 @@ class LauncherTest {
         assertThat(mallocEnvironment(Map.of("MALLOC_ARENA_MAX", "4")))
                 .contains("MALLOC_ARENA_MAX=4").hasSize(3).doesNotContain("MALLOC_ARENA_MAX=1");
         assertThat(mallocEnvironment(Map.of("AGNOSTIC_SAM_SYSTEM_MALLOC", "1"))).isEmpty();
+    }
+
+    @Test
+    void aFileWithWindowsLineEndsAndNoLastNewlineGivesEverySettingAndAMissingOneNone(@TempDir Path root)
+            throws Exception {
+        Files.createDirectories(root.resolve("config"));
+        Files.writeString(root.resolve("config/malloc.env"), "# a comment\r\nMALLOC_ARENA_MAX=2\r\n\nMALLOC_TOP_PAD_=7");
+        assertThat(mallocEnvironment(root, Map.of())).containsExactly("MALLOC_ARENA_MAX=2", "MALLOC_TOP_PAD_=7");
+        assertThat(mallocEnvironment(root.resolve("elsewhere"), Map.of())).isEmpty();
     }
 
     private static String filtered(String stderr) throws IOException, InterruptedException {
