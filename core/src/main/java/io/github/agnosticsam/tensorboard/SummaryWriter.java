@@ -27,8 +27,10 @@ import java.util.zip.CRC32C;
  * encoded here, docs/tensorboard.md says why).
  *
  * <p>Records are kept whole in memory and reach the file in one write each time the writer flushes
- * (every 2 s of adds, every 64 KiB, on {@link #flush} and on {@link #close}), so a reader, or a
- * run killed at any moment, sees whole records only (TensorBoard stops at a torn last one anyway).
+ * (every 2 s of adds, every 64 KiB, on {@link #flush} and on {@link #close}), so a reader sees whole
+ * records only. A run killed with SIGKILL inside a write can leave one torn record at the end (Linux
+ * stops a write between pages for a fatal signal): every record before it is whole, TensorBoard
+ * stops at the torn one, and {@link #resume} drops it.
  * {@link #resume} continues a run's stream from a step: it drops what the run logged after that
  * step (a run killed after its last checkpoint logged steps it will log again), so TensorBoard never
  * shows a step twice.
